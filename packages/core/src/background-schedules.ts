@@ -1,0 +1,191 @@
+import type { Clock } from './clock.js';
+import { PlugboardError } from './errors.js';
+import type { RegisteredPlugin } from './registry.js';
+import { TimerWheel } from './scheduler.js';
+import type { ScheduleRecord, TaskStore } from './store.js';
+import { isFinalState, type TaskRecord } from './task.js';
+
+/** What the schedule manager needs from the host. */
+export interface ScheduleHost {
+  readonly store: TaskStore;
+  readonly clock: Clock;
+  /** Creates and queues one scheduled run's tasks. */
+  run(plugin: RegisteredPlugin, scheduleId: string): Promise<readonly TaskRecord[]>;
+  plugin(id: string): RegisteredPlugin | undefined;
+  reportError(error: unknown): void;
+}
+
+/**
+ * Keeps background-task plugins' schedules: arms them at start with replace-existing semantics, fires them on one
+ * timer, repeats them whatever the last run's outcome, and refuses a trigger while a run is in progress.
+ */
+export class ScheduleManager {
+  readonly #host: ScheduleHost;
+  readonly #wheel: TimerWheel;
+  /** Unfinished task ids of each schedule's current run. */
+  readonly #active = new Map<string, Set<string>>();
+
+  constructor(host: ScheduleHost) {
+    this.#host = host;
+    this.#wheel = new TimerWheel(host.clock, (id, dueAt) => {
+      this.#fire(id, dueAt).catch((error) => host.reportError(error));
+    });
+  }
+
+  /** Arms the schedule of an operational background-task plugin. */
+  async arm(plugin: RegisteredPlugin): Promise<ScheduleRecord> {
+    const { store, clock } = this.#host;
+    const options = plugin.info.schedule!;
+    const id = plugin.info.id;
+    const now = clock.now();
+    const existing = await store.getSchedule(id);
+    let schedule: ScheduleRecord;
+    if (existing && !options.replaceExistingTasks) {
+      schedule = existing;
+    } else {
+      schedule = {
+        id,
+        pluginId: id,
+        delaySeconds: options.delaySeconds,
+        repeatSeconds: options.repeatSeconds,
+        nextRunAt: now + options.delaySeconds * 1000,
+        lastRunAt: existing?.lastRunAt ?? null,
+        lastTaskIds: existing?.lastTaskIds ?? [],
+        lastState: existing?.lastState ?? null,
+        runs: existing?.runs ?? 0,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await store.saveSchedule(schedule);
+    }
+    this.#wheel.set(id, schedule.nextRunAt);
+    return schedule;
+  }
+
+  /** Runs a schedule now, out of cadence; refused while a run is in progress. */
+  async trigger(id: string): Promise<readonly TaskRecord[]> {
+    const schedule = await this.#host.store.getSchedule(id);
+    if (!schedule) {
+      throw new PlugboardError(
+        'PLUGBOARD_UNKNOWN_SCHEDULE',
+        `No schedule has id \`${id}\`; list them with host.schedules.list().`,
+      );
+    }
+    if (this.isRunning(id)) {
+      throw new PlugboardError(
+        'PLUGBOARD_SCHEDULE_RUNNING',
+        `Schedule \`${id}\` has a run in progress; wait for it to finish or cancel its tasks.`,
+        { details: { taskIds: [...(this.#active.get(id) ?? [])] } },
+      );
+    }
+    const plugin = this.#operationalPlugin(schedule);
+    return this.#start(schedule, plugin, false);
+  }
+
+  /** True while tasks of the schedule's last run are unfinished. */
+  isRunning(id: string): boolean {
+    return (this.#active.get(id)?.size ?? 0) > 0;
+  }
+
+  /** Notes a finished task so its schedule's run can end. */
+  async taskFinished(record: TaskRecord): Promise<void> {
+    if (!record.scheduleId || !isFinalState(record.state)) return;
+    const active = this.#active.get(record.scheduleId);
+    active?.delete(record.id);
+    const schedule = await this.#host.store.getSchedule(record.scheduleId);
+    if (schedule?.lastTaskIds.includes(record.id)) {
+      await this.#host.store.saveSchedule({
+        ...schedule,
+        lastState: record.state,
+        updatedAt: this.#host.clock.now(),
+      });
+    }
+  }
+
+  stop(): void {
+    this.#wheel.stop();
+  }
+
+  /** How many schedules are armed on the timer. */
+  get armed(): number {
+    return this.#wheel.size;
+  }
+
+  #operationalPlugin(schedule: ScheduleRecord): RegisteredPlugin {
+    const plugin = this.#host.plugin(schedule.pluginId);
+    if (plugin?.info.status !== 'operational') {
+      throw new PlugboardError(
+        'PLUGBOARD_PLUGIN_NOT_OPERATIONAL',
+        `Schedule \`${schedule.id}\` belongs to plugin \`${schedule.pluginId}\`, which is ${plugin ? plugin.info.status : 'not installed'}${plugin?.info.reason ? `: ${plugin.info.reason}` : ''}.`,
+      );
+    }
+    return plugin;
+  }
+
+  async #fire(id: string, dueAt: number): Promise<void> {
+    const schedule = await this.#host.store.getSchedule(id);
+    if (!schedule) return;
+    let plugin: RegisteredPlugin;
+    try {
+      plugin = this.#operationalPlugin(schedule);
+    } catch (error) {
+      this.#host.reportError(error);
+      return;
+    }
+    if (this.isRunning(id)) {
+      // The previous run is still going: skip this firing rather than overlap, and keep the cadence.
+      await this.#reschedule(schedule, dueAt);
+      return;
+    }
+    await this.#start(schedule, plugin, true, dueAt);
+  }
+
+  async #start(
+    schedule: ScheduleRecord,
+    plugin: RegisteredPlugin,
+    onCadence: boolean,
+    dueAt?: number,
+  ): Promise<readonly TaskRecord[]> {
+    const { store, clock } = this.#host;
+    const now = clock.now();
+    let records: readonly TaskRecord[] = [];
+    let failure: unknown;
+    try {
+      records = await this.#host.run(plugin, schedule.id);
+    } catch (error) {
+      failure = error;
+    }
+    const unfinished = records.filter((r) => !isFinalState(r.state)).map((r) => r.id);
+    if (unfinished.length > 0) this.#active.set(schedule.id, new Set(unfinished));
+    const next: ScheduleRecord = {
+      ...schedule,
+      lastRunAt: now,
+      lastTaskIds: records.map((r) => r.id),
+      lastState: failure ? 'failed' : records.length === 0 ? 'succeeded' : 'queued',
+      runs: schedule.runs + 1,
+      nextRunAt: onCadence ? this.#nextRun(schedule, dueAt ?? now) : schedule.nextRunAt,
+      updatedAt: now,
+    };
+    await store.saveSchedule(next);
+    if (onCadence) this.#wheel.set(schedule.id, next.nextRunAt);
+    if (failure && !onCadence) throw failure;
+    if (failure) this.#host.reportError(failure);
+    return records;
+  }
+
+  async #reschedule(schedule: ScheduleRecord, dueAt: number): Promise<void> {
+    const nextRunAt = this.#nextRun(schedule, dueAt);
+    await this.#host.store.saveSchedule({ ...schedule, nextRunAt, updatedAt: this.#host.clock.now() });
+    this.#wheel.set(schedule.id, nextRunAt);
+  }
+
+  /** The next due time after `dueAt`, skipping periods missed while the host was busy or down. */
+  #nextRun(schedule: ScheduleRecord, dueAt: number): number | null {
+    if (schedule.repeatSeconds <= 0) return null;
+    const period = schedule.repeatSeconds * 1000;
+    const now = this.#host.clock.now();
+    let next = dueAt + period;
+    if (next <= now) next += Math.ceil((now - next) / period) * period;
+    return next;
+  }
+}

@@ -1,0 +1,325 @@
+import { existsSync } from 'node:fs';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describeThrown, PlugboardError } from './errors.js';
+import { isPluginClass, type PluginClass } from './plugin.js';
+
+/** Where the host looks for plugins. */
+export interface PluginDiscoveryOptions {
+  /** Folders whose modules are plugins, with no naming convention for files or classes. */
+  readonly dirs?: readonly string[];
+  /**
+   * Installed packages: `true` scans the host package's dependencies for packages that declare a `plugboard`
+   * field in their package.json; a list names the packages to load.
+   * @default false
+   */
+  readonly packages?: boolean | readonly string[];
+  /** Plugin classes passed directly. */
+  readonly classes?: readonly PluginClass[];
+  /**
+   * Follow symbolic links that point outside a plugin folder.
+   * @default false
+   */
+  readonly followSymlinks?: boolean;
+  /**
+   * How long one module may take to load (a top-level await that never settles is cut off here).
+   * @default 10000
+   */
+  readonly loadTimeoutMs?: number;
+}
+
+/** Where a plugin came from. */
+export interface PluginSource {
+  readonly type: 'file' | 'package' | 'class';
+  /** A file path, a package name or the class name. */
+  readonly location: string;
+}
+
+/** One loaded module (or explicit class) and the plugin classes it exports, or why it failed. */
+export interface LoadedSource {
+  readonly source: PluginSource;
+  readonly classes: readonly PluginClass[];
+  readonly error?: PlugboardError;
+  readonly loadMs: number;
+}
+
+/** Something discovery skipped on purpose, kept in the boot report. */
+export interface DiscoveryNote {
+  readonly location: string;
+  readonly message: string;
+}
+
+const MODULE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
+const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
+
+function isModuleFile(name: string): boolean {
+  return MODULE_EXTENSIONS.has(extname(name)) && !/\.d\.[cm]?ts$/.test(name);
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
+}
+
+let jitiInstance: { import(id: string): Promise<unknown> } | undefined;
+
+async function importModule(file: string): Promise<unknown> {
+  if (TS_EXTENSIONS.has(extname(file))) {
+    if (!jitiInstance) {
+      let createJiti: (url: string, options?: object) => { import(id: string): Promise<unknown> };
+      try {
+        ({ createJiti } = (await import('jiti')) as unknown as { createJiti: typeof createJiti });
+      } catch (error) {
+        throw new PlugboardError(
+          'PLUGBOARD_TS_LOADER_MISSING',
+          `\`${file}\` is TypeScript: install \`jiti\` in the host (npm install jiti) or compile the plugin to JavaScript.`,
+          { cause: error },
+        );
+      }
+      jitiInstance = createJiti(import.meta.url, { moduleCache: true, interopDefault: false });
+    }
+    return jitiInstance.import(file);
+  }
+  return import(pathToFileURL(file).href);
+}
+
+/** Every plugin class a module exports, by name or as its default (including CommonJS `module.exports`). */
+export function pluginClassesOf(namespace: unknown): PluginClass[] {
+  const found = new Set<PluginClass>();
+  const visit = (value: unknown, depth: number) => {
+    if (isPluginClass(value)) found.add(value);
+    else if (depth < 1 && value !== null && typeof value === 'object') {
+      for (const key of Object.keys(value)) visit((value as Record<string, unknown>)[key], depth + 1);
+    }
+  };
+  if (namespace !== null && typeof namespace === 'object') {
+    for (const key of Object.keys(namespace)) {
+      const value = (namespace as Record<string, unknown>)[key];
+      visit(value, key === 'default' || key === 'module.exports' ? 0 : 1);
+    }
+  }
+  return [...found];
+}
+
+async function loadFile(source: PluginSource, file: string, timeoutMs: number): Promise<LoadedSource> {
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const namespace = await Promise.race([
+      importModule(file),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new PlugboardError(
+                'PLUGBOARD_PLUGIN_LOAD_TIMEOUT',
+                `\`${file}\` did not finish loading within ${timeoutMs} ms (a top-level await that never settles?).`,
+              ),
+            ),
+          timeoutMs,
+        );
+      }),
+    ]);
+    return { source, classes: pluginClassesOf(namespace), loadMs: performance.now() - started };
+  } catch (error) {
+    const coded =
+      error instanceof PlugboardError
+        ? error
+        : new PlugboardError(
+            'PLUGBOARD_PLUGIN_LOAD_FAILED',
+            `\`${file}\` could not be loaded: ${describeThrown(error)}. Fix the module; the other plugins started.`,
+            { cause: error },
+          );
+    return { source, classes: [], error: coded, loadMs: performance.now() - started };
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+async function packageEntry(dir: string): Promise<string | undefined> {
+  const pkgPath = join(dir, 'package.json');
+  if (existsSync(pkgPath)) {
+    try {
+      const pkg = JSON.parse(await readFile(pkgPath, 'utf8')) as {
+        main?: string;
+        exports?: unknown;
+        plugboard?: { plugins?: string | string[] };
+      };
+      const declared = pkg.plugboard?.plugins;
+      const first = Array.isArray(declared) ? declared[0] : declared;
+      const exported =
+        typeof pkg.exports === 'string'
+          ? pkg.exports
+          : typeof (pkg.exports as Record<string, unknown> | undefined)?.['.'] === 'string'
+            ? ((pkg.exports as Record<string, string>)['.'] as string)
+            : undefined;
+      const entry = first ?? exported ?? pkg.main;
+      if (entry) return join(dir, entry);
+    } catch {
+      return undefined;
+    }
+  }
+  for (const name of ['index.js', 'index.mjs', 'index.cjs', 'index.ts', 'index.mts']) {
+    if (existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+async function scanDir(
+  dir: string,
+  options: { cwd: string; followSymlinks: boolean },
+  notes: DiscoveryNote[],
+): Promise<string[]> {
+  const root = resolve(options.cwd, dir);
+  let rootReal: string;
+  try {
+    rootReal = await realpath(root);
+    if (!(await stat(rootReal)).isDirectory()) throw new Error('not a folder');
+  } catch (error) {
+    notes.push({
+      location: root,
+      message: `plugin folder not found or unreadable: ${describeThrown(error)}`,
+    });
+    return [];
+  }
+  const entries = (await readdir(root)).sort();
+  const files: string[] = [];
+  for (const name of entries) {
+    if (name.startsWith('.') || name === 'node_modules') continue;
+    const full = join(root, name);
+    let info = await lstat(full);
+    let target = full;
+    if (info.isSymbolicLink()) {
+      try {
+        target = await realpath(full);
+      } catch {
+        notes.push({ location: full, message: 'ignored: a symbolic link whose target does not exist' });
+        continue;
+      }
+      if (!isInside(target, rootReal) && !options.followSymlinks) {
+        notes.push({
+          location: full,
+          message: `ignored: a symbolic link to \`${target}\`, outside the plugin folder (set plugins.followSymlinks to allow)`,
+        });
+        continue;
+      }
+      info = await stat(target);
+    }
+    if (info.isDirectory()) {
+      const entry = await packageEntry(target);
+      if (entry) files.push(entry);
+      else
+        notes.push({
+          location: full,
+          message: 'ignored: a folder with no package.json entry and no index module',
+        });
+    } else if (info.isFile()) {
+      if (isModuleFile(name)) files.push(target);
+      else notes.push({ location: full, message: 'ignored: not a JavaScript or TypeScript module' });
+    }
+  }
+  return files;
+}
+
+async function findInstalledPackage(name: string, cwd: string): Promise<string | undefined> {
+  let dir = resolve(cwd);
+  for (;;) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+async function packageSources(
+  packages: true | readonly string[],
+  cwd: string,
+  notes: DiscoveryNote[],
+): Promise<Array<{ name: string; files: string[] }>> {
+  let names: string[];
+  const explicit = packages !== true;
+  if (packages === true) {
+    try {
+      const pkg = JSON.parse(await readFile(join(cwd, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+        optionalDependencies?: Record<string, string>;
+      };
+      names = Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }).sort();
+    } catch (error) {
+      notes.push({
+        location: join(cwd, 'package.json'),
+        message: `cannot scan dependencies: ${describeThrown(error)}`,
+      });
+      return [];
+    }
+  } else names = [...packages];
+  const found: Array<{ name: string; files: string[] }> = [];
+  for (const name of names) {
+    const dir = await findInstalledPackage(name, cwd);
+    if (!dir) {
+      if (explicit) notes.push({ location: name, message: 'plugin package is not installed' });
+      continue;
+    }
+    let manifest: { plugboard?: { plugins?: string | string[] } };
+    try {
+      manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
+    } catch {
+      continue;
+    }
+    const declared = manifest.plugboard?.plugins;
+    if (declared === undefined && !explicit) continue;
+    const files =
+      declared === undefined ? [await packageEntry(dir)] : [declared].flat().map((p) => join(dir, p));
+    found.push({ name, files: files.filter((f): f is string => typeof f === 'string') });
+  }
+  return found;
+}
+
+/** Finds and loads every plugin source: explicit classes, folders, then installed packages. */
+export async function discoverPlugins(
+  options: PluginDiscoveryOptions,
+  cwd: string,
+): Promise<{ sources: LoadedSource[]; notes: DiscoveryNote[] }> {
+  const notes: DiscoveryNote[] = [];
+  const sources: LoadedSource[] = [];
+  const timeoutMs = options.loadTimeoutMs ?? 10_000;
+  for (const cls of options.classes ?? []) {
+    if (!isPluginClass(cls)) {
+      const name = typeof cls === 'function' ? (cls as { name: string }).name : typeof cls;
+      sources.push({
+        source: { type: 'class', location: String(name) },
+        classes: [],
+        loadMs: 0,
+        error: new PlugboardError(
+          'PLUGBOARD_INVALID_PLUGIN',
+          `\`${String(name)}\` in plugins.classes does not extend a Plugboard base class (ActionPlugin, ContextPlugin, BackgroundTaskPlugin, PointPlugin).`,
+        ),
+      });
+      continue;
+    }
+    sources.push({ source: { type: 'class', location: cls.name }, classes: [cls], loadMs: 0 });
+  }
+  const files: string[] = [];
+  for (const dir of options.dirs ?? []) {
+    files.push(...(await scanDir(dir, { cwd, followSymlinks: options.followSymlinks ?? false }, notes)));
+  }
+  const loaded = await Promise.all(
+    files.map((file) => loadFile({ type: 'file', location: file }, file, timeoutMs)),
+  );
+  for (const source of loaded) {
+    if (!source.error && source.classes.length === 0) {
+      notes.push({ location: source.source.location, message: 'loaded, but it exports no plugin class' });
+    }
+  }
+  sources.push(...loaded);
+  if (options.packages) {
+    for (const pkg of await packageSources(options.packages, cwd, notes)) {
+      for (const file of pkg.files) {
+        sources.push(await loadFile({ type: 'package', location: pkg.name }, file, timeoutMs));
+      }
+    }
+  }
+  return { sources, notes };
+}

@@ -1,0 +1,119 @@
+/**
+ * The one catalogue of errors a Plugboard user can meet. Codes are stable: a retired code is never reused.
+ * `docs/reference/errors.md` lists the same codes; a test keeps the two in step.
+ */
+export const errorCatalogue = {
+  PLUGBOARD_INVALID_OPTION: { status: 500, title: 'An option passed to Plugboard is invalid' },
+  PLUGBOARD_HOST_NOT_STARTED: { status: 503, title: 'The host has not been started' },
+  PLUGBOARD_HOST_ALREADY_STARTED: { status: 409, title: 'The host has already been started' },
+  PLUGBOARD_HOST_STOPPING: { status: 503, title: 'The host is stopping and accepts no new work' },
+  PLUGBOARD_UNKNOWN_PLUGIN: { status: 404, title: 'No plugin has this id' },
+  PLUGBOARD_PLUGIN_NOT_OPERATIONAL: { status: 409, title: 'The plugin is not operational' },
+  PLUGBOARD_INVALID_ARGUMENTS: { status: 400, title: 'The arguments do not match the plugin schema' },
+  PLUGBOARD_UNAUTHENTICATED: { status: 401, title: 'No user is signed in' },
+  PLUGBOARD_FORBIDDEN: { status: 403, title: 'The user may not do this' },
+  PLUGBOARD_CONTEXT_REQUIRED: { status: 400, title: 'A context plugin was executed without a context id' },
+  PLUGBOARD_UNKNOWN_CONTEXT: { status: 404, title: 'The context object was not found' },
+  PLUGBOARD_CREATE_TASKS_FAILED: { status: 500, title: "The plugin's createTasks threw" },
+  PLUGBOARD_INVALID_TASKS: { status: 500, title: 'createTasks returned something that is not a task' },
+  PLUGBOARD_TOO_MANY_TASKS: { status: 500, title: 'createTasks returned more tasks than the host allows' },
+  PLUGBOARD_UNKNOWN_TASK_TYPE: { status: 500, title: 'The task type is not registered by its plugin' },
+  PLUGBOARD_TASK_INPUT_NOT_SERIALIZABLE: { status: 500, title: 'A task input is not JSON-serialisable' },
+  PLUGBOARD_UNKNOWN_TASK: { status: 404, title: 'No task has this id' },
+  PLUGBOARD_TASK_FINISHED: { status: 409, title: 'The task has already finished' },
+  PLUGBOARD_TASK_FAILED: { status: 500, title: 'The task failed' },
+  PLUGBOARD_TASK_TIMED_OUT: { status: 504, title: 'The task ran past its timeout' },
+  PLUGBOARD_TASK_CANCELLED: { status: 409, title: 'The task was cancelled' },
+  PLUGBOARD_TASK_INTERRUPTED: { status: 503, title: 'The host stopped while the task ran' },
+  PLUGBOARD_UNKNOWN_SCHEDULE: { status: 404, title: 'No schedule has this id' },
+  PLUGBOARD_SCHEDULE_RUNNING: { status: 409, title: 'The schedule already has a run in progress' },
+  PLUGBOARD_PLUGIN_LOAD_FAILED: { status: 500, title: 'A plugin module could not be loaded' },
+  PLUGBOARD_PLUGIN_LOAD_TIMEOUT: { status: 500, title: 'A plugin module did not finish loading in time' },
+  PLUGBOARD_TS_LOADER_MISSING: {
+    status: 500,
+    title: 'A TypeScript plugin was found but jiti is not installed',
+  },
+  PLUGBOARD_PLUGIN_CONSTRUCT_FAILED: { status: 500, title: 'The plugin constructor threw' },
+  PLUGBOARD_INVALID_PLUGIN: { status: 500, title: 'The plugin definition is invalid' },
+  PLUGBOARD_INVALID_SCHEMA: { status: 500, title: 'A plugin schema is not a valid object schema' },
+  PLUGBOARD_DUPLICATE_PLUGIN_ID: { status: 500, title: 'Two plugins use the same id' },
+  PLUGBOARD_HOST_VERSION_MISMATCH: { status: 500, title: 'The plugin needs another version of Plugboard' },
+  PLUGBOARD_INVALID_PROPERTIES: { status: 500, title: "The plugin's app properties are invalid" },
+  PLUGBOARD_INVALID_FLAGS: { status: 500, title: "The plugin's command-line arguments are invalid" },
+  PLUGBOARD_READINESS_FAILED: { status: 500, title: "The plugin's readiness check threw" },
+  PLUGBOARD_READINESS_TIMEOUT: { status: 500, title: "The plugin's readiness check did not settle in time" },
+  PLUGBOARD_NOT_READY: { status: 409, title: 'The plugin reported it is not ready' },
+  PLUGBOARD_PLUGIN_DISABLED: { status: 409, title: 'An administrator disabled the plugin' },
+  PLUGBOARD_MISSING_POINT_METHOD: {
+    status: 500,
+    title: 'The plugin does not implement a method its plugin point needs',
+  },
+  PLUGBOARD_STORE_UNAVAILABLE: { status: 503, title: 'The task store cannot be reached' },
+} as const satisfies Record<string, { readonly status: number; readonly title: string }>;
+
+/** Every stable error code Plugboard raises. */
+export type PlugboardErrorCode = keyof typeof errorCatalogue;
+
+/** One field that failed validation, with a path such as `/times` and a reason a person can act on. */
+export interface FieldError {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Options accepted by {@link PlugboardError}. */
+export interface PlugboardErrorOptions {
+  /** The underlying error, kept for diagnosis. */
+  readonly cause?: unknown;
+  /** Structured details safe to show a client (for example the failing fields). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** An error with a stable `PLUGBOARD_*` code, an HTTP status and its `cause` kept. */
+export class PlugboardError extends Error {
+  override readonly name = 'PlugboardError';
+  /** The stable code from the catalogue. */
+  readonly code: PlugboardErrorCode;
+  /** The HTTP status this error maps to where it crosses HTTP. */
+  readonly status: number;
+  /** Structured details safe to show a client. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: PlugboardErrorCode, message: string, options: PlugboardErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = errorCatalogue[code].status;
+    this.details = options.details ?? {};
+  }
+
+  /** A JSON form without the stack, fit to send to a client. */
+  toJSON(): { code: PlugboardErrorCode; message: string; details: Readonly<Record<string, unknown>> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** True when `value` is a {@link PlugboardError}, optionally with the given code. */
+export function isPlugboardError(value: unknown, code?: PlugboardErrorCode): value is PlugboardError {
+  return value instanceof PlugboardError && (code === undefined || value.code === code);
+}
+
+/** Describes any thrown value for a person, including values that are not `Error`s. */
+export function describeThrown(value: unknown): string {
+  if (value instanceof Error) return value.message || value.name;
+  if (typeof value === 'string') return value;
+  try {
+    return `non-Error value thrown: ${JSON.stringify(value) ?? String(value)}`;
+  } catch {
+    return `non-Error value thrown: ${String(value)}`;
+  }
+}
+
+/** Formats a value for an option error: "`0` (number)". */
+export function describeValue(value: unknown): string {
+  let shown: string;
+  try {
+    shown = typeof value === 'function' ? '[function]' : (JSON.stringify(value) ?? String(value));
+  } catch {
+    shown = String(value);
+  }
+  return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
+}

@@ -1,0 +1,910 @@
+import { EventEmitter } from 'eventemitter3';
+import { ScheduleManager } from './background-schedules.js';
+import { type Clock, systemClock } from './clock.js';
+import {
+  type DiscoveryNote,
+  discoverPlugins,
+  type PluginDiscoveryOptions,
+  type PluginSource,
+} from './discovery.js';
+import {
+  describeThrown,
+  describeValue,
+  type FieldError,
+  PlugboardError,
+  type PlugboardErrorCode,
+} from './errors.js';
+import type { HostEvents } from './events.js';
+import { createTaskId } from './ids.js';
+import { inProcessRuntime } from './in-process-runtime.js';
+import { memoryStore } from './memory-store.js';
+import type { ExecuteContext, PluginPoint, TaskList } from './plugin.js';
+import { FlagParser, PropertyResolver } from './properties.js';
+import { type PluginInfo, PluginRegistry, type PluginStatus, type RegisteredPlugin } from './registry.js';
+import type { RuntimeEnvironment, TaskRuntime } from './runtime.js';
+import { fieldError } from './schema.js';
+import {
+  decodeCursor,
+  type LogQuery,
+  type PluginCatalogueEntry,
+  type ScheduleRecord,
+  type TaskPage,
+  type TaskQuery,
+  type TaskStore,
+} from './store.js';
+import {
+  ANONYMOUS_USER,
+  isFinalState,
+  isTask,
+  LOG_LEVEL_RANK,
+  type LogLevel,
+  type PlugboardUser,
+  SYSTEM_USER,
+  type TaskLogEntry,
+  type TaskRecord,
+  taskTypeName,
+} from './task.js';
+
+/** Decides whether a user may execute a plugin. */
+export type AuthorizeHook<User extends PlugboardUser = PlugboardUser> = (
+  user: User,
+  plugin: PluginInfo,
+) => boolean | Promise<boolean>;
+
+/** Options of {@link createHost}. */
+export interface HostOptions<User extends PlugboardUser = PlugboardUser> {
+  /** Where plugins are found: folders, installed packages, explicit classes. */
+  readonly plugins?: PluginDiscoveryOptions;
+  /** App property values per plugin id, e.g. `{ greet: { greeting: 'Hi' } }`. */
+  readonly properties?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** A JSON file of property values per plugin id; overrides `properties`. */
+  readonly propertiesFile?: string;
+  /**
+   * Environment variables (`PLUGBOARD_<PLUGIN>__<PROPERTY>`) override the file; `false` ignores them.
+   * @default process.env
+   */
+  readonly env?: Readonly<Record<string, string | undefined>> | false;
+  /** @default 'PLUGBOARD_' */
+  readonly envPrefix?: string;
+  /**
+   * Where plugins' start-up flags (`--<plugin id>.<flag>`) are read from.
+   * @default process.argv.slice(2)
+   */
+  readonly argv?: readonly string[];
+  /**
+   * The folder relative plugin folders and the host's package.json are found from.
+   * @default process.cwd()
+   */
+  readonly cwd?: string;
+  /** Where records, logs, schedules and the plugin catalogue are kept. @default memoryStore() */
+  readonly store?: TaskStore;
+  /** Where tasks run. @default inProcessRuntime({ concurrency }) */
+  readonly runtime?: TaskRuntime;
+  /** Concurrency of the default runtime. @default 4 */
+  readonly concurrency?: number;
+  /** Decides whether a user may execute a plugin. @default every plugin permission is in `user.permissions` */
+  readonly authorize?: AuthorizeHook<User>;
+  /** @default 5000 */
+  readonly readinessTimeoutMs?: number;
+  /** Timeout of tasks whose plugin and type set none; `null` for none. @default null */
+  readonly defaultTaskTimeoutMs?: number | null;
+  /** How long `stop()` waits for running tasks by default. @default 10000 */
+  readonly shutdownTimeoutMs?: number;
+  /** Task log lines below this level are dropped. @default 'info' */
+  readonly logLevel?: LogLevel;
+  /** @default 8192 */
+  readonly maxLogLineLength?: number;
+  /** @default 100 */
+  readonly progressIntervalMs?: number;
+  /** The most tasks one execution may create. @default 1000 */
+  readonly maxTasksPerExecution?: number;
+  /** The scheduler's clock; tests pass a fake one. @default the system clock */
+  readonly clock?: Clock;
+}
+
+/** Options of {@link Host.execute}. */
+export interface ExecuteOptions<User extends PlugboardUser = PlugboardUser> {
+  /** The executing user. @default an anonymous user with no permissions */
+  readonly user?: User;
+  /** The context object id, for context plugins. */
+  readonly context?: string;
+  /** Overrides the task timeout in milliseconds; `null` for none. */
+  readonly timeoutMs?: number | null;
+  /** Higher runs sooner. @default 0 */
+  readonly priority?: number;
+}
+
+/** What one execution created. */
+export interface ExecuteResult {
+  readonly tasks: readonly TaskRecord[];
+}
+
+/** One plugin's line in the boot report. */
+export interface BootReportPlugin {
+  readonly id: string;
+  readonly status: PluginStatus;
+  readonly reason: string | null;
+  readonly code: PlugboardErrorCode | null;
+  readonly source: PluginSource;
+  readonly timings: PluginInfo['timings'];
+}
+
+/** A source that failed before any plugin id could be read from it (a syntax error, a duplicate id...). */
+export interface BootReportFailure {
+  readonly source: PluginSource;
+  readonly code: PlugboardErrorCode;
+  readonly reason: string;
+}
+
+/** What `host.start()` returns: every plugin's state and timings, the failures and the notes. */
+export interface BootReport {
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly plugins: readonly BootReportPlugin[];
+  readonly failures: readonly BootReportFailure[];
+  readonly notes: readonly DiscoveryNote[];
+  readonly store: string;
+  readonly runtime: string;
+}
+
+/** Options of {@link Host.stop}. */
+export interface StopOptions {
+  /** How long running tasks may take to finish before they are aborted and recorded `interrupted`. */
+  readonly timeoutMs?: number;
+}
+
+/** The host's lifecycle states. */
+export type HostState = 'created' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+function defaultAuthorize(user: PlugboardUser, plugin: PluginInfo): boolean {
+  const granted = new Set(user.permissions ?? []);
+  return plugin.permissions.every((p) => granted.has(p));
+}
+
+function checkNumber(name: string, value: unknown, min: number, allowNull = false): void {
+  if (value === undefined || (allowNull && value === null)) return;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min) {
+    throw new PlugboardError(
+      'PLUGBOARD_INVALID_OPTION',
+      `Expected \`${name}\` to be a number >= ${min}${allowNull ? ' or null' : ''}, got ${describeValue(value)}.`,
+    );
+  }
+}
+
+function normaliseTaskList(list: TaskList): unknown[] {
+  if (list === undefined || list === null) return [];
+  if (isTask(list)) return [list];
+  if (Array.isArray(list)) return list;
+  if (typeof list === 'object' && Symbol.iterator in (list as object))
+    return [...(list as Iterable<unknown>)];
+  return [list];
+}
+
+/**
+ * The object a host application creates, starts and stops. It owns the plugin registry, the property sources,
+ * the task runtime, the store, the scheduler and the typed event bus.
+ */
+export class Host<User extends PlugboardUser = PlugboardUser> {
+  /** The typed event bus: `plugin:status`, `task:queued|started|progress|log|finished`, `schedule:fired`, `error`. */
+  readonly events = new EventEmitter<HostEvents>();
+  readonly #options: HostOptions<User>;
+  readonly #store: TaskStore;
+  readonly #runtime: TaskRuntime;
+  readonly #clock: Clock;
+  readonly #registry = new PluginRegistry();
+  readonly #schedules: ScheduleManager;
+  readonly #waiters = new Map<string, Array<(record: TaskRecord) => void>>();
+  #state: HostState = 'created';
+  #report: BootReport | undefined;
+  #failures: BootReportFailure[] = [];
+
+  constructor(options: HostOptions<User> = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new PlugboardError(
+        'PLUGBOARD_INVALID_OPTION',
+        `Expected host options to be an object, got ${describeValue(options)}.`,
+      );
+    }
+    checkNumber('readinessTimeoutMs', options.readinessTimeoutMs, 1);
+    checkNumber('defaultTaskTimeoutMs', options.defaultTaskTimeoutMs, 1, true);
+    checkNumber('shutdownTimeoutMs', options.shutdownTimeoutMs, 0);
+    checkNumber('maxLogLineLength', options.maxLogLineLength, 80);
+    checkNumber('progressIntervalMs', options.progressIntervalMs, 0);
+    checkNumber('maxTasksPerExecution', options.maxTasksPerExecution, 1);
+    if (options.logLevel !== undefined && !(options.logLevel in LOG_LEVEL_RANK)) {
+      throw new PlugboardError(
+        'PLUGBOARD_INVALID_OPTION',
+        `Expected \`logLevel\` to be one of ${Object.keys(LOG_LEVEL_RANK).join(', ')}, got ${describeValue(options.logLevel)}.`,
+      );
+    }
+    if (options.authorize !== undefined && typeof options.authorize !== 'function') {
+      throw new PlugboardError(
+        'PLUGBOARD_INVALID_OPTION',
+        `Expected \`authorize\` to be a function, got ${describeValue(options.authorize)}.`,
+      );
+    }
+    for (const dir of options.plugins?.dirs ?? []) {
+      if (typeof dir !== 'string' || dir.length === 0) {
+        throw new PlugboardError(
+          'PLUGBOARD_INVALID_OPTION',
+          `Expected every \`plugins.dirs\` entry to be a folder path, got ${describeValue(dir)}.`,
+        );
+      }
+    }
+    this.#options = options;
+    this.#store = options.store ?? memoryStore();
+    this.#runtime = options.runtime ?? inProcessRuntime({ concurrency: options.concurrency });
+    this.#clock = options.clock ?? systemClock;
+    this.#schedules = new ScheduleManager({
+      store: this.#store,
+      clock: this.#clock,
+      run: (plugin, scheduleId) => this.#runSchedule(plugin, scheduleId),
+      plugin: (id) => this.#registry.get(id),
+      reportError: (error) => this.#reportError(error),
+    });
+    this.events.on('task:finished', (record) => {
+      const waiters = this.#waiters.get(record.id);
+      if (waiters) {
+        this.#waiters.delete(record.id);
+        for (const resolve of waiters) resolve(record);
+      }
+      if (record.scheduleId) this.#schedules.taskFinished(record).catch((error) => this.#reportError(error));
+    });
+  }
+
+  /** Where the host is in its lifecycle. */
+  get state(): HostState {
+    return this.#state;
+  }
+
+  /** The report of the last start, once it finished. */
+  get report(): BootReport | undefined {
+    return this.#report;
+  }
+
+  /** The store the host keeps records in. */
+  get store(): TaskStore {
+    return this.#store;
+  }
+
+  /** The runtime tasks execute on. */
+  get runtime(): TaskRuntime {
+    return this.#runtime;
+  }
+
+  /**
+   * Discovers, loads, queries, validates and checks the readiness of every plugin, then starts the runtime and
+   * arms background schedules. A broken plugin is reported, never fatal.
+   */
+  async start(): Promise<BootReport> {
+    if (this.#state !== 'created') {
+      throw new PlugboardError(
+        'PLUGBOARD_HOST_ALREADY_STARTED',
+        `host.start() was called while the host is ${this.#state}; create a new host to start again.`,
+      );
+    }
+    this.#state = 'starting';
+    const startedAt = this.#clock.now();
+    const t0 = performance.now();
+    try {
+      await this.#store.open();
+    } catch (error) {
+      this.#state = 'created';
+      throw new PlugboardError(
+        'PLUGBOARD_STORE_UNAVAILABLE',
+        `The ${this.#store.name} store could not be opened: ${describeThrown(error)}.`,
+        { cause: error },
+      );
+    }
+    const options = this.#options;
+    const properties = new PropertyResolver({
+      values: options.properties,
+      file: options.propertiesFile,
+      env: options.env,
+      envPrefix: options.envPrefix,
+    });
+    try {
+      await properties.load();
+    } catch (error) {
+      this.#state = 'created';
+      await this.#store.close().catch(() => {});
+      throw error;
+    }
+    const cwd = options.cwd ?? process.cwd();
+    const { sources, notes } = await discoverPlugins(options.plugins ?? {}, cwd);
+    const classes = sources.flatMap((s) => s.classes);
+    const flags = new FlagParser(
+      options.argv ?? process.argv.slice(2),
+      classes.flatMap((cls) => {
+        const def = cls.definition as { id?: unknown; flags?: unknown };
+        return typeof def?.id === 'string' && def.flags && typeof def.flags === 'object'
+          ? [{ pluginId: def.id, schema: def.flags as never }]
+          : [];
+      }),
+    );
+    const failures: BootReportFailure[] = [];
+    for (const loaded of sources) {
+      if (loaded.error) {
+        failures.push({ source: loaded.source, code: loaded.error.code, reason: loaded.error.message });
+        continue;
+      }
+      for (const cls of loaded.classes) {
+        const { error } = this.#registry.add(cls, loaded.source, loaded.loadMs, { properties, flags });
+        if (error) failures.push({ source: loaded.source, code: error.code, reason: error.message });
+      }
+    }
+    this.#failures = failures;
+
+    const catalogue = new Map((await this.#store.listPluginEntries()).map((e) => [e.id, e]));
+    const readinessTimeout = options.readinessTimeoutMs ?? 5000;
+    await Promise.all(
+      this.#registry.all().map(async (plugin) => {
+        const id = plugin.info.id;
+        if (plugin.info.status !== 'checking') return;
+        if (catalogue.get(id)?.enabled === false) {
+          this.#registry.setStatus(
+            id,
+            'disabled',
+            'An administrator disabled this plugin; enable it to run it again.',
+            'PLUGBOARD_PLUGIN_DISABLED',
+          );
+          return;
+        }
+        const outcome = await this.#registry.checkReadiness(plugin, readinessTimeout);
+        this.#registry.setStatus(id, outcome.status, outcome.reason, outcome.code);
+      }),
+    );
+    for (const plugin of this.#registry.all()) {
+      await this.#saveCatalogue(plugin, catalogue.get(plugin.info.id));
+      this.#emitStatus(plugin.info.id, plugin.info.status, null, plugin.info.reason);
+    }
+
+    await this.#runtime.start(this.#environment());
+    this.#state = 'started';
+    for (const plugin of this.#registry.all()) {
+      if (plugin.info.kind === 'background' && plugin.info.status === 'operational') {
+        await this.#schedules.arm(plugin);
+      }
+    }
+    this.#report = {
+      startedAt,
+      durationMs: performance.now() - t0,
+      plugins: this.#registry.list().map((p) => ({
+        id: p.id,
+        status: p.status,
+        reason: p.reason,
+        code: p.code,
+        source: p.source,
+        timings: p.timings,
+      })),
+      failures,
+      notes,
+      store: this.#store.name,
+      runtime: this.#runtime.name,
+    };
+    return this.#report;
+  }
+
+  /**
+   * Stops accepting work, lets running tasks finish up to the timeout, aborts and records the rest as
+   * `interrupted`, then closes the store. Queued tasks stay queued in the store.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping' || this.#state === 'created') {
+      this.#state = this.#state === 'created' ? 'stopped' : this.#state;
+      return;
+    }
+    const timeoutMs = options.timeoutMs ?? this.#options.shutdownTimeoutMs ?? 10_000;
+    checkNumber('timeoutMs', timeoutMs, 0);
+    this.#state = 'stopping';
+    this.#schedules.stop();
+    try {
+      await this.#runtime.stop({ timeoutMs });
+    } finally {
+      await this.#store.close();
+      this.#state = 'stopped';
+    }
+  }
+
+  /**
+   * Executes a plugin: checks it is operational and the user may run it, validates the arguments, resolves the
+   * context object, calls `createTasks` and queues the tasks it returns.
+   */
+  async execute(
+    pluginId: string,
+    args: unknown = {},
+    options: ExecuteOptions<User> = {},
+  ): Promise<ExecuteResult> {
+    this.#requireStarted();
+    const plugin = this.#operational(pluginId);
+    const user = (options.user ?? ANONYMOUS_USER) as User;
+    await this.#authorize(user, plugin.info);
+    const parsed = plugin.argsValidator!.parse(args);
+    if (!parsed.ok)
+      throw fieldError(
+        'PLUGBOARD_INVALID_ARGUMENTS',
+        `Invalid arguments for plugin \`${pluginId}\``,
+        parsed.errors,
+      );
+    const ctx: ExecuteContext = { user, scheduleId: null };
+    let list: TaskList;
+    try {
+      if (plugin.info.kind === 'context') {
+        const target = await this.#resolveContext(plugin, options.context, user);
+        list = await (plugin.instance as unknown as ContextCreate).createTasks(parsed.value, target, ctx);
+      } else {
+        list = await (plugin.instance as unknown as ActionCreate).createTasks(parsed.value, ctx);
+      }
+    } catch (error) {
+      if (error instanceof PlugboardError && error.code === 'PLUGBOARD_UNKNOWN_CONTEXT') throw error;
+      if (error instanceof PlugboardError && error.code === 'PLUGBOARD_CONTEXT_REQUIRED') throw error;
+      throw new PlugboardError(
+        'PLUGBOARD_CREATE_TASKS_FAILED',
+        `Plugin \`${pluginId}\` failed to create its tasks: ${describeThrown(error)}.`,
+        { cause: error },
+      );
+    }
+    const tasks = await this.#queue(plugin, list, {
+      user,
+      scheduleId: null,
+      contextId: plugin.info.kind === 'context' ? (options.context ?? null) : null,
+      timeoutMs: options.timeoutMs,
+      priority: options.priority,
+    });
+    return { tasks };
+  }
+
+  /** Reading and administering plugins. */
+  readonly plugins = {
+    /** Every plugin with metadata, schemas, status and reason, sorted for menus. */
+    list: (): PluginInfo[] => this.#registry.list(),
+    /** One plugin, or `undefined`. */
+    get: (id: string): PluginInfo | undefined => this.#registry.get(id)?.info,
+    /** Sources that failed before a plugin id could be read (syntax errors, duplicate ids...). */
+    failures: (): readonly BootReportFailure[] => this.#failures,
+    /** Disables a plugin; it stays disabled across restarts with a persistent store. */
+    disable: async (id: string): Promise<PluginInfo> => this.#setEnabled(id, false),
+    /** Enables a disabled plugin and checks its readiness again. */
+    enable: async (id: string): Promise<PluginInfo> => this.#setEnabled(id, true),
+    /** Runs a plugin's readiness check again (for example after the thing it waited for is fixed). */
+    recheck: async (id: string): Promise<PluginInfo> => {
+      const plugin = this.#known(id);
+      if (plugin.instance && (plugin.info.status === 'not-ready' || plugin.info.status === 'operational')) {
+        await this.#check(plugin);
+      }
+      return plugin.info;
+    },
+  };
+
+  /** Watching, listing and cancelling tasks. */
+  readonly tasks = {
+    /** One task's record, or `undefined`. */
+    get: async (id: string): Promise<TaskRecord | undefined> => this.#store.getTask(id),
+    /** Tasks newest first, filtered by user, plugin and state, paged by cursor. */
+    list: async (query: TaskQuery = {}): Promise<TaskPage> => {
+      if (query.cursor !== undefined && decodeCursor(query.cursor) === undefined) {
+        throw fieldError('PLUGBOARD_INVALID_ARGUMENTS', 'Invalid task query', [
+          { path: '/cursor', message: 'is not a cursor returned by a previous page' },
+        ]);
+      }
+      if (
+        query.limit !== undefined &&
+        (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 500)
+      ) {
+        throw fieldError('PLUGBOARD_INVALID_ARGUMENTS', 'Invalid task query', [
+          { path: '/limit', message: 'must be an integer from 1 to 500' },
+        ]);
+      }
+      return this.#store.listTasks(query);
+    },
+    /** A task's log lines after `after` (a `seq`). */
+    logs: async (id: string, query: LogQuery = {}): Promise<readonly TaskLogEntry[]> => {
+      await this.#knownTask(id);
+      return this.#store.getLogs(id, query);
+    },
+    /** Cancels a queued or running task and returns its final record. */
+    cancel: async (id: string): Promise<TaskRecord> => {
+      const record = await this.#knownTask(id);
+      if (isFinalState(record.state)) {
+        throw new PlugboardError(
+          'PLUGBOARD_TASK_FINISHED',
+          `Task \`${id}\` already finished (${record.state}); nothing to cancel.`,
+        );
+      }
+      const handled = await this.#runtime.cancel(id);
+      if (!handled) {
+        await this.#store.updateTask(id, {
+          state: 'cancelled',
+          finishedAt: this.#clock.now(),
+          error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled.' },
+        });
+        const cancelled = (await this.#store.getTask(id))!;
+        this.events.emit('task:finished', cancelled);
+        return cancelled;
+      }
+      return this.tasks.wait(id);
+    },
+    /** Resolves with the record once the task reaches a final state. */
+    wait: async (id: string, options: { signal?: AbortSignal } = {}): Promise<TaskRecord> => {
+      const pending = new Promise<TaskRecord>((resolve, reject) => {
+        const list = this.#waiters.get(id) ?? [];
+        list.push(resolve);
+        this.#waiters.set(id, list);
+        options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true });
+      });
+      const record = await this.#knownTask(id);
+      if (isFinalState(record.state)) {
+        this.#dropWaiters(id);
+        return record;
+      }
+      return pending;
+    },
+  };
+
+  /** Background-task schedules. */
+  readonly schedules = {
+    /** Every schedule in the store. */
+    list: async (): Promise<readonly ScheduleRecord[]> => this.#store.listSchedules(),
+    /** Runs a schedule now, out of cadence; refused with `PLUGBOARD_SCHEDULE_RUNNING` while a run is in progress. */
+    trigger: async (id: string): Promise<ExecuteResult> => {
+      this.#requireStarted();
+      return { tasks: await this.#schedules.trigger(id) };
+    },
+  };
+
+  /** Plugin points. */
+  readonly points = {
+    /** The operational implementations of a plugin point, typed by the point. */
+    get: <T>(point: PluginPoint<T>): T[] =>
+      this.#registry
+        .all()
+        .filter((p) => p.info.status === 'operational' && p.info.implements.includes(point.id))
+        .map((p) => p.instance as unknown as T),
+  };
+
+  #environment(): RuntimeEnvironment {
+    return {
+      store: this.#store,
+      events: this.events,
+      now: () => Date.now(),
+      logLevel: this.#options.logLevel ?? 'info',
+      maxLogLineLength: this.#options.maxLogLineLength ?? 8192,
+      progressIntervalMs: this.#options.progressIntervalMs ?? 100,
+      reportError: (error) => this.#reportError(error),
+      instantiate: (record) => {
+        const { plugin, taskClass } = this.#taskClass(record);
+        return { task: new taskClass(record.input), properties: plugin.properties };
+      },
+      retryPolicy: (record) => {
+        try {
+          return this.#taskClass(record).taskClass.retry;
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  }
+
+  #taskClass(record: TaskRecord) {
+    const plugin = this.#registry.get(record.pluginId);
+    const name = record.taskType.slice(record.pluginId.length + 1);
+    const taskClass = plugin?.taskTypes.get(name);
+    if (!plugin || !taskClass) {
+      throw new PlugboardError(
+        'PLUGBOARD_UNKNOWN_TASK_TYPE',
+        `Task type \`${record.taskType}\` is not registered: is plugin \`${record.pluginId}\` installed, and is the class in its \`tasks\`?`,
+      );
+    }
+    return { plugin, taskClass };
+  }
+
+  async #queue(
+    plugin: RegisteredPlugin,
+    list: TaskList,
+    options: {
+      user: PlugboardUser;
+      scheduleId: string | null;
+      contextId: string | null;
+      timeoutMs?: number | null;
+      priority?: number;
+    },
+  ): Promise<TaskRecord[]> {
+    const id = plugin.info.id;
+    const tasks = normaliseTaskList(list);
+    const max = this.#options.maxTasksPerExecution ?? 1000;
+    if (tasks.length > max) {
+      throw new PlugboardError(
+        'PLUGBOARD_TOO_MANY_TASKS',
+        `Plugin \`${id}\` created ${tasks.length} tasks in one execution; the host allows at most ${max} (maxTasksPerExecution).`,
+      );
+    }
+    const now = this.#clock.now();
+    const records: TaskRecord[] = [];
+    for (const [index, task] of tasks.entries()) {
+      if (!isTask(task)) {
+        throw new PlugboardError(
+          'PLUGBOARD_INVALID_TASKS',
+          `Plugin \`${id}\`: createTasks returned ${describeValue(task)} at position ${index}; return Task instances (or none).`,
+        );
+      }
+      const taskClass = task.constructor as typeof plugin.taskTypes extends Map<string, infer C> ? C : never;
+      const name = taskTypeName(taskClass);
+      if (plugin.taskTypes.get(name) !== taskClass) {
+        throw new PlugboardError(
+          'PLUGBOARD_UNKNOWN_TASK_TYPE',
+          `Plugin \`${id}\` created a \`${name}\` task but does not list it: add it to the plugin's \`tasks: [...]\`.`,
+        );
+      }
+      let input: unknown;
+      try {
+        const text = JSON.stringify(task.input);
+        input = text === undefined ? null : JSON.parse(text);
+      } catch (error) {
+        throw new PlugboardError(
+          'PLUGBOARD_TASK_INPUT_NOT_SERIALIZABLE',
+          `Plugin \`${id}\`: the input of task \`${name}\` is not JSON-serialisable (${describeThrown(error)}); pass plain data.`,
+          { cause: error },
+        );
+      }
+      const timeoutMs =
+        options.timeoutMs !== undefined
+          ? options.timeoutMs
+          : (taskClass.timeoutMs ??
+            plugin.cls.definition.timeoutMs ??
+            this.#options.defaultTaskTimeoutMs ??
+            null);
+      records.push({
+        id: createTaskId(now),
+        pluginId: id,
+        taskType: `${id}/${name}`,
+        input,
+        user: options.user,
+        state: 'queued',
+        progress: 0,
+        progressMessage: null,
+        statusText: null,
+        createdAt: now,
+        startedAt: null,
+        finishedAt: null,
+        result: null,
+        error: null,
+        attempt: 1,
+        maxAttempts: Math.max(1, taskClass.retry?.attempts ?? 1),
+        priority: options.priority ?? 0,
+        timeoutMs,
+        scheduleId: options.scheduleId,
+        contextId: options.contextId,
+        logCount: 0,
+      });
+    }
+    for (const record of records) {
+      await this.#store.insertTask(record);
+      this.events.emit('task:queued', record);
+      await this.#runtime.enqueue(record);
+    }
+    return records;
+  }
+
+  async #runSchedule(plugin: RegisteredPlugin, scheduleId: string): Promise<readonly TaskRecord[]> {
+    const ctx: ExecuteContext = { user: SYSTEM_USER, scheduleId };
+    let list: TaskList;
+    try {
+      list = await (plugin.instance as unknown as ActionCreate).createTasks({}, ctx);
+    } catch (error) {
+      throw new PlugboardError(
+        'PLUGBOARD_CREATE_TASKS_FAILED',
+        `Background plugin \`${plugin.info.id}\` failed to create its tasks: ${describeThrown(error)}.`,
+        { cause: error },
+      );
+    }
+    const records = await this.#queue(plugin, list, { user: SYSTEM_USER, scheduleId, contextId: null });
+    this.events.emit('schedule:fired', {
+      id: scheduleId,
+      pluginId: plugin.info.id,
+      taskIds: records.map((r) => r.id),
+    });
+    return records;
+  }
+
+  async #resolveContext(
+    plugin: RegisteredPlugin,
+    contextId: string | undefined,
+    user: PlugboardUser,
+  ): Promise<unknown> {
+    const kind = plugin.cls.contextKind!;
+    if (typeof contextId !== 'string' || contextId.length === 0) {
+      throw new PlugboardError(
+        'PLUGBOARD_CONTEXT_REQUIRED',
+        `Plugin \`${plugin.info.id}\` acts on one ${kind.id}: pass its id as \`context\` (${kind.idArgument}).`,
+        {
+          details: { fields: [{ path: `/${kind.idArgument}`, message: 'is required' } satisfies FieldError] },
+        },
+      );
+    }
+    let target: unknown;
+    try {
+      target = await kind.resolve(contextId, { user });
+    } catch (error) {
+      throw new PlugboardError(
+        'PLUGBOARD_CREATE_TASKS_FAILED',
+        `Resolving ${kind.id} \`${contextId}\` failed: ${describeThrown(error)}.`,
+        { cause: error },
+      );
+    }
+    if (target === undefined || target === null) {
+      throw new PlugboardError('PLUGBOARD_UNKNOWN_CONTEXT', `No ${kind.id} has id \`${contextId}\`.`, {
+        details: { fields: [{ path: `/${kind.idArgument}`, message: `no ${kind.id} has this id` }] },
+      });
+    }
+    return target;
+  }
+
+  async #authorize(user: User, info: PluginInfo): Promise<void> {
+    const hook = (this.#options.authorize ?? defaultAuthorize) as AuthorizeHook<User>;
+    let allowed: boolean;
+    try {
+      allowed = await hook(user, info);
+    } catch (error) {
+      throw new PlugboardError(
+        'PLUGBOARD_FORBIDDEN',
+        `Authorisation of plugin \`${info.id}\` failed: ${describeThrown(error)}.`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (!allowed) {
+      const granted = new Set(user.permissions ?? []);
+      const missing = info.permissions.filter((p) => !granted.has(p));
+      throw new PlugboardError(
+        'PLUGBOARD_FORBIDDEN',
+        missing.length > 0
+          ? `User \`${user.id}\` may not execute plugin \`${info.id}\`: it needs the permission(s) ${missing.map((p) => `\`${p}\``).join(', ')}.`
+          : `User \`${user.id}\` may not execute plugin \`${info.id}\`.`,
+        { details: { missing } },
+      );
+    }
+  }
+
+  #known(id: string): RegisteredPlugin {
+    const plugin = this.#registry.get(id);
+    if (!plugin) {
+      throw new PlugboardError(
+        'PLUGBOARD_UNKNOWN_PLUGIN',
+        `No plugin has id \`${String(id).slice(0, 80)}\`; host.plugins.list() shows the installed ones.`,
+      );
+    }
+    return plugin;
+  }
+
+  #operational(id: string): RegisteredPlugin {
+    const plugin = this.#known(id);
+    if (plugin.info.status !== 'operational') {
+      throw new PlugboardError(
+        plugin.info.status === 'disabled' ? 'PLUGBOARD_PLUGIN_DISABLED' : 'PLUGBOARD_PLUGIN_NOT_OPERATIONAL',
+        `Plugin \`${id}\` is ${plugin.info.status}${plugin.info.reason ? `: ${plugin.info.reason}` : '.'}`,
+        { details: { status: plugin.info.status, reason: plugin.info.reason, code: plugin.info.code } },
+      );
+    }
+    return plugin;
+  }
+
+  async #knownTask(id: string): Promise<TaskRecord> {
+    const record = typeof id === 'string' ? await this.#store.getTask(id) : undefined;
+    if (!record) {
+      this.#dropWaiters(id);
+      throw new PlugboardError(
+        'PLUGBOARD_UNKNOWN_TASK',
+        `No task has id \`${String(id).slice(0, 80)}\` (it may have been evicted by retention).`,
+      );
+    }
+    return record;
+  }
+
+  #dropWaiters(id: string): void {
+    this.#waiters.delete(id);
+  }
+
+  async #setEnabled(id: string, enabled: boolean): Promise<PluginInfo> {
+    const plugin = this.#known(id);
+    const previous = plugin.info.status;
+    if (!enabled) {
+      if (previous !== 'disabled') {
+        this.#registry.setStatus(
+          id,
+          'disabled',
+          'An administrator disabled this plugin; enable it to run it again.',
+          'PLUGBOARD_PLUGIN_DISABLED',
+        );
+      }
+    } else if (previous === 'disabled') {
+      if (plugin.instance) await this.#check(plugin, false);
+      else
+        this.#registry.setStatus(
+          id,
+          'invalid',
+          'The plugin failed validation when the host started.',
+          'PLUGBOARD_INVALID_PLUGIN',
+        );
+    }
+    const stored = await this.#store.getPluginEntry(id);
+    await this.#saveCatalogue(plugin, stored, enabled);
+    if (previous !== plugin.info.status)
+      this.#emitStatus(id, plugin.info.status, previous, plugin.info.reason);
+    if (
+      plugin.info.kind === 'background' &&
+      plugin.info.status === 'operational' &&
+      this.#state === 'started'
+    ) {
+      await this.#schedules.arm(plugin);
+    }
+    return plugin.info;
+  }
+
+  async #check(plugin: RegisteredPlugin, emit = true): Promise<void> {
+    const previous = plugin.info.status;
+    const outcome = await this.#registry.checkReadiness(plugin, this.#options.readinessTimeoutMs ?? 5000);
+    this.#registry.setStatus(plugin.info.id, outcome.status, outcome.reason, outcome.code);
+    if (emit && previous !== outcome.status) {
+      await this.#saveCatalogue(plugin, await this.#store.getPluginEntry(plugin.info.id));
+      this.#emitStatus(plugin.info.id, outcome.status, previous, outcome.reason);
+    }
+  }
+
+  async #saveCatalogue(
+    plugin: RegisteredPlugin,
+    stored: PluginCatalogueEntry | undefined,
+    enabled?: boolean,
+  ): Promise<void> {
+    const now = this.#clock.now();
+    await this.#store.savePluginEntry({
+      id: plugin.info.id,
+      enabled: enabled ?? stored?.enabled ?? true,
+      lastStatus: plugin.info.status,
+      lastReason: plugin.info.reason,
+      firstSeenAt: stored?.firstSeenAt ?? now,
+      lastSeenAt: now,
+    });
+  }
+
+  #emitStatus(id: string, status: PluginStatus, previous: PluginStatus | null, reason: string | null): void {
+    try {
+      this.events.emit('plugin:status', { id, status, previous, reason });
+    } catch (error) {
+      this.#reportError(error);
+    }
+  }
+
+  #requireStarted(): void {
+    if (this.#state === 'started') return;
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      throw new PlugboardError(
+        'PLUGBOARD_HOST_STOPPING',
+        'The host is stopping or stopped and accepts no new work.',
+      );
+    }
+    throw new PlugboardError(
+      'PLUGBOARD_HOST_NOT_STARTED',
+      'The host has not been started: await host.start() first.',
+    );
+  }
+
+  #reportError(error: unknown): void {
+    const err = error instanceof Error ? error : new Error(describeThrown(error));
+    if (this.events.listenerCount('error') > 0) this.events.emit('error', err);
+  }
+}
+
+interface ActionCreate {
+  createTasks(args: unknown, ctx: ExecuteContext): TaskList | Promise<TaskList>;
+}
+interface ContextCreate {
+  createTasks(args: unknown, target: unknown, ctx: ExecuteContext): TaskList | Promise<TaskList>;
+}
+
+/** Creates a host. Nothing is discovered or started until `await host.start()`. */
+export function createHost<User extends PlugboardUser = PlugboardUser>(
+  options?: HostOptions<User>,
+): Host<User> {
+  return new Host<User>(options);
+}

@@ -1,0 +1,210 @@
+import PQueue from 'p-queue';
+import { describeValue, PlugboardError } from './errors.js';
+import type { RuntimeEnvironment, RuntimeStopOptions, TaskRuntime } from './runtime.js';
+import type { TaskRecord } from './task.js';
+import { type AttemptOutcome, retryDelay, TaskExecution } from './task-execution.js';
+
+/** Options of {@link inProcessRuntime}. */
+export interface InProcessRuntimeOptions {
+  /**
+   * How many tasks run at once.
+   * @default 4
+   */
+  readonly concurrency?: number;
+}
+
+interface Entry {
+  readonly queued: AbortController;
+  execution?: TaskExecution;
+  retryTimer?: ReturnType<typeof setTimeout>;
+  done?: Promise<void>;
+}
+
+/**
+ * The default runtime: tasks run in this process on p-queue, with priorities, per-task timeouts that the
+ * runtime enforces itself (a task that ignores its signal is still recorded `timed-out`), cancellation and retries.
+ */
+export class InProcessRuntime implements TaskRuntime {
+  readonly name = 'in-process';
+  readonly #queue: PQueue;
+  readonly #entries = new Map<string, Entry>();
+  #env: RuntimeEnvironment | undefined;
+  #stopping = false;
+
+  constructor(options: InProcessRuntimeOptions = {}) {
+    const concurrency = options.concurrency ?? 4;
+    if (
+      !(
+        typeof concurrency === 'number' &&
+        (Number.isInteger(concurrency) || concurrency === Infinity) &&
+        concurrency >= 1
+      )
+    ) {
+      throw new PlugboardError(
+        'PLUGBOARD_INVALID_OPTION',
+        `Expected \`concurrency\` to be an integer >= 1, got ${describeValue(concurrency)}.`,
+      );
+    }
+    this.#queue = new PQueue({ concurrency });
+  }
+
+  async start(env: RuntimeEnvironment): Promise<void> {
+    this.#env = env;
+    this.#stopping = false;
+    this.#queue.start();
+  }
+
+  async enqueue(record: TaskRecord): Promise<void> {
+    const env = this.#requireEnv();
+    if (this.#stopping)
+      throw new PlugboardError('PLUGBOARD_HOST_STOPPING', 'The runtime is stopping; no task is accepted.');
+    const entry: Entry = this.#entries.get(record.id) ?? { queued: new AbortController() };
+    this.#entries.set(record.id, entry);
+    this.#queue
+      .add(
+        async () => {
+          const execution = new TaskExecution(env, record);
+          entry.execution = execution;
+          const done = execution.run().then((outcome) => this.#settle(execution.record, outcome));
+          entry.done = done;
+          await done;
+        },
+        { priority: record.priority, signal: entry.queued.signal },
+      )
+      .catch(() => {
+        // Rejected only when removed from the queue by cancel or stop: both record the task themselves.
+      });
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const entry = this.#entries.get(id);
+    if (!entry) return false;
+    if (entry.execution) {
+      entry.execution.abort('cancelled', 'The task was cancelled while it ran.');
+      await entry.done;
+      return true;
+    }
+    // Still waiting: in the queue or for a retry.
+    entry.queued.abort();
+    if (entry.retryTimer) clearTimeout(entry.retryTimer);
+    this.#entries.delete(id);
+    const env = this.#requireEnv();
+    const patch = {
+      state: 'cancelled' as const,
+      finishedAt: env.now(),
+      error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled before it ran.' },
+    };
+    await env.store.updateTask(id, patch);
+    const record = await env.store.getTask(id);
+    if (record) env.events.emit('task:finished', record);
+    return true;
+  }
+
+  async stop(options: RuntimeStopOptions): Promise<void> {
+    this.#stopping = true;
+    // Queued tasks stay `queued` in the store: a persistent store re-queues them at the next start.
+    this.#queue.pause();
+    for (const [id, entry] of this.#entries) {
+      if (entry.execution) continue;
+      entry.queued.abort();
+      if (entry.retryTimer) clearTimeout(entry.retryTimer);
+      this.#entries.delete(id);
+    }
+    this.#queue.clear();
+    const running = [...this.#entries.values()].filter((e) => e.execution && e.done);
+    if (running.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const all = Promise.all(running.map((e) => e.done));
+    const timedOut = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), options.timeoutMs);
+      }),
+    ]);
+    if (timer) clearTimeout(timer);
+    if (timedOut) {
+      for (const entry of running) {
+        entry.execution?.abort(
+          'interrupted',
+          `The host stopped while the task ran (it did not finish within the ${options.timeoutMs} ms shutdown timeout).`,
+        );
+      }
+      await all;
+    }
+  }
+
+  stats(): { queued: number; running: number } {
+    return { queued: this.#queue.size, running: this.#queue.pending };
+  }
+
+  async #settle(record: TaskRecord, outcome: AttemptOutcome): Promise<void> {
+    const env = this.#requireEnv();
+    const entry = this.#entries.get(record.id);
+    const delay =
+      outcome.state === 'failed' && outcome.retryable && !this.#stopping
+        ? retryDelay(env.retryPolicy(record), record.attempt, record.maxAttempts)
+        : undefined;
+    try {
+      if (delay !== undefined && entry) {
+        const next: TaskRecord = {
+          ...record,
+          state: 'queued',
+          attempt: record.attempt + 1,
+          startedAt: null,
+          finishedAt: null,
+          error: outcome.error,
+        };
+        await env.store.updateTask(record.id, {
+          state: next.state,
+          attempt: next.attempt,
+          startedAt: null,
+          finishedAt: null,
+          error: next.error,
+          logCount: next.logCount,
+        });
+        entry.execution = undefined;
+        entry.done = undefined;
+        entry.retryTimer = setTimeout(() => {
+          entry.retryTimer = undefined;
+          env.events.emit('task:queued', next);
+          this.enqueue(next).catch((error) => env.reportError(error));
+        }, delay);
+        entry.retryTimer.unref?.();
+        return;
+      }
+      this.#entries.delete(record.id);
+      await env.store.updateTask(record.id, {
+        state: record.state,
+        finishedAt: record.finishedAt,
+        result: record.result,
+        error: record.error,
+        progress: record.progress,
+        progressMessage: record.progressMessage,
+        statusText: record.statusText,
+        logCount: record.logCount,
+      });
+    } catch (error) {
+      env.reportError(error);
+    }
+    try {
+      env.events.emit('task:finished', record);
+    } catch (error) {
+      env.reportError(error);
+    }
+  }
+
+  #requireEnv(): RuntimeEnvironment {
+    if (!this.#env) {
+      throw new PlugboardError(
+        'PLUGBOARD_HOST_NOT_STARTED',
+        'The runtime has not been started: call host.start() first.',
+      );
+    }
+    return this.#env;
+  }
+}
+
+/** Creates the default in-process runtime on p-queue. */
+export function inProcessRuntime(options?: InProcessRuntimeOptions): InProcessRuntime {
+  return new InProcessRuntime(options);
+}

@@ -1,0 +1,194 @@
+import { describeValue, PlugboardError } from './errors.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  type LogQuery,
+  type PluginCatalogueEntry,
+  pageLimit,
+  type ScheduleRecord,
+  type TaskPage,
+  type TaskQuery,
+  type TaskStore,
+} from './store.js';
+import { isFinalState, type TaskLogEntry, type TaskRecord } from './task.js';
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Finished tasks kept; the oldest finished are evicted first.
+   * @default 10000
+   */
+  readonly maxFinishedTasks?: number;
+  /**
+   * Finished tasks older than this (ms since they finished) are evicted.
+   * @default 86_400_000 (one day)
+   */
+  readonly maxFinishedAgeMs?: number;
+  /**
+   * Log lines kept per task; older lines are dropped first (their `seq` numbers stay, so readers see the gap).
+   * @default 1000
+   */
+  readonly maxLogEntriesPerTask?: number;
+  /** Clock used for age-based retention. @default Date.now */
+  readonly now?: () => number;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new PlugboardError(
+      'PLUGBOARD_INVALID_OPTION',
+      `Expected \`${name}\` to be an integer >= 1, got ${describeValue(value)}.`,
+    );
+  }
+  return value;
+}
+
+/** The default store: everything in memory, with bounded retention so memory stays flat under load. */
+export class MemoryTaskStore implements TaskStore {
+  readonly name = 'memory';
+  readonly #tasks = new Map<string, TaskRecord>();
+  readonly #logs = new Map<string, TaskLogEntry[]>();
+  /** Finished task ids in the order they finished: the eviction order. */
+  readonly #finished = new Map<string, number>();
+  readonly #schedules = new Map<string, ScheduleRecord>();
+  readonly #plugins = new Map<string, PluginCatalogueEntry>();
+  readonly #maxFinished: number;
+  readonly #maxAge: number;
+  readonly #maxLogs: number;
+  readonly #now: () => number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#maxFinished = positiveInteger('maxFinishedTasks', options.maxFinishedTasks, 10_000);
+    this.#maxAge = positiveInteger('maxFinishedAgeMs', options.maxFinishedAgeMs, 86_400_000);
+    this.#maxLogs = positiveInteger('maxLogEntriesPerTask', options.maxLogEntriesPerTask, 1000);
+    this.#now = options.now ?? Date.now;
+  }
+
+  async open(): Promise<void> {}
+  async close(): Promise<void> {}
+
+  async insertTask(record: TaskRecord): Promise<void> {
+    this.#tasks.set(record.id, record);
+    if (isFinalState(record.state)) this.#markFinished(record.id);
+  }
+
+  async updateTask(id: string, patch: Partial<TaskRecord>): Promise<void> {
+    const current = this.#tasks.get(id);
+    if (!current) return;
+    const next = { ...current, ...patch, id };
+    this.#tasks.set(id, next);
+    if (isFinalState(next.state) && !isFinalState(current.state)) this.#markFinished(id);
+    else if (!isFinalState(next.state)) this.#finished.delete(id);
+  }
+
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    this.#evictExpired();
+    return this.#tasks.get(id);
+  }
+
+  async listTasks(query: TaskQuery): Promise<TaskPage> {
+    this.#evictExpired();
+    const limit = pageLimit(query.limit);
+    const after = decodeCursor(query.cursor);
+    const states = query.state === undefined ? undefined : new Set([query.state].flat());
+    const matches: TaskRecord[] = [];
+    // Records are inserted when created and ids sort by creation time: newest first is the map read backwards.
+    const all = [...this.#tasks.values()];
+    for (let i = all.length - 1; i >= 0; i--) {
+      const record = all[i]!;
+      if (after !== undefined && record.id >= after) continue;
+      if (query.user !== undefined && record.user.id !== query.user) continue;
+      if (query.plugin !== undefined && record.pluginId !== query.plugin) continue;
+      if (states && !states.has(record.state)) continue;
+      matches.push(record);
+      if (matches.length > limit) break;
+    }
+    const items = matches.slice(0, limit);
+    const last = items.at(-1);
+    return { items, nextCursor: matches.length > limit && last ? encodeCursor(last.id) : null };
+  }
+
+  async listUnfinishedTasks(): Promise<readonly TaskRecord[]> {
+    return [...this.#tasks.values()].filter((r) => r.state === 'queued' || r.state === 'running');
+  }
+
+  async appendLogs(taskId: string, entries: readonly TaskLogEntry[]): Promise<void> {
+    if (!this.#tasks.has(taskId)) return;
+    let log = this.#logs.get(taskId);
+    if (!log) {
+      log = [];
+      this.#logs.set(taskId, log);
+    }
+    log.push(...entries);
+    if (log.length > this.#maxLogs) log.splice(0, log.length - this.#maxLogs);
+  }
+
+  async getLogs(taskId: string, query: LogQuery = {}): Promise<readonly TaskLogEntry[]> {
+    const log = this.#logs.get(taskId) ?? [];
+    const after = query.after ?? 0;
+    const limit = query.limit ?? 1000;
+    const out: TaskLogEntry[] = [];
+    for (const entry of log) {
+      if (entry.seq <= after) continue;
+      out.push(entry);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  async saveSchedule(schedule: ScheduleRecord): Promise<void> {
+    this.#schedules.set(schedule.id, schedule);
+  }
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return this.#schedules.get(id);
+  }
+  async listSchedules(): Promise<readonly ScheduleRecord[]> {
+    return [...this.#schedules.values()];
+  }
+  async deleteSchedule(id: string): Promise<void> {
+    this.#schedules.delete(id);
+  }
+
+  async savePluginEntry(entry: PluginCatalogueEntry): Promise<void> {
+    this.#plugins.set(entry.id, entry);
+  }
+  async getPluginEntry(id: string): Promise<PluginCatalogueEntry | undefined> {
+    return this.#plugins.get(id);
+  }
+  async listPluginEntries(): Promise<readonly PluginCatalogueEntry[]> {
+    return [...this.#plugins.values()];
+  }
+
+  /** How many task records are held now (finished and unfinished). */
+  get size(): number {
+    return this.#tasks.size;
+  }
+
+  #markFinished(id: string): void {
+    this.#finished.set(id, this.#now());
+    while (this.#finished.size > this.#maxFinished) {
+      const oldest = this.#finished.keys().next().value as string;
+      this.#drop(oldest);
+    }
+  }
+
+  #evictExpired(): void {
+    const horizon = this.#now() - this.#maxAge;
+    for (const [id, finishedAt] of this.#finished) {
+      if (finishedAt > horizon) break;
+      this.#drop(id);
+    }
+  }
+
+  #drop(id: string): void {
+    this.#finished.delete(id);
+    this.#tasks.delete(id);
+    this.#logs.delete(id);
+  }
+}
+
+/** Creates the default in-memory {@link TaskStore}. */
+export function memoryStore(options?: MemoryStoreOptions): MemoryTaskStore {
+  return new MemoryTaskStore(options);
+}

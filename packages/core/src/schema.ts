@@ -1,0 +1,163 @@
+import type { TObject, TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { Value } from 'typebox/value';
+import { type FieldError, PlugboardError, type PlugboardErrorCode } from './errors.js';
+
+/** An object schema with no properties: what a plugin without arguments or properties uses. */
+export type EmptyObjectSchema = TObject<{}>;
+
+/** A compiled validator for one object schema: applies defaults, strips unsafe keys, reports every failing field. */
+export interface ObjectValidator<T> {
+  /** The JSON Schema the validator was built from. */
+  readonly schema: TSchema;
+  /** Returns the value with defaults applied, or the list of failing fields. */
+  parse(value: unknown): { ok: true; value: T } | { ok: false; errors: FieldError[] };
+}
+
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Deep-copies JSON-like input into plain objects, dropping `__proto__`, `constructor` and `prototype` keys
+ * so that prototype-pollution attempts never reach plugin code.
+ */
+export function sanitizeInput(value: unknown, depth = 0): unknown {
+  if (depth > 64)
+    throw new PlugboardError('PLUGBOARD_INVALID_ARGUMENTS', 'Input is nested more than 64 levels deep.');
+  if (Array.isArray(value)) return value.map((item) => sanitizeInput(item, depth + 1));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      if (UNSAFE_KEYS.has(key)) continue;
+      out[key] = sanitizeInput((value as Record<string, unknown>)[key], depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+const KNOWN_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
+
+/**
+ * Checks that `schema` is an object schema Plugboard can draw forms, flags and validators from.
+ * Returns the problems found, empty when the schema is usable.
+ */
+export function checkObjectSchema(schema: unknown): string[] {
+  const problems: string[] = [];
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
+    return [
+      `expected a TypeBox object schema (Type.Object({...})), got ${schema === null ? 'null' : typeof schema}`,
+    ];
+  }
+  const root = schema as Record<string, unknown>;
+  if (root.type !== 'object')
+    problems.push(`expected \`type: "object"\` at the top, got ${JSON.stringify(root.type)}`);
+  const properties = root.properties;
+  if (properties !== undefined && (properties === null || typeof properties !== 'object')) {
+    problems.push('`properties` must be an object of schemas');
+  }
+  const walk = (node: unknown, path: string): void => {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) {
+      problems.push(`${path || '/'}: a schema must be an object`);
+      return;
+    }
+    const s = node as Record<string, unknown>;
+    const types = Array.isArray(s.type) ? s.type : s.type === undefined ? [] : [s.type];
+    for (const t of types)
+      if (!KNOWN_TYPES.has(t as string)) problems.push(`${path || '/'}: unknown type ${JSON.stringify(t)}`);
+    for (const key of ['minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems'] as const) {
+      if (s[key] !== undefined && typeof s[key] !== 'number')
+        problems.push(`${path}/${key} must be a number`);
+    }
+    if (
+      s.required !== undefined &&
+      !(Array.isArray(s.required) && s.required.every((r) => typeof r === 'string'))
+    ) {
+      problems.push(`${path}/required must be an array of names`);
+    }
+    if (s.properties && typeof s.properties === 'object') {
+      for (const [name, child] of Object.entries(s.properties)) walk(child, `${path}/${name}`);
+    }
+    if (s.items !== undefined) walk(s.items, `${path}/items`);
+    for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
+      const list = s[key];
+      if (!Array.isArray(list)) continue;
+      for (const [i, child] of list.entries()) walk(child, `${path}/${key}/${i}`);
+    }
+  };
+  if (problems.length === 0) walk(schema, '');
+  return problems;
+}
+
+/** Turns TypeBox's error list into one entry per failing field, most specific reason first. */
+function toFieldErrors(
+  errors: ReadonlyArray<{ instancePath: string; message: string; keyword: string; params: unknown }>,
+) {
+  const byPath = new Map<string, FieldError>();
+  for (const error of errors) {
+    let path = error.instancePath || '/';
+    let message = error.message;
+    if (error.keyword === 'required') {
+      const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+      for (const name of missing) {
+        const p = `${error.instancePath}/${name}`;
+        if (!byPath.has(p)) byPath.set(p, { path: p, message: 'is required' });
+      }
+      continue;
+    }
+    if (error.keyword === 'additionalProperties') {
+      const extra = (error.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+      for (const name of extra) {
+        const p = `${error.instancePath}/${name}`;
+        if (!byPath.has(p)) byPath.set(p, { path: p, message: 'is not an accepted argument' });
+      }
+      continue;
+    }
+    if (error.keyword === 'anyOf' || error.keyword === 'oneOf') {
+      message = 'must be one of the allowed values';
+      byPath.set(path, { path, message });
+      continue;
+    }
+    if (error.keyword === 'const' && byPath.has(path)) continue;
+    path = path || '/';
+    if (!byPath.has(path)) byPath.set(path, { path, message });
+  }
+  return [...byPath.values()];
+}
+
+/** Compiles `schema` once into an {@link ObjectValidator}. */
+export function compileObjectValidator<T>(schema: TSchema): ObjectValidator<T> {
+  const validator = Compile(schema);
+  return {
+    schema,
+    parse(value) {
+      const input = sanitizeInput(value ?? {});
+      const withDefaults = Value.Default(schema, input);
+      if (validator.Check(withDefaults)) return { ok: true, value: withDefaults as T };
+      return { ok: false, errors: toFieldErrors(validator.Errors(withDefaults)) };
+    },
+  };
+}
+
+/** Converts string values (from environment variables or flags) to the types the schema declares. */
+export function coerceFromStrings(schema: TSchema, value: Record<string, unknown>): unknown {
+  return Value.Convert(schema, value);
+}
+
+/** Formats failing fields as one sentence, e.g. "`/times` must be >= 1; `/name` is required". */
+export function formatFieldErrors(errors: readonly FieldError[]): string {
+  return errors.map((e) => `\`${e.path}\` ${e.message}`).join('; ');
+}
+
+/** Builds the coded error for failing fields. */
+export function fieldError(
+  code: PlugboardErrorCode,
+  what: string,
+  errors: readonly FieldError[],
+): PlugboardError {
+  return new PlugboardError(code, `${what}: ${formatFieldErrors(errors)}.`, { details: { fields: errors } });
+}
+
+/** Returns a plain JSON copy of a schema, fit to send to a browser or write as OpenAPI. */
+export function toJsonSchema(schema: TSchema): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+}

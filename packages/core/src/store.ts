@@ -1,0 +1,118 @@
+import type { PluginStatus } from './registry.js';
+import type { TaskLogEntry, TaskRecord, TaskState } from './task.js';
+
+/** Filters and paging for `host.tasks.list`. Newest first. */
+export interface TaskQuery {
+  /** Only tasks of this user id. */
+  readonly user?: string;
+  /** Only tasks of this plugin id. */
+  readonly plugin?: string;
+  /** Only tasks in this state (or any of these states). */
+  readonly state?: TaskState | readonly TaskState[];
+  /**
+   * Page size, 1 to 500.
+   * @default 50
+   */
+  readonly limit?: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: string;
+}
+
+/** One page of tasks. */
+export interface TaskPage {
+  readonly items: readonly TaskRecord[];
+  /** Pass as `cursor` for the next page; `null` on the last page. */
+  readonly nextCursor: string | null;
+}
+
+/** A background-task plugin's schedule. */
+export interface ScheduleRecord {
+  /** Stable id: the plugin id. */
+  readonly id: string;
+  readonly pluginId: string;
+  readonly delaySeconds: number;
+  readonly repeatSeconds: number;
+  /** When the next run is due (ms since epoch); `null` when it will not run again. */
+  readonly nextRunAt: number | null;
+  readonly lastRunAt: number | null;
+  readonly lastTaskIds: readonly string[];
+  readonly lastState: TaskState | null;
+  /** How many times it fired. */
+  readonly runs: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** What the catalogue keeps about every plugin ever seen. */
+export interface PluginCatalogueEntry {
+  readonly id: string;
+  /** Set by an administrator; a disabled plugin stays disabled across restarts. */
+  readonly enabled: boolean;
+  readonly lastStatus: PluginStatus | null;
+  readonly lastReason: string | null;
+  readonly firstSeenAt: number;
+  readonly lastSeenAt: number;
+}
+
+/** Paging of a task's log. */
+export interface LogQuery {
+  /** Only lines with `seq` greater than this. */
+  readonly after?: number;
+  /**
+   * At most this many lines.
+   * @default 1000
+   */
+  readonly limit?: number;
+}
+
+/**
+ * Where task records, logs, schedules and the plugin catalogue are kept. Every store passes the same shared
+ * contract suite, so hosts can swap one for another.
+ */
+export interface TaskStore {
+  /** A short name for reports, e.g. `memory` or `sqlite`. */
+  readonly name: string;
+  /** Opens connections and runs migrations; called by `host.start()`. */
+  open(): Promise<void>;
+  /** Flushes pending writes and releases resources; called by `host.stop()`. */
+  close(): Promise<void>;
+
+  insertTask(record: TaskRecord): Promise<void>;
+  /** Merges `patch` into the record; unknown ids are ignored. */
+  updateTask(id: string, patch: Partial<TaskRecord>): Promise<void>;
+  getTask(id: string): Promise<TaskRecord | undefined>;
+  listTasks(query: TaskQuery): Promise<TaskPage>;
+  /** Tasks in `queued` or `running` state, oldest first: what crash recovery looks at. */
+  listUnfinishedTasks(): Promise<readonly TaskRecord[]>;
+
+  appendLogs(taskId: string, entries: readonly TaskLogEntry[]): Promise<void>;
+  getLogs(taskId: string, query?: LogQuery): Promise<readonly TaskLogEntry[]>;
+
+  saveSchedule(schedule: ScheduleRecord): Promise<void>;
+  getSchedule(id: string): Promise<ScheduleRecord | undefined>;
+  listSchedules(): Promise<readonly ScheduleRecord[]>;
+  deleteSchedule(id: string): Promise<void>;
+
+  savePluginEntry(entry: PluginCatalogueEntry): Promise<void>;
+  getPluginEntry(id: string): Promise<PluginCatalogueEntry | undefined>;
+  listPluginEntries(): Promise<readonly PluginCatalogueEntry[]>;
+}
+
+/** Validates and normalises a page size. */
+export function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return 50;
+  if (!Number.isInteger(limit) || limit < 1) return 1;
+  return Math.min(limit, 500);
+}
+
+/** Encodes the last id of a page as an opaque cursor. */
+export function encodeCursor(id: string): string {
+  return Buffer.from(id, 'utf8').toString('base64url');
+}
+
+/** Decodes a cursor made by {@link encodeCursor}; `undefined` for a malformed one. */
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (!cursor) return undefined;
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  return /^[0-9a-z_-]{1,64}$/i.test(id) ? id : undefined;
+}

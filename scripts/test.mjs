@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// The one test command: installs what the tests need, lints, type-checks, checks the packed packages, runs every
+// vitest test, and ends with a plain "N passed, N failed, N skipped" line. Exits non-zero on any failure.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const ci = Boolean(process.env.CI) && process.env.CI !== 'false';
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const filters = args.filter((a) => !a.startsWith('--'));
+
+function run(title, command, commandArgs, options = {}) {
+  process.stdout.write(`\n▶ ${title}\n`);
+  const result = spawnSync(command, commandArgs, {
+    cwd: root,
+    stdio: 'inherit',
+    env: process.env,
+    ...options,
+  });
+  const ok = result.status === 0;
+  process.stdout.write(`${ok ? '✔' : '✖'} ${title}\n`);
+  return ok;
+}
+
+function needsInstall() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  if (!existsSync(marker)) return true;
+  return statSync(join(root, 'package-lock.json')).mtimeMs > statSync(marker).mtimeMs;
+}
+
+const checks = [];
+if (needsInstall()) {
+  if (!run('install npm packages (npm ci)', 'npm', ['ci', '--no-audit', '--no-fund'])) {
+    console.log('\n0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+for (const step of ['setup-system']) {
+  const script = join(root, 'scripts', `${step}.mjs`);
+  if (existsSync(script))
+    checks.push(['install system packages', run('install system packages', 'node', [script])]);
+}
+if (!quick) {
+  checks.push(['lint (biome)', run('lint (biome)', 'npx', ['biome', 'check', '.'])]);
+  checks.push([
+    'type-check (tsc)',
+    run('type-check (tsc)', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']),
+  ]);
+  checks.push([
+    'packages (build, publint, attw)',
+    run('packages (build, publint, attw)', 'node', ['scripts/check-packages.mjs']),
+  ]);
+}
+
+const resultsFile = join(root, '.vitest-results.json');
+rmSync(resultsFile, { force: true });
+run('tests (vitest)', 'npx', [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${resultsFile}`,
+  ...filters,
+]);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+if (existsSync(resultsFile)) {
+  const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  passed = results.numPassedTests ?? 0;
+  failed = results.numFailedTests ?? 0;
+  skipped = (results.numPendingTests ?? 0) + (results.numTodoTests ?? 0);
+  // A file that fails to load counts as a failure even though it has no test results.
+  for (const file of results.testResults ?? []) {
+    if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) failed++;
+  }
+  if (results.numTotalTests === 0) {
+    console.log('No test ran.');
+    failed++;
+  }
+} else {
+  console.log('vitest wrote no results.');
+  failed++;
+}
+for (const [, ok] of checks) {
+  if (ok) passed++;
+  else failed++;
+}
+if (ci && skipped > 0) {
+  console.log(`${skipped} test(s) were skipped; in CI nothing may be skipped.`);
+  failed += skipped;
+  skipped = 0;
+}
+const failedChecks = checks.filter(([, ok]) => !ok).map(([name]) => name);
+if (failedChecks.length > 0) console.log(`Failed checks: ${failedChecks.join(', ')}`);
+console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);
