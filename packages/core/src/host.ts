@@ -40,6 +40,7 @@ import {
   type LogLevel,
   type PlugboardUser,
   SYSTEM_USER,
+  type TaskClass,
   type TaskLogEntry,
   type TaskRecord,
   taskTypeName,
@@ -143,6 +144,8 @@ export interface BootReport {
   readonly plugins: readonly BootReportPlugin[];
   readonly failures: readonly BootReportFailure[];
   readonly notes: readonly DiscoveryNote[];
+  /** What crash recovery found in the store: tasks marked interrupted, re-queued after a crash, resumed from the queue. */
+  readonly recovery: { readonly interrupted: number; readonly requeued: number; readonly resumed: number };
   readonly store: string;
   readonly runtime: string;
 }
@@ -361,6 +364,9 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
 
     await this.#runtime.start(this.#environment());
     this.#state = 'started';
+    const recovery = this.#runtime.recoversOwnTasks
+      ? { interrupted: 0, requeued: 0, resumed: 0 }
+      : await this.#recover();
     for (const plugin of this.#registry.all()) {
       if (plugin.info.kind === 'background' && plugin.info.status === 'operational') {
         await this.#schedules.arm(plugin);
@@ -379,6 +385,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       })),
       failures,
       notes,
+      recovery,
       store: this.#store.name,
       runtime: this.#runtime.name,
     };
@@ -561,6 +568,59 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         .filter((p) => p.info.status === 'operational' && p.info.implements.includes(point.id))
         .map((p) => p.instance as unknown as T),
   };
+
+  /**
+   * Tasks a previous process left `running` are marked `interrupted` (and re-queued when their type is
+   * `retrySafe`); tasks it left `queued` are queued again.
+   */
+  async #recover(): Promise<BootReport['recovery']> {
+    const counts = { interrupted: 0, requeued: 0, resumed: 0 };
+    const now = this.#clock.now();
+    for (const record of await this.#store.listUnfinishedTasks()) {
+      let taskClass: TaskClass | undefined;
+      try {
+        taskClass = this.#taskClass(record).taskClass;
+      } catch {
+        taskClass = undefined;
+      }
+      const operational = this.#registry.get(record.pluginId)?.info.status === 'operational';
+      if (record.state === 'running') {
+        const retry =
+          Boolean(taskClass?.retrySafe) && operational && record.attempt < Math.max(record.maxAttempts, 3);
+        const message = retry
+          ? 'The process running this task stopped; the task type is retry-safe, so it runs again.'
+          : 'The process running this task stopped before it finished.';
+        await this.#store.appendLogs(record.id, [
+          { seq: record.logCount + 1, time: now, level: 'always', message },
+        ]);
+        if (retry) {
+          const next: TaskRecord = {
+            ...record,
+            state: 'queued',
+            attempt: record.attempt + 1,
+            startedAt: null,
+            logCount: record.logCount + 1,
+            error: { code: 'PLUGBOARD_TASK_INTERRUPTED', message },
+          };
+          await this.#store.updateTask(record.id, next);
+          await this.#runtime.enqueue(next);
+          counts.requeued++;
+        } else {
+          await this.#store.updateTask(record.id, {
+            state: 'interrupted',
+            finishedAt: now,
+            logCount: record.logCount + 1,
+            error: { code: 'PLUGBOARD_TASK_INTERRUPTED', message },
+          });
+          counts.interrupted++;
+        }
+      } else if (record.state === 'queued' && operational && taskClass) {
+        await this.#runtime.enqueue(record);
+        counts.resumed++;
+      }
+    }
+    return counts;
+  }
 
   #environment(): RuntimeEnvironment {
     return {

@@ -40,6 +40,8 @@ export interface RuntimeStopOptions {
 export interface TaskRuntime {
   /** A short name for reports, e.g. `in-process`. */
   readonly name: string;
+  /** True when the runtime keeps its own durable queue, so the host must not re-queue unfinished tasks at start. */
+  readonly recoversOwnTasks?: boolean;
   start(env: RuntimeEnvironment): Promise<void>;
   /** Queues a task whose record is already stored as `queued`. */
   enqueue(record: TaskRecord): Promise<void>;
