@@ -49,7 +49,10 @@ export const errorCatalogue = {
     title: 'The plugin does not implement a method its plugin point needs',
   },
   PLUGBOARD_STORE_UNAVAILABLE: { status: 503, title: 'The task store cannot be reached' },
-  PLUGBOARD_STORE_NEWER_VERSION: { status: 503, title: 'The store was written by a newer version of Plugboard' },
+  PLUGBOARD_STORE_NEWER_VERSION: {
+    status: 503,
+    title: 'The store was written by a newer version of Plugboard',
+  },
 } as const satisfies Record<string, { readonly status: number; readonly title: string }>;
 
 /** Every stable error code Plugboard raises. */
