@@ -1,0 +1,471 @@
+import {
+  ActionPlugin,
+  createHost,
+  type Host,
+  type HostOptions,
+  memoryStore,
+  Task,
+  type TaskContext,
+  TaskError,
+  type TaskProgressEvent,
+  type TaskRecord,
+  Type,
+} from '@plugboard/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EchoPlugin, sleep, WaitPlugin } from './helpers.js';
+
+const hosts: Host[] = [];
+async function started(classes: unknown[], options: HostOptions = {}) {
+  const host = createHost({ env: false, argv: [], plugins: { classes: classes as never }, ...options });
+  hosts.push(host);
+  await host.start();
+  return host;
+}
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.stop({ timeoutMs: 100 })));
+});
+
+/** A plugin that runs one task of the given class with the given input. */
+function single<I>(id: string, taskClass: new (input: I) => Task<I>, options: { timeoutMs?: number } = {}) {
+  return class extends ActionPlugin({
+    id,
+    name: id,
+    args: Type.Object({}, { additionalProperties: true }),
+    tasks: [taskClass as never],
+    timeoutMs: options.timeoutMs,
+  }) {
+    createTasks(args: Record<string, unknown>) {
+      return new taskClass(args as I);
+    }
+  };
+}
+
+describe('task states', () => {
+  it('moves queued → running → succeeded and emits the task events in order', async () => {
+    const host = await started([EchoPlugin], { progressIntervalMs: 0 });
+    const events: string[] = [];
+    for (const name of [
+      'task:queued',
+      'task:started',
+      'task:progress',
+      'task:log',
+      'task:finished',
+    ] as const) {
+      host.events.on(name, () => events.push(name));
+    }
+    const { tasks } = await host.execute('echo', { text: 'hi', steps: 2 }, { user: { id: 'ada' } });
+    const record = await host.tasks.wait(tasks[0]!.id);
+    expect(record).toMatchObject({
+      state: 'succeeded',
+      result: { echoed: 'hi' },
+      progress: 100,
+      attempt: 1,
+      error: null,
+      user: { id: 'ada' },
+      pluginId: 'echo',
+    });
+    expect(record.startedAt).toBeGreaterThanOrEqual(record.createdAt);
+    expect(record.finishedAt).toBeGreaterThanOrEqual(record.startedAt!);
+    expect(events).toEqual([
+      'task:queued',
+      'task:started',
+      'task:progress',
+      'task:progress',
+      'task:log',
+      'task:finished',
+    ]);
+    expect(await host.tasks.get(record.id)).toEqual(record);
+  });
+
+  it('gives run the user, the plugin properties and the task ids', async () => {
+    let seen: Partial<TaskContext> = {};
+    class Spy extends Task {
+      run(ctx: TaskContext) {
+        seen = { user: ctx.user, properties: ctx.properties, pluginId: ctx.pluginId, attempt: ctx.attempt };
+        return null;
+      }
+    }
+    class SpyPlugin extends ActionPlugin({
+      id: 'spy',
+      name: 'Spy',
+      properties: Type.Object({ region: Type.String({ default: 'eu' }) }),
+      tasks: [Spy],
+    }) {
+      createTasks() {
+        return new Spy({});
+      }
+    }
+    const host = await started([SpyPlugin]);
+    const { tasks } = await host.execute('spy', {}, { user: { id: 'bo', name: 'Bo' } });
+    await host.tasks.wait(tasks[0]!.id);
+    expect(seen).toEqual({
+      user: { id: 'bo', name: 'Bo' },
+      properties: { region: 'eu' },
+      pluginId: 'spy',
+      attempt: 1,
+    });
+  });
+
+  it('records a throwing task as failed with code, message and stack', async () => {
+    class Boom extends Task {
+      run(): never {
+        throw new Error('disk full');
+      }
+    }
+    const host = await started([single('boom', Boom)]);
+    const { tasks } = await host.execute('boom', {});
+    const record = await host.tasks.wait(tasks[0]!.id);
+    expect(record.state).toBe('failed');
+    expect(record.error).toMatchObject({ code: 'PLUGBOARD_TASK_FAILED', message: 'disk full' });
+    expect(record.error?.stack).toContain('disk full');
+  });
+
+  it('describes a thrown value that is not an Error', async () => {
+    class Odd extends Task {
+      run(): never {
+        throw { reason: 'weird' };
+      }
+    }
+    const host = await started([single('odd', Odd)]);
+    const record = await host.tasks.wait((await host.execute('odd', {})).tasks[0]!.id);
+    expect(record.error).toEqual({
+      code: 'PLUGBOARD_TASK_FAILED',
+      message: 'non-Error value thrown: {"reason":"weird"}',
+    });
+  });
+
+  it('lets a task mark itself failed with a reason without throwing', async () => {
+    class Picky extends Task {
+      run(ctx: TaskContext) {
+        ctx.fail('The source folder is empty.');
+        return 'ignored';
+      }
+    }
+    const host = await started([single('picky', Picky)]);
+    const record = await host.tasks.wait((await host.execute('picky', {})).tasks[0]!.id);
+    expect(record).toMatchObject({
+      state: 'failed',
+      result: null,
+      error: { code: 'PLUGBOARD_TASK_FAILED', message: 'The source folder is empty.' },
+    });
+  });
+
+  it('fails a task whose result is not JSON-serialisable', async () => {
+    class Big extends Task {
+      run() {
+        return { n: 10n };
+      }
+    }
+    const host = await started([single('big', Big)]);
+    const record = await host.tasks.wait((await host.execute('big', {})).tasks[0]!.id);
+    expect(record.state).toBe('failed');
+    expect(record.error?.message).toContain("The task's result is not JSON-serialisable");
+  });
+});
+
+describe('cancellation and timeouts', () => {
+  it('removes a queued task without running it', async () => {
+    const host = await started([WaitPlugin], { concurrency: 1 });
+    const blocker = (await host.execute('wait', { ms: 10_000 })).tasks[0]!;
+    const queued = (await host.execute('wait', { ms: 1 })).tasks[0]!;
+    const cancelled = await host.tasks.cancel(queued.id);
+    expect(cancelled).toMatchObject({
+      state: 'cancelled',
+      startedAt: null,
+      error: { code: 'PLUGBOARD_TASK_CANCELLED' },
+    });
+    await host.tasks.cancel(blocker.id);
+  });
+
+  it('aborts the signal of a running task and records it cancelled', async () => {
+    const host = await started([WaitPlugin]);
+    const { tasks } = await host.execute('wait', { ms: 10_000 });
+    await sleep(30);
+    expect((await host.tasks.get(tasks[0]!.id))?.state).toBe('running');
+    const record = await host.tasks.cancel(tasks[0]!.id);
+    expect(record).toMatchObject({ state: 'cancelled', error: { code: 'PLUGBOARD_TASK_CANCELLED' } });
+    await expect(host.tasks.cancel(record.id)).rejects.toMatchObject({ code: 'PLUGBOARD_TASK_FINISHED' });
+  });
+
+  it('records timed-out on time even when the task ignores its signal', async () => {
+    let signal: AbortSignal | undefined;
+    class Stubborn extends Task {
+      async run(ctx: TaskContext) {
+        signal = ctx.signal;
+        await sleep(1000);
+        return 'too late';
+      }
+    }
+    const host = await started([single('stubborn', Stubborn, { timeoutMs: 100 })]);
+    const started_ = Date.now();
+    const record = await host.tasks.wait((await host.execute('stubborn', {})).tasks[0]!.id);
+    expect(Date.now() - started_).toBeLessThan(800);
+    expect(record).toMatchObject({
+      state: 'timed-out',
+      timeoutMs: 100,
+      error: { code: 'PLUGBOARD_TASK_TIMED_OUT', message: 'The task ran longer than its timeout of 100 ms.' },
+    });
+    expect(signal?.aborted).toBe(true);
+    expect((signal?.reason as { code: string }).code).toBe('PLUGBOARD_TASK_TIMED_OUT');
+    await sleep(1000);
+    expect((await host.tasks.get(record.id))?.state).toBe('timed-out');
+  });
+
+  it('takes a per-execution timeout over the plugin default', async () => {
+    const host = await started([WaitPlugin]);
+    const { tasks } = await host.execute('wait', { ms: 5000 }, { timeoutMs: 50 });
+    expect((await host.tasks.wait(tasks[0]!.id)).state).toBe('timed-out');
+  });
+
+  it('runs higher priority tasks first', async () => {
+    const host = await started([WaitPlugin, EchoPlugin], { concurrency: 1 });
+    const order: string[] = [];
+    host.events.on('task:started', (r) =>
+      order.push(String((r.input as { text?: string }).text ?? 'blocker')),
+    );
+    const blocker = (await host.execute('wait', { ms: 50 })).tasks[0]!;
+    const low = (await host.execute('echo', { text: 'low' })).tasks[0]!;
+    const high = (await host.execute('echo', { text: 'high' }, { priority: 10 })).tasks[0]!;
+    await Promise.all([blocker, low, high].map((t) => host.tasks.wait(t.id)));
+    expect(order).toEqual(['blocker', 'high', 'low']);
+  });
+});
+
+describe('retries', () => {
+  it('retries a failing task with backoff until it succeeds', async () => {
+    let runs = 0;
+    class Flaky extends Task {
+      static override retry = { attempts: 3, backoff: { type: 'fixed' as const, delayMs: 10 } };
+      run(ctx: TaskContext) {
+        runs++;
+        if (ctx.attempt < 3) throw new Error(`attempt ${ctx.attempt} failed`);
+        return 'third time lucky';
+      }
+    }
+    const host = await started([single('flaky', Flaky)]);
+    const queued: number[] = [];
+    host.events.on('task:queued', (r) => queued.push(r.attempt));
+    const record = await host.tasks.wait((await host.execute('flaky', {})).tasks[0]!.id);
+    expect(record).toMatchObject({
+      state: 'succeeded',
+      attempt: 3,
+      maxAttempts: 3,
+      result: 'third time lucky',
+      error: null,
+    });
+    expect(runs).toBe(3);
+    expect(queued).toEqual([1, 2, 3]);
+  });
+
+  it('stops retrying on an error marked non-retryable', async () => {
+    let runs = 0;
+    class Fatal extends Task {
+      static override retry = { attempts: 5, backoff: { type: 'fixed' as const, delayMs: 1 } };
+      run(): never {
+        runs++;
+        throw new TaskError('The file is corrupt.', { code: 'MEDIA_CORRUPT', retryable: false });
+      }
+    }
+    const host = await started([single('fatal', Fatal)]);
+    const record = await host.tasks.wait((await host.execute('fatal', {})).tasks[0]!.id);
+    expect(record).toMatchObject({
+      state: 'failed',
+      attempt: 1,
+      error: { code: 'MEDIA_CORRUPT', message: 'The file is corrupt.' },
+    });
+    expect(runs).toBe(1);
+  });
+});
+
+describe('shutdown', () => {
+  it('lets running tasks finish within the timeout and records the rest interrupted', async () => {
+    const store = memoryStore();
+    const host = await started([WaitPlugin], { store, concurrency: 2 });
+    const quick = (await host.execute('wait', { ms: 50 })).tasks[0]!;
+    const slow = (await host.execute('wait', { ms: 60_000 })).tasks[0]!;
+    await sleep(20);
+    await host.stop({ timeoutMs: 200 });
+    expect((await store.getTask(quick.id))?.state).toBe('succeeded');
+    expect(await store.getTask(slow.id)).toMatchObject({
+      state: 'interrupted',
+      error: { code: 'PLUGBOARD_TASK_INTERRUPTED' },
+    });
+  });
+
+  it('keeps queued tasks queued in the store so a persistent store can resume them', async () => {
+    const store = memoryStore();
+    const host = await started([WaitPlugin], { store, concurrency: 1 });
+    await host.execute('wait', { ms: 30 });
+    const waiting = (await host.execute('wait', { ms: 30 })).tasks[0]!;
+    await host.stop({ timeoutMs: 1000 });
+    expect((await store.getTask(waiting.id))?.state).toBe('queued');
+  });
+
+  it('ignores a task that rejects after the host stopped', async () => {
+    class Late extends Task {
+      async run() {
+        await sleep(150);
+        throw new Error('late failure');
+      }
+    }
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const store = memoryStore();
+    const host = await started([single('late', Late)], { store });
+    const { tasks } = await host.execute('late', {});
+    await sleep(20);
+    await host.stop({ timeoutMs: 10 });
+    await sleep(250);
+    process.off('unhandledRejection', onUnhandled);
+    expect(unhandled).toEqual([]);
+    expect((await store.getTask(tasks[0]!.id))?.state).toBe('interrupted');
+  });
+});
+
+describe('monitoring', () => {
+  it('coalesces progress so a task reporting a million times does not flood listeners', async () => {
+    class Chatty extends Task {
+      async run(ctx: TaskContext) {
+        for (let i = 0; i <= 1_000_000; i++) {
+          ctx.progress(i / 10_000);
+          if (i % 100_000 === 0) await sleep(5);
+        }
+        return 'done';
+      }
+    }
+    const host = await started([single('chatty', Chatty)], { progressIntervalMs: 50 });
+    const events: TaskProgressEvent[] = [];
+    host.events.on('task:progress', (e) => events.push(e));
+    const record = await host.tasks.wait((await host.execute('chatty', {})).tasks[0]!.id);
+    expect(record.state).toBe('succeeded');
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.length).toBeLessThan(200);
+    expect(events.at(-1)?.progress).toBe(100);
+  });
+
+  it('clamps progress to 0..100 and ignores NaN; status text is recorded', async () => {
+    class Wild extends Task {
+      run(ctx: TaskContext) {
+        ctx.progress(250, 'overshoot');
+        ctx.progress(Number.NaN);
+        ctx.status('checking files');
+        ctx.progress(-5);
+        return null;
+      }
+    }
+    const host = await started([single('wild', Wild)], { progressIntervalMs: 0 });
+    const seen: number[] = [];
+    host.events.on('task:progress', (e) => seen.push(e.progress));
+    const record = await host.tasks.wait((await host.execute('wild', {})).tasks[0]!.id);
+    expect(seen).toEqual([100, 100, 0]);
+    expect(record).toMatchObject({ statusText: 'checking files', progressMessage: 'overshoot' });
+  });
+
+  it('keeps a levelled log, filters below the host level, always keeps `always`, and pages by seq', async () => {
+    class Logger extends Task {
+      run(ctx: TaskContext) {
+        ctx.log.debug('hidden');
+        ctx.log.info('one');
+        ctx.log.warn('two');
+        ctx.log.error('three');
+        ctx.log.critical('four');
+        ctx.log.always('five');
+        ctx.log.info('x'.repeat(200));
+        return null;
+      }
+    }
+    const host = await started([single('logger', Logger)], { logLevel: 'info', maxLogLineLength: 100 });
+    const record = await host.tasks.wait((await host.execute('logger', {})).tasks[0]!.id);
+    const logs = await host.tasks.logs(record.id);
+    expect(logs.map((l) => [l.seq, l.level, l.message.slice(0, 10)])).toEqual([
+      [1, 'info', 'one'],
+      [2, 'warn', 'two'],
+      [3, 'error', 'three'],
+      [4, 'critical', 'four'],
+      [5, 'always', 'five'],
+      [6, 'info', 'xxxxxxxxxx'],
+    ]);
+    expect(logs[5]?.message).toBe(`${'x'.repeat(100)}… [100 characters cut]`);
+    expect((await host.tasks.logs(record.id, { after: 4 })).map((l) => l.seq)).toEqual([5, 6]);
+    expect(record.logCount).toBe(6);
+
+    const quiet = await started([single('logger', Logger)], { logLevel: 'critical' });
+    const r2 = await quiet.tasks.wait((await quiet.execute('logger', {})).tasks[0]!.id);
+    expect((await quiet.tasks.logs(r2.id)).map((l) => l.message)).toEqual(['four', 'five']);
+  });
+
+  it('lists tasks newest first, filtered by user, plugin and state, with cursor paging', async () => {
+    const host = await started([EchoPlugin, WaitPlugin]);
+    const made: TaskRecord[] = [];
+    for (let i = 0; i < 5; i++)
+      made.push(...(await host.execute('echo', { text: `a${i}` }, { user: { id: 'ann' } })).tasks);
+    made.push(...(await host.execute('echo', { text: 'b' }, { user: { id: 'bob' } })).tasks);
+    const waiting = (await host.execute('wait', { ms: 10_000 }, { user: { id: 'ann' } })).tasks[0]!;
+    await Promise.all(made.map((t) => host.tasks.wait(t.id)));
+
+    const page1 = await host.tasks.list({ user: 'ann', plugin: 'echo', limit: 2 });
+    expect(page1.items.map((t) => (t.input as { text: string }).text)).toEqual(['a4', 'a3']);
+    const page2 = await host.tasks.list({ user: 'ann', plugin: 'echo', limit: 2, cursor: page1.nextCursor! });
+    expect(page2.items.map((t) => (t.input as { text: string }).text)).toEqual(['a2', 'a1']);
+    const page3 = await host.tasks.list({ user: 'ann', plugin: 'echo', limit: 2, cursor: page2.nextCursor! });
+    expect(page3.items.map((t) => (t.input as { text: string }).text)).toEqual(['a0']);
+    expect(page3.nextCursor).toBeNull();
+    expect((await host.tasks.list({ state: 'running' })).items.map((t) => t.id)).toEqual([waiting.id]);
+    expect((await host.tasks.list({ state: ['running', 'succeeded'], user: 'bob' })).items).toHaveLength(1);
+    await expect(host.tasks.list({ cursor: '!!' })).rejects.toMatchObject({
+      code: 'PLUGBOARD_INVALID_ARGUMENTS',
+      details: { fields: [{ path: '/cursor', message: 'is not a cursor returned by a previous page' }] },
+    });
+    await expect(host.tasks.list({ limit: 0 })).rejects.toMatchObject({
+      code: 'PLUGBOARD_INVALID_ARGUMENTS',
+    });
+    await host.tasks.cancel(waiting.id);
+  });
+
+  it('answers unknown task ids with a coded error', async () => {
+    const host = await started([EchoPlugin]);
+    await expect(host.tasks.wait('missing')).rejects.toMatchObject({
+      code: 'PLUGBOARD_UNKNOWN_TASK',
+      status: 404,
+    });
+    await expect(host.tasks.cancel('missing')).rejects.toMatchObject({ code: 'PLUGBOARD_UNKNOWN_TASK' });
+    await expect(host.tasks.logs('missing')).rejects.toMatchObject({ code: 'PLUGBOARD_UNKNOWN_TASK' });
+    expect(await host.tasks.get('missing')).toBeUndefined();
+  });
+});
+
+describe('retention', () => {
+  it('keeps at most the configured number of finished tasks and log lines, so memory stays flat', async () => {
+    class Verbose extends Task {
+      run(ctx: TaskContext) {
+        for (let i = 1; i <= 50; i++) ctx.log.info(`line ${i}`);
+        return null;
+      }
+    }
+    const store = memoryStore({ maxFinishedTasks: 5, maxLogEntriesPerTask: 10 });
+    const host = await started([EchoPlugin, single('verbose', Verbose)], { store });
+    for (let i = 0; i < 20; i++) {
+      const { tasks } = await host.execute('echo', { text: String(i) });
+      await host.tasks.wait(tasks[0]!.id);
+    }
+    expect(store.size).toBe(5);
+    expect(
+      (await host.tasks.list({ limit: 100 })).items.map((t) => (t.input as { text: string }).text),
+    ).toEqual(['19', '18', '17', '16', '15']);
+    const verbose = await host.tasks.wait((await host.execute('verbose', {})).tasks[0]!.id);
+    await sleep(10);
+    const logs = await host.tasks.logs(verbose.id);
+    expect(logs.map((l) => l.seq)).toEqual([41, 42, 43, 44, 45, 46, 47, 48, 49, 50]);
+  });
+
+  it('evicts finished tasks older than the age limit', async () => {
+    let now = 1_000_000;
+    const store = memoryStore({ maxFinishedAgeMs: 1000, now: () => now });
+    const host = await started([EchoPlugin], { store });
+    const { tasks } = await host.execute('echo', { text: 'old' });
+    await host.tasks.wait(tasks[0]!.id);
+    now += 5000;
+    expect(await host.tasks.get(tasks[0]!.id)).toBeUndefined();
+  });
+});
