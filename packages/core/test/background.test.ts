@@ -1,0 +1,227 @@
+import {
+  BackgroundTaskPlugin,
+  type BackgroundTaskPluginDefinition,
+  createHost,
+  type Host,
+  memoryStore,
+  SYSTEM_USER,
+  Task,
+  type TaskContext,
+  type TaskStore,
+} from '@plugboard/core';
+import { FakeClock } from '@plugboard/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const hosts: Host[] = [];
+async function started(classes: unknown[], clock: FakeClock, store: TaskStore = memoryStore()) {
+  const host = createHost({ env: false, argv: [], plugins: { classes: classes as never }, clock, store });
+  hosts.push(host);
+  await host.start();
+  return host;
+}
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.stop({ timeoutMs: 100 })));
+});
+
+let runs: Array<{ at: number; user: string; attempt: number }> = [];
+let failNext = false;
+let holdRuns: Promise<void> | undefined;
+
+class ReindexTask extends Task<{ at: number }> {
+  async run(ctx: TaskContext) {
+    runs.push({ at: this.input.at, user: ctx.user.id, attempt: ctx.attempt });
+    if (holdRuns) await holdRuns;
+    if (failNext) {
+      failNext = false;
+      throw new Error('index locked');
+    }
+    return { indexed: true };
+  }
+}
+
+function reindexPlugin(options: Omit<BackgroundTaskPluginDefinition, 'id' | 'name'> = {}, clock?: FakeClock) {
+  return class NightlyReindex extends BackgroundTaskPlugin({
+    id: 'reindex',
+    name: 'Nightly re-index',
+    tasks: [ReindexTask],
+    ...options,
+  }) {
+    createTasks() {
+      return new ReindexTask({ at: clock?.now() ?? 0 });
+    }
+  };
+}
+
+async function finishedRuns(host: Host) {
+  const page = await host.tasks.list({ plugin: 'reindex', limit: 500 });
+  return page.items.filter((t) => t.state !== 'queued' && t.state !== 'running');
+}
+
+afterEach(() => {
+  runs = [];
+  failNext = false;
+  holdRuns = undefined;
+});
+
+describe('background-task plugins', () => {
+  it('run first after delaySeconds (default 30) and once when repeatSeconds is 0', async () => {
+    const clock = new FakeClock(0);
+    const host = await started([reindexPlugin({}, clock)], clock);
+    expect(host.plugins.get('reindex')?.schedule).toEqual({
+      delaySeconds: 30,
+      repeatSeconds: 0,
+      replaceExistingTasks: true,
+    });
+    const [schedule] = await host.schedules.list();
+    expect(schedule).toMatchObject({ id: 'reindex', nextRunAt: 30_000, runs: 0 });
+    await clock.advance(29_999);
+    expect(runs).toEqual([]);
+    await clock.advance(1);
+    expect(runs).toEqual([{ at: 30_000, user: SYSTEM_USER.id, attempt: 1 }]);
+    await clock.advance(600_000);
+    expect(runs).toHaveLength(1);
+    const [after] = await host.schedules.list();
+    expect(after).toMatchObject({ runs: 1, lastRunAt: 30_000, nextRunAt: null, lastState: 'succeeded' });
+    const [record] = await finishedRuns(host);
+    expect(record).toMatchObject({
+      scheduleId: 'reindex',
+      user: { id: 'plugboard:system' },
+      state: 'succeeded',
+    });
+  });
+
+  it('repeat every repeatSeconds, and keep repeating after a failed run', async () => {
+    const clock = new FakeClock(0);
+    const host = await started([reindexPlugin({ delaySeconds: 10, repeatSeconds: 60 }, clock)], clock);
+    failNext = true;
+    await clock.advance(10_000);
+    await clock.advance(60_000);
+    await clock.advance(60_000);
+    expect(runs.map((r) => r.at)).toEqual([10_000, 70_000, 130_000]);
+    const states = (await finishedRuns(host)).map((r) => r.state);
+    expect(states).toEqual(['succeeded', 'succeeded', 'failed']);
+    expect((await host.schedules.list())[0]).toMatchObject({ runs: 3, nextRunAt: 190_000 });
+  });
+
+  it('replace earlier schedules on start by default, honouring the new delay and repeat', async () => {
+    const store = memoryStore();
+    const clock = new FakeClock(0);
+    const first = await started(
+      [reindexPlugin({ delaySeconds: 10, repeatSeconds: 3600 }, clock)],
+      clock,
+      store,
+    );
+    await clock.advance(10_000);
+    await first.stop();
+    await clock.advance(500_000 - clock.now());
+    const second = await started(
+      [reindexPlugin({ delaySeconds: 5, repeatSeconds: 60 }, clock)],
+      clock,
+      store,
+    );
+    expect((await second.schedules.list())[0]).toMatchObject({
+      nextRunAt: 505_000,
+      repeatSeconds: 60,
+      runs: 1,
+    });
+    await clock.advance(5000);
+    await clock.advance(60_000);
+    expect(runs.map((r) => r.at)).toEqual([10_000, 505_000, 565_000]);
+  });
+
+  it('keep an existing schedule when replaceExistingTasks is false', async () => {
+    const store = memoryStore();
+    const clock = new FakeClock(0);
+    const first = await started(
+      [reindexPlugin({ delaySeconds: 10, repeatSeconds: 100 }, clock)],
+      clock,
+      store,
+    );
+    await clock.advance(10_000);
+    await first.stop();
+    await clock.advance(50_000 - clock.now());
+    const second = await started(
+      [reindexPlugin({ delaySeconds: 1, repeatSeconds: 5, replaceExistingTasks: false }, clock)],
+      clock,
+      store,
+    );
+    expect((await second.schedules.list())[0]).toMatchObject({
+      nextRunAt: 110_000,
+      repeatSeconds: 100,
+      delaySeconds: 10,
+    });
+    await clock.advance(60_000);
+    expect(runs.map((r) => r.at)).toEqual([10_000, 110_000]);
+  });
+
+  it('run at once, out of cadence, when triggered, and refuse a trigger while a run is in progress', async () => {
+    const clock = new FakeClock(0);
+    const host = await started([reindexPlugin({ delaySeconds: 1000, repeatSeconds: 1000 }, clock)], clock);
+    let release!: () => void;
+    holdRuns = new Promise((resolve) => {
+      release = resolve;
+    });
+    const { tasks } = await host.schedules.trigger('reindex');
+    expect(tasks).toHaveLength(1);
+    await clock.advance(0);
+    await expect(host.schedules.trigger('reindex')).rejects.toMatchObject({
+      code: 'PLUGBOARD_SCHEDULE_RUNNING',
+      status: 409,
+      details: { taskIds: [tasks[0]!.id] },
+    });
+    release();
+    await host.tasks.wait(tasks[0]!.id);
+    await clock.advance(0);
+    const again = await host.schedules.trigger('reindex');
+    await host.tasks.wait(again.tasks[0]!.id);
+    expect((await host.schedules.list())[0]).toMatchObject({ runs: 2, nextRunAt: 1_000_000 });
+    await expect(host.schedules.trigger('nope')).rejects.toMatchObject({
+      code: 'PLUGBOARD_UNKNOWN_SCHEDULE',
+      status: 404,
+    });
+  });
+
+  it('skip a firing while the previous run is still going, keeping the cadence', async () => {
+    const clock = new FakeClock(0);
+    const host = await started([reindexPlugin({ delaySeconds: 1, repeatSeconds: 10 }, clock)], clock);
+    let release!: () => void;
+    holdRuns = new Promise((resolve) => {
+      release = resolve;
+    });
+    await clock.advance(1000);
+    await clock.advance(10_000);
+    expect(runs.map((r) => r.at)).toEqual([1000]);
+    release();
+    holdRuns = undefined;
+    await sleepReal(10);
+    await clock.advance(10_000);
+    expect(runs.map((r) => r.at)).toEqual([1000, 21_000]);
+    expect(host.state).toBe('started');
+  });
+
+  it('share one timer among all schedules, so a host with many schedules stays idle', async () => {
+    const clock = new FakeClock(0);
+    const plugins = Array.from({ length: 200 }, (_, i) => {
+      return class extends BackgroundTaskPlugin({
+        id: `bg-${i}`,
+        name: `bg ${i}`,
+        delaySeconds: 60 + i,
+        tasks: [ReindexTask],
+      }) {
+        createTasks() {
+          return new ReindexTask({ at: clock.now() });
+        }
+      };
+    });
+    const host = await started(plugins, clock);
+    expect((await host.schedules.list()).length).toBe(200);
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(60_000);
+    expect(runs).toHaveLength(1);
+    expect(clock.pendingTimers).toBe(1);
+  });
+});
+
+function sleepReal(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
