@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+
+/** Who an event concerns, so each stream shows it only to users who may see it. */
+export interface EventScope {
+  /** The plugin the event is about. */
+  readonly pluginId: string;
+  /** The owner of the task the event is about; `null` for plugin and schedule events. */
+  readonly userId: string | null;
+  /** Only administrators receive it (schedule events). */
+  readonly adminOnly: boolean;
+}
+
+/** One event as written to streams: its id, name, serialised data and scope. */
+export interface LoggedEvent {
+  /** `<epoch>-<sequence>`: the epoch tells a resuming client whether the ids came from this process. */
+  readonly id: string;
+  readonly seq: number;
+  readonly name: string;
+  readonly data: string;
+  readonly scope: EventScope;
+}
+
+/**
+ * The most recent events in a fixed-size ring, so a client reconnecting with `Last-Event-ID` gets what it
+ * missed. Memory stays bounded however long the process runs.
+ */
+export class EventLog {
+  readonly #ring: (LoggedEvent | undefined)[];
+  readonly #epoch = randomBytes(4).toString('hex');
+  #seq = 0;
+
+  constructor(capacity: number) {
+    this.#ring = new Array<LoggedEvent | undefined>(capacity).fill(undefined);
+  }
+
+  /** The id of the newest event (`<epoch>-0` before the first). */
+  get lastId(): string {
+    return `${this.#epoch}-${this.#seq}`;
+  }
+
+  /** Appends an event and returns it with its id. */
+  append(name: string, payload: unknown, scope: EventScope): LoggedEvent {
+    const seq = ++this.#seq;
+    const event: LoggedEvent = {
+      id: `${this.#epoch}-${seq}`,
+      seq,
+      name,
+      data: JSON.stringify(payload),
+      scope,
+    };
+    this.#ring[(seq - 1) % this.#ring.length] = event;
+    return event;
+  }
+
+  /**
+   * The events after `lastEventId`, oldest first; `undefined` when they cannot be replayed (the id is from
+   * another process or older than the ring holds), so the client must reload its state.
+   */
+  since(lastEventId: string): LoggedEvent[] | undefined {
+    const match = /^([0-9a-f]{8})-(\d{1,15})$/.exec(lastEventId);
+    if (!match || match[1] !== this.#epoch) return undefined;
+    const last = Number(match[2]);
+    const oldest = Math.max(1, this.#seq - this.#ring.length + 1);
+    if (last > this.#seq || last < oldest - 1) return undefined;
+    const events: LoggedEvent[] = [];
+    for (let seq = last + 1; seq <= this.#seq; seq++) events.push(this.#ring[(seq - 1) % this.#ring.length]!);
+    return events;
+  }
+}

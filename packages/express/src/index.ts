@@ -1,0 +1,10 @@
+export type { OpenApiDocument } from './openapi.js';
+export { buildOpenApiDocument } from './openapi.js';
+export type { GetUser, PlugboardRouterOptions } from './options.js';
+export { holdsPermissions } from './options.js';
+export type { Problem, ProblemCode } from './problem.js';
+export { httpErrorCatalogue, PROBLEM_MEDIA_TYPE, toProblem } from './problem.js';
+export type { PluginView, TaskView } from './public-views.js';
+export { pluginView, taskView } from './public-views.js';
+export type { PlugboardRouter } from './router.js';
+export { plugboardRouter } from './router.js';

@@ -1,0 +1,137 @@
+import { PlugboardError, type PlugboardUser, type PluginInfo } from '@plugboard/core';
+import type { Request } from 'express';
+
+/** Resolves the signed-in user of a request; `undefined` or `null` when nobody is signed in (401). */
+export type GetUser<User extends PlugboardUser = PlugboardUser> = (
+  req: Request,
+) => User | null | undefined | Promise<User | null | undefined>;
+
+/** Options of {@link plugboardRouter}. */
+export interface PlugboardRouterOptions<User extends PlugboardUser = PlugboardUser> {
+  /**
+   * Resolves the user of a request from the host's own authentication (a session, a token...).
+   * Requests without a user are answered 401.
+   */
+  readonly getUser: GetUser<User>;
+  /**
+   * Administrators see every plugin and task, cancel any task, and may disable, enable and trigger.
+   * @default () => false
+   */
+  readonly isAdmin?: (user: User) => boolean;
+  /**
+   * Which plugins a user sees in lists, forms, OpenAPI and the event stream (administrators see all).
+   * @default every permission the plugin needs is in `user.permissions`
+   */
+  readonly canSeePlugin?: (user: User, plugin: PluginInfo) => boolean;
+  /**
+   * Serves the monitor page at `GET /` (and its assets under `/assets/`).
+   * @default false
+   */
+  readonly ui?: boolean;
+  /**
+   * The largest JSON body accepted, in bytes; bigger bodies are answered 413.
+   * @default 102400
+   */
+  readonly bodyLimit?: number;
+  /**
+   * How often an idle event stream gets a heartbeat comment, so proxies keep it open.
+   * @default 15000
+   */
+  readonly heartbeatMs?: number;
+  /**
+   * How many recent events are kept for clients resuming with `Last-Event-ID`.
+   * @default 1000
+   */
+  readonly eventBufferSize?: number;
+  /**
+   * How long `POST /tasks/:id/cancel` waits for a running task to stop before answering 202.
+   * @default 5000
+   */
+  readonly cancelWaitMs?: number;
+  /**
+   * Called with every error that is not a Plugboard error (answered 500 without details), for the host's log.
+   * @default console.error
+   */
+  readonly onError?: (error: unknown, req: Request) => void;
+}
+
+/** The options with every default applied. */
+export interface ResolvedRouterOptions<User extends PlugboardUser = PlugboardUser> {
+  readonly getUser: GetUser<User>;
+  readonly isAdmin: (user: User) => boolean;
+  readonly canSeePlugin: (user: User, plugin: PluginInfo) => boolean;
+  readonly ui: boolean;
+  readonly bodyLimit: number;
+  readonly heartbeatMs: number;
+  readonly eventBufferSize: number;
+  readonly cancelWaitMs: number;
+  readonly onError: (error: unknown, req: Request) => void;
+}
+
+function describe(value: unknown): string {
+  let shown: string;
+  try {
+    shown = typeof value === 'function' ? '[function]' : (JSON.stringify(value) ?? String(value));
+  } catch {
+    shown = String(value);
+  }
+  return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
+}
+
+function invalid(message: string): PlugboardError {
+  return new PlugboardError('PLUGBOARD_INVALID_OPTION', message);
+}
+
+function integerOption(
+  options: object,
+  name: keyof PlugboardRouterOptions,
+  min: number,
+  fallback: number,
+): number {
+  const value = (options as Record<string, unknown>)[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw invalid(`Expected \`${name}\` to be a number >= ${min}, got ${describe(value)}.`);
+  }
+  return value;
+}
+
+function functionOption<F>(options: object, name: keyof PlugboardRouterOptions, fallback: F): F {
+  const value = (options as Record<string, unknown>)[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'function')
+    throw invalid(`Expected \`${name}\` to be a function, got ${describe(value)}.`);
+  return value as F;
+}
+
+/** The default plugin visibility: the user holds every permission the plugin needs. */
+export function holdsPermissions(user: PlugboardUser, plugin: PluginInfo): boolean {
+  const granted = new Set(user.permissions ?? []);
+  return plugin.permissions.every((permission) => granted.has(permission));
+}
+
+/** Checks the router options once, when the router is built, and applies the defaults. */
+export function resolveRouterOptions<User extends PlugboardUser>(
+  options: PlugboardRouterOptions<User>,
+): ResolvedRouterOptions<User> {
+  if (options === null || typeof options !== 'object') {
+    throw invalid(`Expected router options to be an object with \`getUser\`, got ${describe(options)}.`);
+  }
+  if (typeof options.getUser !== 'function') {
+    throw invalid(`Expected \`getUser\` to be a function (req) => user, got ${describe(options.getUser)}.`);
+  }
+  if (options.ui !== undefined && typeof options.ui !== 'boolean') {
+    throw invalid(`Expected \`ui\` to be a boolean, got ${describe(options.ui)}.`);
+  }
+  return {
+    getUser: options.getUser,
+    isAdmin: functionOption(options, 'isAdmin', () => false),
+    canSeePlugin: functionOption(options, 'canSeePlugin', holdsPermissions),
+    ui: options.ui ?? false,
+    bodyLimit: integerOption(options, 'bodyLimit', 1, 102_400),
+    heartbeatMs: integerOption(options, 'heartbeatMs', 1000, 15_000),
+    eventBufferSize: integerOption(options, 'eventBufferSize', 1, 1000),
+    cancelWaitMs: integerOption(options, 'cancelWaitMs', 0, 5000),
+    onError: functionOption(options, 'onError', (error: unknown) => console.error(error)),
+  };
+}
