@@ -236,7 +236,7 @@ export class SqliteTaskStore implements TaskStore {
       if (!st.getTaskRetention.get(taskId)) return;
       for (const line of lines) st.insertLog.run(taskId, ...line);
       st.advanceLogCount.run(lastSeq, taskId);
-      st.trimLogs.run(taskId, this.#options.maxLogEntriesPerTask);
+      st.trimLogs.run({ task: taskId, keep: this.#options.maxLogEntriesPerTask });
     });
   }
 

@@ -24,8 +24,8 @@ const SQL = {
   insertLog: `INSERT INTO task_logs (task_id, seq, time, level, message) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (task_id, seq) DO NOTHING`,
   advanceLogCount: 'UPDATE tasks SET log_count = max(log_count, ?) WHERE id = ?',
-  trimLogs: `DELETE FROM task_logs WHERE task_id = ?1 AND seq <=
-         (SELECT seq FROM task_logs WHERE task_id = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)`,
+  trimLogs: `DELETE FROM task_logs WHERE task_id = @task AND seq <=
+         (SELECT seq FROM task_logs WHERE task_id = @task ORDER BY seq DESC LIMIT 1 OFFSET @keep)`,
   getLogs:
     'SELECT seq, time, level, message FROM task_logs WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?',
 
