@@ -1,0 +1,109 @@
+import { Command, CommanderError } from 'commander';
+import type { CliSession } from './cli-session.js';
+import { addPluginCommand, addUnavailablePluginCommand } from './commands/plugin-command.js';
+import { addPluginsCommand } from './commands/plugins-command.js';
+import { addRunCommand } from './commands/run-command.js';
+import { addSchedulesCommand } from './commands/schedules-command.js';
+import { addTasksCommand } from './commands/tasks-command.js';
+import { reportError } from './error-report.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+
+const RUNNABLE_KINDS = new Set(['action', 'context']);
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  every task succeeded
+  1  a task failed, was cancelled or timed out
+  2  usage error: unknown plugin, bad flag or bad value
+  3  the plugin is not operational`;
+
+function unknownCommand(session: CliSession<any>, name: string): void {
+  const plugin = session.host.plugins.get(name);
+  let message: string;
+  if (plugin?.kind === 'background') {
+    message = `Plugin \`${name}\` is a background-task plugin: it runs on its schedule. Run it now with \`${session.name} schedules trigger ${name}\`.`;
+  } else if (plugin) {
+    message = `Plugin \`${name}\` only implements plugin points: it has nothing to run.`;
+  } else {
+    message = `No plugin or command is called \`${name.slice(0, 80)}\`. Run \`${session.name} plugins\` to list the plugins.`;
+  }
+  session.err(`${session.palette.red('error:')} ${message}${session.palette.dim(' (PLUGBOARD_UNKNOWN_PLUGIN)')}`);
+  session.exitCode = ExitCode.Usage;
+}
+
+function unavailableHelp(session: CliSession<any>): string {
+  const unavailable = session.host.plugins
+    .list()
+    .filter((p) => p.status !== 'operational' && RUNNABLE_KINDS.has(p.kind));
+  if (unavailable.length === 0) return '';
+  const width = Math.max(...unavailable.map((p) => p.id.length));
+  const lines = unavailable.map(
+    (p) => `  ${p.id.padEnd(width)}  ${p.status}: ${p.reason ?? 'no reason given'}`,
+  );
+  return `\nNot operational (running one exits 3):\n${lines.join('\n')}\n`;
+}
+
+/** Builds the commander program: built-in commands (unless `pluginsOnly`) and one command per plugin. */
+export function buildProgram(
+  session: CliSession<any>,
+  scope: { readonly pluginsOnly: boolean },
+): Command {
+  const { options } = session;
+  const program = new Command(session.name)
+    .exitOverride()
+    .enablePositionalOptions()
+    .showHelpAfterError(`(run with --help for usage)`)
+    .configureOutput({
+      writeOut: (text) => void options.stdout.write(text),
+      writeErr: (text) => void options.stderr.write(text),
+      getOutHelpWidth: () => options.stdout.columns ?? 100,
+      getErrHelpWidth: () => options.stderr.columns ?? 100,
+      getOutHasColors: () => session.palette.enabled,
+      getErrHasColors: () => session.palette.enabled,
+    });
+
+  if (options.description) program.description(options.description);
+  if (options.version) program.version(options.version);
+  program.on('command:*', (operands: string[]) => unknownCommand(session, operands[0] ?? ''));
+
+  for (const info of session.host.plugins.list()) {
+    if (!RUNNABLE_KINDS.has(info.kind)) continue;
+    if (!scope.pluginsOnly && ['plugins', 'tasks', 'schedules', 'run', 'help'].includes(info.id)) continue;
+    if (info.status === 'operational') addPluginCommand(program, session, info);
+    else addUnavailablePluginCommand(program, session, info);
+  }
+  if (!scope.pluginsOnly) {
+    program.commandsGroup('Commands:');
+    addPluginsCommand(program, session);
+    addTasksCommand(program, session);
+    addSchedulesCommand(program, session);
+    addRunCommand(program, async (argv) => {
+      session.exitCode = await parseCommandLine(session, argv, { pluginsOnly: true });
+    });
+    program.helpCommand('help [command]', 'Show help for a command or plugin');
+    program.addHelpText('after', () => `${unavailableHelp(session)}${EXIT_CODES_HELP}`);
+  }
+  return program;
+}
+
+/** Exit codes of commander's own outcomes: help and version are success, everything else is usage. */
+function commanderExitCode(error: CommanderError): ExitCodeValue {
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Success;
+  return ExitCode.Usage;
+}
+
+/** Parses `argv` (the user's arguments only) and runs the command it names; resolves the exit code. */
+export async function parseCommandLine(
+  session: CliSession<any>,
+  argv: readonly string[],
+  scope: { readonly pluginsOnly: boolean },
+): Promise<ExitCodeValue> {
+  const program = buildProgram(session, scope);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return session.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return commanderExitCode(error);
+    return reportError(session, error, { json: false });
+  }
+}

@@ -1,0 +1,56 @@
+import { basename, extname } from 'node:path';
+import { type Host, PlugboardError, type PlugboardUser } from '@plugboard/core';
+import { type CliOptions, describeValue, resolveCliOptions } from './cli-options.js';
+import { CliSession } from './cli-session.js';
+import { reportError } from './error-report.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { parseCommandLine } from './program.js';
+
+function programName(argv: readonly string[], from: 'node' | 'user', name: string | undefined): string {
+  if (name) return name;
+  const script = from === 'node' ? argv[1] : undefined;
+  return script ? basename(script, extname(script)) : 'plugboard';
+}
+
+/**
+ * Runs a command line against a host: `<tool> <plugin-id> [--flag value ...]`, `plugins`, `tasks`,
+ * `schedules`, `run <plugin-id>`, `--help` at every level. Starts the host when it has not been started (and
+ * then stops it before resolving), and resolves the exit code: 0 every task succeeded, 1 a task failed, was
+ * cancelled or timed out, 2 usage error, 3 the plugin is not operational.
+ *
+ * @example
+ * const host = createHost({ plugins: { dirs: ['./plugins'] } });
+ * process.exitCode = await runCli(host, process.argv, { name: 'media' });
+ */
+export async function runCli<User extends PlugboardUser = PlugboardUser>(
+  host: Host<User>,
+  argv: readonly string[],
+  options?: CliOptions<User>,
+): Promise<ExitCodeValue> {
+  if (host === null || typeof host !== 'object' || typeof (host as Host<User>).execute !== 'function') {
+    throw new PlugboardError(
+      'PLUGBOARD_INVALID_OPTION',
+      `Expected \`host\` to be a host made by createHost(), got ${describeValue(host)}.`,
+    );
+  }
+  const resolved = resolveCliOptions(argv, options);
+  const session = new CliSession(host, resolved, programName(argv, resolved.from, resolved.name));
+  const ownsHost = host.state === 'created';
+  if (ownsHost) {
+    try {
+      await host.start();
+    } catch (error) {
+      // A host that cannot start (store unreachable, unreadable properties file) runs nothing.
+      reportError(session, error, { json: false });
+      return ExitCode.TaskFailed;
+    }
+  }
+  try {
+    return await parseCommandLine(session, argv.slice(resolved.from === 'node' ? 2 : 0), {
+      pluginsOnly: false,
+    });
+  } finally {
+    // After a second Ctrl-C nobody waits for stubborn tasks: they are recorded interrupted right away.
+    if (ownsHost) await host.stop(session.abandoned ? { timeoutMs: 0 } : undefined);
+  }
+}

@@ -1,0 +1,129 @@
+import type { Host, TaskLogEvent, TaskProgressEvent, TaskRecord } from '@plugboard/core';
+import type { TaskView } from './views/task-view.js';
+
+type Buffered =
+  | { readonly kind: 'started'; readonly id: string; readonly payload: TaskRecord }
+  | { readonly kind: 'progress'; readonly id: string; readonly payload: TaskProgressEvent }
+  | { readonly kind: 'log'; readonly id: string; readonly payload: TaskLogEvent };
+
+/** What ends a follow early: Ctrl-C (SIGINT, SIGTERM) and an embedding program's AbortSignal. */
+export interface FollowInterrupts {
+  readonly signal: AbortSignal | undefined;
+  readonly handleSignals: boolean;
+}
+
+/** How a follow ended. */
+export interface FollowOutcome {
+  /** The tasks' records, final unless `abandoned`. */
+  readonly records: readonly TaskRecord[];
+  /** True when a second interrupt stopped the wait before every task stopped. */
+  readonly abandoned: boolean;
+}
+
+/**
+ * Follows the tasks of one run on the host's event bus until each is final. It listens from construction,
+ * before `host.execute` queues anything, so the first progress and log events of a fast task are not lost.
+ * The first interrupt cancels the tasks that are still running; a second one stops waiting for them.
+ */
+export class TaskFollower {
+  readonly #host: Host<any>;
+  readonly #buffer: Buffered[] = [];
+  readonly #done = new Set<string>();
+  #ids: ReadonlySet<string> | undefined;
+  #view: TaskView | undefined;
+  readonly #onStarted = (record: TaskRecord) => this.#receive({ kind: 'started', id: record.id, payload: record });
+  readonly #onProgress = (event: TaskProgressEvent) =>
+    this.#receive({ kind: 'progress', id: event.id, payload: event });
+  readonly #onLog = (event: TaskLogEvent) => this.#receive({ kind: 'log', id: event.id, payload: event });
+
+  constructor(host: Host<any>) {
+    this.#host = host;
+    host.events.on('task:started', this.#onStarted);
+    host.events.on('task:progress', this.#onProgress);
+    host.events.on('task:log', this.#onLog);
+  }
+
+  /** Shows `records` in `view` until every one is final (or a second interrupt), then closes the view. */
+  async follow(
+    records: readonly TaskRecord[],
+    view: TaskView,
+    interrupts: FollowInterrupts,
+  ): Promise<FollowOutcome> {
+    this.#ids = new Set(records.map((r) => r.id));
+    this.#view = view;
+    for (const record of records) view.add(record);
+    for (const event of this.#buffer.splice(0)) this.#receive(event);
+
+    const finals = new Map<string, TaskRecord>();
+    const all = Promise.all(
+      records.map(async (record) => {
+        const final = await this.#host.tasks.wait(record.id);
+        finals.set(record.id, final);
+        this.#done.add(record.id);
+        view.finished(final);
+      }),
+    );
+    let abandon: () => void = () => {};
+    const abandoned = new Promise<'abandoned'>((resolve) => {
+      abandon = () => resolve('abandoned');
+    });
+    let interruptions = 0;
+    const onInterrupt = () => {
+      interruptions++;
+      if (interruptions > 1) {
+        view.note('Stopped waiting; tasks that ignore cancellation are interrupted on shutdown.');
+        abandon();
+        return;
+      }
+      const running = records.filter((r) => !this.#done.has(r.id));
+      if (running.length === 0) return;
+      view.note(
+        `Cancelling ${running.length} task${running.length === 1 ? '' : 's'}; interrupt again to stop waiting.`,
+      );
+      for (const record of running) {
+        // A task that finished meanwhile refuses cancellation; its own final state stands.
+        this.#host.tasks.cancel(record.id).catch(() => {});
+      }
+    };
+    if (interrupts.handleSignals) {
+      process.on('SIGINT', onInterrupt);
+      process.on('SIGTERM', onInterrupt);
+    }
+    interrupts.signal?.addEventListener('abort', onInterrupt);
+    if (interrupts.signal?.aborted) onInterrupt();
+    try {
+      const outcome = await Promise.race([all.then(() => 'done' as const), abandoned]);
+      if (outcome === 'abandoned') {
+        const current = await Promise.all(
+          records.map(async (r) => finals.get(r.id) ?? (await this.#host.tasks.get(r.id)) ?? r),
+        );
+        return { records: current, abandoned: true };
+      }
+      return { records: records.map((r) => finals.get(r.id)!), abandoned: false };
+    } finally {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
+      interrupts.signal?.removeEventListener('abort', onInterrupt);
+      view.close();
+      this.close();
+    }
+  }
+
+  /** Stops listening to the host. */
+  close(): void {
+    this.#host.events.off('task:started', this.#onStarted);
+    this.#host.events.off('task:progress', this.#onProgress);
+    this.#host.events.off('task:log', this.#onLog);
+  }
+
+  #receive(event: Buffered): void {
+    if (!this.#view || !this.#ids) {
+      this.#buffer.push(event);
+      return;
+    }
+    if (!this.#ids.has(event.id) || this.#done.has(event.id)) return;
+    if (event.kind === 'started') this.#view.started(event.payload);
+    else if (event.kind === 'progress') this.#view.progress(event.payload);
+    else this.#view.log(event.payload);
+  }
+}
