@@ -118,7 +118,7 @@ describe('crash recovery on an SQLite file', () => {
     expect(chattyLog.slice(0, before.logs[chatty.id]!.length)).toEqual(before.logs[chatty.id]);
     const chattyWork = chattyLog.slice(0, -1);
     expect(chattyWork.length).toBeGreaterThanOrEqual(30);
-    chattyWork.forEach((line, i) => expect(line.message).toBe(`chatty line ${i + 1}`));
+    expect(chattyWork.map((l) => l.message)).toEqual(chattyWork.map((_, i) => `chatty line ${i + 1}`));
     expect(chattyLog.at(-1)).toMatchObject({
       level: 'always',
       message: 'The process running this task stopped before it finished.',
@@ -131,7 +131,7 @@ describe('crash recovery on an SQLite file', () => {
     expectContiguous(resumableLog);
     expect(resumableLog.slice(0, before.logs[resumable.id]!.length)).toEqual(before.logs[resumable.id]);
     const firstAttempt = resumableLog.slice(0, -2);
-    firstAttempt.forEach((line, i) => expect(line.message).toBe(`resumable line ${i + 1}`));
+    expect(firstAttempt.map((l) => l.message)).toEqual(firstAttempt.map((_, i) => `resumable line ${i + 1}`));
     expect(resumableLog.slice(-2).map((l) => l.message)).toEqual([
       'The process running this task stopped; the task type is retry-safe, so it runs again.',
       'resumable resumed on attempt 2',
