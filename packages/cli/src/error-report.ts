@@ -1,6 +1,6 @@
 import type { CliSession } from './cli-session.js';
 import { type ExitCodeValue, errorCodeOf, exitCodeForError } from './exit-codes.js';
-import type { FlagSpec } from './schema-flags.js';
+import { type FlagSpec, flagName as flagNameOf } from './schema-flags.js';
 
 /** Where an error happened, so its fields can be named as the flags a person typed. */
 export interface ErrorScope {
@@ -22,18 +22,17 @@ interface FieldError {
 function fieldsOf(error: unknown): FieldError[] {
   const fields = (error as { details?: { fields?: unknown } } | null)?.details?.fields;
   if (!Array.isArray(fields)) return [];
-  return fields.filter(
-    (f): f is FieldError => typeof f?.path === 'string' && typeof f?.message === 'string',
-  );
+  return fields.filter((f): f is FieldError => typeof f?.path === 'string' && typeof f?.message === 'string');
 }
 
 function flagFor(path: string, scope: ErrorScope): string {
   const property = path.split('/')[1] ?? '';
   if (scope.contextArgument && property === scope.contextArgument) {
-    return `<${scope.contextArgument}>`;
+    return `<${scope.contextArgument}> (or --${flagNameOf(scope.contextArgument)})`;
   }
   const spec = scope.flags?.find((f) => f.property === property);
-  if (!spec) return path;
+  // Built-in commands name their flags after the query fields (`/limit` is `--limit`).
+  if (!spec) return scope.flags || !property ? path : `--${flagNameOf(property)}`;
   return `--${spec.flag}${path.length > property.length + 1 ? ` (${path})` : ''}`;
 }
 
@@ -53,7 +52,9 @@ export function reportError(session: CliSession<any>, error: unknown, scope: Err
   const message = error instanceof Error ? error.message : String(error);
   if (scope.json) {
     const details = (error as { details?: unknown } | null)?.details ?? {};
-    session.out(JSON.stringify({ error: { code: code ?? 'PLUGBOARD_CLI_ERROR', message, details } }, null, 2));
+    session.out(
+      JSON.stringify({ error: { code: code ?? 'PLUGBOARD_CLI_ERROR', message, details } }, null, 2),
+    );
     return exitCode;
   }
   const { palette } = session;

@@ -27,7 +27,9 @@ function unknownCommand(session: CliSession<any>, name: string): void {
   } else {
     message = `No plugin or command is called \`${name.slice(0, 80)}\`. Run \`${session.name} plugins\` to list the plugins.`;
   }
-  session.err(`${session.palette.red('error:')} ${message}${session.palette.dim(' (PLUGBOARD_UNKNOWN_PLUGIN)')}`);
+  session.err(
+    `${session.palette.red('error:')} ${message}${session.palette.dim(' (PLUGBOARD_UNKNOWN_PLUGIN)')}`,
+  );
   session.exitCode = ExitCode.Usage;
 }
 
@@ -44,10 +46,7 @@ function unavailableHelp(session: CliSession<any>): string {
 }
 
 /** Builds the commander program: built-in commands (unless `pluginsOnly`) and one command per plugin. */
-export function buildProgram(
-  session: CliSession<any>,
-  scope: { readonly pluginsOnly: boolean },
-): Command {
+export function buildProgram(session: CliSession<any>, scope: { readonly pluginsOnly: boolean }): Command {
   const { options } = session;
   const program = new Command(session.name)
     .exitOverride()
@@ -89,6 +88,8 @@ export function buildProgram(
 /** Exit codes of commander's own outcomes: help and version are success, everything else is usage. */
 function commanderExitCode(error: CommanderError): ExitCodeValue {
   if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Success;
+  // `help <command>` exits 0; help shown because the command was missing exits 1 in commander.
+  if (error.code === 'commander.help' && error.exitCode === 0) return ExitCode.Success;
   return ExitCode.Usage;
 }
 

@@ -29,26 +29,39 @@ export class TaskFollower {
   readonly #host: Host<any>;
   readonly #buffer: Buffered[] = [];
   readonly #done = new Set<string>();
+  readonly #interrupts: FollowInterrupts;
   #ids: ReadonlySet<string> | undefined;
   #view: TaskView | undefined;
-  readonly #onStarted = (record: TaskRecord) => this.#receive({ kind: 'started', id: record.id, payload: record });
+  /** Interrupts so far; one that arrives while the tasks are being created is acted on once they exist. */
+  #interruptions = 0;
+  #onInterrupted: (() => void) | undefined;
+  readonly #onInterrupt = () => {
+    this.#interruptions++;
+    this.#onInterrupted?.();
+  };
+  readonly #onStarted = (record: TaskRecord) =>
+    this.#receive({ kind: 'started', id: record.id, payload: record });
   readonly #onProgress = (event: TaskProgressEvent) =>
     this.#receive({ kind: 'progress', id: event.id, payload: event });
   readonly #onLog = (event: TaskLogEvent) => this.#receive({ kind: 'log', id: event.id, payload: event });
 
-  constructor(host: Host<any>) {
+  constructor(host: Host<any>, interrupts: FollowInterrupts) {
     this.#host = host;
+    this.#interrupts = interrupts;
     host.events.on('task:started', this.#onStarted);
     host.events.on('task:progress', this.#onProgress);
     host.events.on('task:log', this.#onLog);
+    // Listening from the start: a Ctrl-C while createTasks runs must not kill the process mid-way.
+    if (interrupts.handleSignals) {
+      process.on('SIGINT', this.#onInterrupt);
+      process.on('SIGTERM', this.#onInterrupt);
+    }
+    interrupts.signal?.addEventListener('abort', this.#onInterrupt);
+    if (interrupts.signal?.aborted) this.#interruptions++;
   }
 
   /** Shows `records` in `view` until every one is final (or a second interrupt), then closes the view. */
-  async follow(
-    records: readonly TaskRecord[],
-    view: TaskView,
-    interrupts: FollowInterrupts,
-  ): Promise<FollowOutcome> {
+  async follow(records: readonly TaskRecord[], view: TaskView): Promise<FollowOutcome> {
     this.#ids = new Set(records.map((r) => r.id));
     this.#view = view;
     for (const record of records) view.add(record);
@@ -67,30 +80,29 @@ export class TaskFollower {
     const abandoned = new Promise<'abandoned'>((resolve) => {
       abandon = () => resolve('abandoned');
     });
-    let interruptions = 0;
-    const onInterrupt = () => {
-      interruptions++;
-      if (interruptions > 1) {
+    let handled = 0;
+    const onInterrupted = () => {
+      const previous = handled;
+      handled = this.#interruptions;
+      if (previous === 0 && handled > 0) {
+        const running = records.filter((r) => !this.#done.has(r.id));
+        if (running.length > 0) {
+          view.note(
+            `Cancelling ${running.length} task${running.length === 1 ? '' : 's'}; interrupt again to stop waiting.`,
+          );
+        }
+        for (const record of running) {
+          // A task that finished meanwhile refuses cancellation; its own final state stands.
+          this.#host.tasks.cancel(record.id).catch(() => {});
+        }
+      }
+      if (handled > 1) {
         view.note('Stopped waiting; tasks that ignore cancellation are interrupted on shutdown.');
         abandon();
-        return;
-      }
-      const running = records.filter((r) => !this.#done.has(r.id));
-      if (running.length === 0) return;
-      view.note(
-        `Cancelling ${running.length} task${running.length === 1 ? '' : 's'}; interrupt again to stop waiting.`,
-      );
-      for (const record of running) {
-        // A task that finished meanwhile refuses cancellation; its own final state stands.
-        this.#host.tasks.cancel(record.id).catch(() => {});
       }
     };
-    if (interrupts.handleSignals) {
-      process.on('SIGINT', onInterrupt);
-      process.on('SIGTERM', onInterrupt);
-    }
-    interrupts.signal?.addEventListener('abort', onInterrupt);
-    if (interrupts.signal?.aborted) onInterrupt();
+    this.#onInterrupted = onInterrupted;
+    onInterrupted();
     try {
       const outcome = await Promise.race([all.then(() => 'done' as const), abandoned]);
       if (outcome === 'abandoned') {
@@ -101,16 +113,17 @@ export class TaskFollower {
       }
       return { records: records.map((r) => finals.get(r.id)!), abandoned: false };
     } finally {
-      process.off('SIGINT', onInterrupt);
-      process.off('SIGTERM', onInterrupt);
-      interrupts.signal?.removeEventListener('abort', onInterrupt);
       view.close();
       this.close();
     }
   }
 
-  /** Stops listening to the host. */
+  /** Stops listening to the host and to interrupts. */
   close(): void {
+    this.#onInterrupted = undefined;
+    process.off('SIGINT', this.#onInterrupt);
+    process.off('SIGTERM', this.#onInterrupt);
+    this.#interrupts.signal?.removeEventListener('abort', this.#onInterrupt);
     this.#host.events.off('task:started', this.#onStarted);
     this.#host.events.off('task:progress', this.#onProgress);
     this.#host.events.off('task:log', this.#onLog);

@@ -23,7 +23,11 @@ export async function runTasks(
   start: () => Promise<ExecuteResult>,
   scope: ErrorScope,
 ): Promise<ExitCodeValue> {
-  const follower = new TaskFollower(session.host);
+  const { options, palette } = session;
+  const follower = new TaskFollower(session.host, {
+    signal: options.signal,
+    handleSignals: options.handleSignals,
+  });
   let tasks: readonly TaskRecord[];
   try {
     ({ tasks } = await start());
@@ -37,16 +41,12 @@ export async function runTasks(
     else session.out('The plugin created no tasks.');
     return ExitCode.Success;
   }
-  const { options, palette } = session;
   const view: TaskView = scope.json
     ? silentTaskView
     : options.isTTY
       ? new ProgressBarTaskView(options.stdout, palette, tasks.length)
       : new PlainTaskView(options.stdout, palette, tasks.length);
-  const outcome = await follower.follow(tasks, view, {
-    signal: options.signal,
-    handleSignals: options.handleSignals,
-  });
+  const outcome = await follower.follow(tasks, view);
   if (outcome.abandoned) session.abandoned = true;
   if (scope.json) session.out(JSON.stringify({ tasks: outcome.records.map(publicRecord) }, null, 2));
   return exitCodeForTasks(outcome.records);

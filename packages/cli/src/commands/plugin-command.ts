@@ -17,15 +17,16 @@ const FLAGS_GROUP = 'Flags:';
 
 function collect() {
   // Commander hands the previous value; the first occurrence starts a fresh list.
-  return (value: string, previous: unknown) =>
-    Array.isArray(previous) ? [...previous, value] : [value];
+  return (value: string, previous: unknown) => (Array.isArray(previous) ? [...previous, value] : [value]);
 }
 
 function addFlag(command: Command, spec: FlagSpec): Option {
   if (spec.type === 'boolean' && !spec.repeatable) {
     const option = new Option(`--${spec.flag}`, flagHelp(spec)).helpGroup(FLAGS_GROUP);
     command.addOption(option);
-    command.addOption(new Option(`--no-${spec.flag}`, `Set \`${spec.property}\` to false`).helpGroup(FLAGS_GROUP));
+    command.addOption(
+      new Option(`--no-${spec.flag}`, `Set \`${spec.property}\` to false`).helpGroup(FLAGS_GROUP),
+    );
     return option;
   }
   const option = new Option(`--${spec.flag} ${flagPlaceholder(spec)}`, flagHelp(spec))
@@ -75,7 +76,9 @@ export function addPluginCommand(program: Command, session: CliSession<any>, inf
   if (info.context) {
     const what = info.context.description ?? `The id of the ${info.context.kind} to act on`;
     command.argument(`[${info.context.idArgument}]`, what);
-    command.addOption(new Option(`--${idFlag} <id>`, `${what} (instead of the argument)`).helpGroup(FLAGS_GROUP));
+    command.addOption(
+      new Option(`--${idFlag} <id>`, `${what} (instead of the argument)`).helpGroup(FLAGS_GROUP),
+    );
   }
   const flags = specs.map((spec) => ({ spec, option: addFlag(command, spec) }));
   command.option('--json', 'Print the final task records as JSON instead of progress');

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import type { CliSession } from '../cli-session.js';
 import { reportError } from '../error-report.js';
 import { convertFlagText } from '../schema-flags.js';
-import { publicRecord } from '../task-run.js';
 import { formatTable, formatTime } from '../table.js';
+import { publicRecord } from '../task-run.js';
 import { paintState } from '../views/task-view.js';
 
 interface TasksOptions {

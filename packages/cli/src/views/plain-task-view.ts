@@ -8,7 +8,7 @@ export class PlainTaskView implements TaskView {
   readonly #out: CliStream;
   readonly #palette: Palette;
   readonly #labels = new Map<string, string>();
-  readonly #percent = new Map<string, number>();
+  readonly #shown = new Map<string, { step: number; text: string | null }>();
   readonly #finished: TaskRecord[] = [];
   readonly #total: number;
 
@@ -30,10 +30,12 @@ export class PlainTaskView implements TaskView {
 
   progress(event: TaskProgressEvent): void {
     const percent = Math.floor(event.progress);
-    // Coalesced events may repeat a percentage; a line per change is enough.
-    if (this.#percent.get(event.id) === percent && !event.message) return;
-    this.#percent.set(event.id, percent);
     const text = event.message ?? event.statusText;
+    // A line per 10% step or new message keeps a log file readable when a task reports every 1%.
+    const step = Math.floor(percent / 10);
+    const last = this.#shown.get(event.id);
+    if (last && last.step === step && last.text === text) return;
+    this.#shown.set(event.id, { step, text });
     this.#line(`${this.#label(event.id)} ${percent}%${text ? ` ${text}` : ''}`);
   }
 
