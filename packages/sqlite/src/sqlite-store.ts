@@ -156,7 +156,12 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   insertTask(record: TaskRecord): Promise<void> {
-    const row = taskToRow(record);
+    let row: TaskRow;
+    try {
+      row = taskToRow(record);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#write((st) => {
       const current = st.getTaskRetention.get(row.id) as Retention | undefined;
       const retention = this.#retention(current, record.state);
@@ -167,11 +172,15 @@ export class SqliteTaskStore implements TaskStore {
 
   updateTask(id: string, patch: Partial<TaskRecord>): Promise<void> {
     const values: Record<string, unknown> = { id };
-    for (const [field, value] of Object.entries(patch)) {
-      const columns = PATCH_COLUMNS[field];
-      // `result` is the one optional field: `undefined` clears it. Other fields are never unset.
-      if (!columns || (value === undefined && field !== 'result')) continue;
-      Object.assign(values, columns(value));
+    try {
+      for (const [field, value] of Object.entries(patch)) {
+        const columns = PATCH_COLUMNS[field];
+        // `result` is the one optional field: `undefined` clears it. Other fields are never unset.
+        if (!columns || (value === undefined && field !== 'result')) continue;
+        Object.assign(values, columns(value));
+      }
+    } catch (error) {
+      return Promise.reject(error);
     }
     const state = typeof patch.state === 'string' ? patch.state : undefined;
     return this.#write((st) => {
