@@ -4,6 +4,9 @@ import type { CliStream } from '../cli-options.js';
 import type { Palette } from '../colors.js';
 import { finishLines, paintLevel, paintState, summaryLine, type TaskView, taskLabel } from './task-view.js';
 
+// Log lines are written where bars were drawn; erasing the line first leaves no bar fragments behind.
+const ERASE_LINE = '\u001b[2K';
+
 /** Draws one progress bar per task on a terminal, with task log lines scrolling above the bars. */
 export class ProgressBarTaskView implements TaskView {
   readonly #palette: Palette;
@@ -53,7 +56,9 @@ export class ProgressBarTaskView implements TaskView {
 
   log(event: TaskLogEvent): void {
     const label = this.#tasks.get(event.id)?.label ?? event.id;
-    this.#bars.log(`${label} ${paintLevel(this.#palette, event.entry.level)} ${event.entry.message}\n`);
+    this.#bars.log(
+      `${ERASE_LINE}${label} ${paintLevel(this.#palette, event.entry.level)} ${event.entry.message}\n`,
+    );
   }
 
   finished(record: TaskRecord): void {
@@ -67,7 +72,7 @@ export class ProgressBarTaskView implements TaskView {
   }
 
   note(text: string): void {
-    this.#bars.log(`${this.#palette.yellow(text)}\n`);
+    this.#bars.log(`${ERASE_LINE}${this.#palette.yellow(text)}\n`);
   }
 
   close(): void {
