@@ -64,7 +64,7 @@ describe.skipIf(!hasTmux)('on a terminal', () => {
     const screen = term.pane();
     expect(screen).toMatch(/explode\/ExplodeTask \u2588{12}\u2591{12}\s+50% failed/);
     expect(screen).toContain('Boom: the disk is full (PLUGBOARD_TASK_FAILED)');
-    expect(screen).not.toMatch(/\u001b\[3\dm/);
+    expect(screen).not.toMatch(new RegExp(`${String.fromCharCode(27)}\\[3\\dm`));
   });
 
   it('Ctrl-C cancels the running task and the CLI exits 1', async () => {
