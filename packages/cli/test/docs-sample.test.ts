@@ -43,7 +43,7 @@ describe('docs/cli.md', () => {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), text);
     }
-    const env = { ...process.env, SCAN_FOLDER: '/media/films', USER: 'ada' };
+    const env: NodeJS.ProcessEnv = { ...process.env, SCAN_FOLDER: '/media/films', USER: 'ada' };
     delete env.NO_COLOR;
     delete env.FORCE_COLOR;
     const help = spawnSync(process.execPath, ['run.mjs', '--help'], { cwd: dir, env, encoding: 'utf8' });
