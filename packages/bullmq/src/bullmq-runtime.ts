@@ -1,0 +1,261 @@
+import { randomUUID } from 'node:crypto';
+import {
+  isFinalState,
+  PlugboardError,
+  type RuntimeEnvironment,
+  type RuntimeStopOptions,
+  type TaskRecord,
+  type TaskRuntime,
+} from '@plugboard/core';
+import { type KeepJobs, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  connectionOption,
+  integerOption,
+  optionsObject,
+  queueNameOption,
+} from './option-checks.js';
+import { dedicatedConnection, type RedisConnection } from './redis-connection.js';
+import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
+import type { BullmqRuntimeOptions } from './runtime-options.js';
+import { bullmqPriority, type TaskJobData, type TaskUpdate, UPDATE_FIELD } from './task-update.js';
+import { UpdateApplier } from './update-applier.js';
+import { UpdateReader } from './update-reader.js';
+
+/** How long a cancel request waits for a worker to pick its task up, in seconds. */
+const CANCEL_FLAG_TTL_SECONDS = 7 * 24 * 3600;
+const WAITING_STATES = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children', 'wait']);
+
+interface Connections {
+  readonly queue: Queue<TaskJobData>;
+  readonly queueEvents: QueueEvents;
+  readonly commands: Redis;
+  readonly reader: UpdateReader;
+  readonly applier: UpdateApplier;
+}
+
+/**
+ * The API side of the distributed runtime: tasks are added to a BullMQ queue and run by worker processes
+ * ({@link createWorker}); their updates come back over Redis and are applied to this host's store and bus, so
+ * `host.tasks.*` and `host.events` work as with the in-process runtime.
+ */
+export class BullmqRuntime implements TaskRuntime {
+  readonly name = 'bullmq';
+  /** Unfinished tasks live in Redis, not in this process: the host must not re-queue them at start. */
+  readonly recoversOwnTasks = true;
+  readonly #connection: RedisConnection;
+  readonly #queueName: string;
+  readonly #prefix: string;
+  readonly #keys: PlugboardKeys;
+  readonly #keep: KeepJobs;
+  readonly #statsIntervalMs: number;
+  /** Tells this process's own `queued` updates apart from other API processes'. */
+  readonly #origin = randomUUID();
+  #env: RuntimeEnvironment | undefined;
+  #live: Connections | undefined;
+  #stopping = false;
+  #counts = { queued: 0, running: 0 };
+  #statsTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: BullmqRuntimeOptions) {
+    optionsObject('bullmqRuntime', options);
+    connectionOption(options.connection);
+    this.#connection = options.connection;
+    this.#queueName = queueNameOption('queue', options.queue, 'plugboard');
+    this.#prefix = queueNameOption('prefix', options.prefix, 'bull');
+    this.#keys = plugboardKeys(this.#prefix, this.#queueName);
+    if (options.keepFinishedJobs !== undefined) {
+      optionsObject('keepFinishedJobs', options.keepFinishedJobs);
+      integerOption('keepFinishedJobs.age', options.keepFinishedJobs.age, 0, 0);
+      integerOption('keepFinishedJobs.count', options.keepFinishedJobs.count, 0, 0);
+    }
+    this.#keep = options.keepFinishedJobs ?? { age: 86_400, count: 10_000 };
+    this.#statsIntervalMs = integerOption('statsIntervalMs', options.statsIntervalMs, 10, 1000);
+  }
+
+  /** The BullMQ queue name. */
+  get queueName(): string {
+    return this.#queueName;
+  }
+
+  async start(env: RuntimeEnvironment): Promise<void> {
+    this.#env = env;
+    this.#stopping = false;
+    const queue = new Queue<TaskJobData>(this.#queueName, { connection: this.#connection, prefix: this.#prefix });
+    const queueEvents = new QueueEvents(this.#queueName, { connection: this.#connection, prefix: this.#prefix });
+    const commands = dedicatedConnection(this.#connection);
+    const applier = new UpdateApplier(env, this.#origin);
+    const reader = new UpdateReader(
+      dedicatedConnection(this.#connection),
+      this.#keys,
+      (update) => applier.apply(update),
+      (error) => env.reportError(error),
+    );
+    queue.on('error', (error) => env.reportError(error));
+    queueEvents.on('error', (error) => env.reportError(error));
+    // Workers never fail a job themselves (every outcome completes it); a failed job is one BullMQ gave up on,
+    // such as a job that stalled too often, and nothing else will record it.
+    queueEvents.on('failed', ({ jobId, failedReason }) => {
+      this.#recordLost(jobId, failedReason).catch((error) => env.reportError(error));
+    });
+    try {
+      await Promise.all([queue.waitUntilReady(), queueEvents.waitUntilReady()]);
+      await reader.start();
+    } catch (error) {
+      await Promise.allSettled([queue.close(), queueEvents.close(), reader.stop()]);
+      commands.disconnect();
+      throw new PlugboardError(
+        'PLUGBOARD_STORE_UNAVAILABLE',
+        `Redis for BullMQ queue \`${this.#queueName}\` could not be reached: ${(error as Error).message}.`,
+        { cause: error },
+      );
+    }
+    this.#live = { queue, queueEvents, commands, reader, applier };
+    await this.#catchUp();
+    await this.#refreshCounts();
+    this.#statsTimer = setInterval(() => {
+      this.#refreshCounts().catch(() => {});
+    }, this.#statsIntervalMs);
+    this.#statsTimer.unref?.();
+  }
+
+  async enqueue(record: TaskRecord): Promise<void> {
+    const { env, live } = this.#require();
+    if (this.#stopping)
+      throw new PlugboardError('PLUGBOARD_HOST_STOPPING', 'The runtime is stopping; no task is accepted.');
+    const update: TaskUpdate = { type: 'queued', origin: this.#origin, record };
+    await live.commands.xadd(this.#keys.updates, 'MAXLEN', '~', 10_000, '*', UPDATE_FIELD, JSON.stringify([update]));
+    await live.queue.add(
+      record.taskType,
+      {
+        record,
+        settings: {
+          logLevel: env.logLevel,
+          maxLogLineLength: env.maxLogLineLength,
+          progressIntervalMs: env.progressIntervalMs,
+        },
+      },
+      {
+        jobId: record.id,
+        priority: bullmqPriority(record.priority),
+        // Retries, with the task type's backoff, are the worker's: it re-delays the same job.
+        attempts: 1,
+        removeOnComplete: this.#keep,
+        removeOnFail: this.#keep,
+      },
+    );
+    this.#counts = { ...this.#counts, queued: this.#counts.queued + 1 };
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const { env, live } = this.#require();
+    const job = await live.queue.getJob(id);
+    if (!job) return false;
+    const state = await job.getState();
+    // Finished: its final update is on its way and will settle the host's wait.
+    if (state === 'completed' || state === 'failed') return true;
+    if (WAITING_STATES.has(state) && (await live.queue.remove(id)) === 1) {
+      await live.applier.finish({
+        ...((await env.store.getTask(id)) ?? job.data.record),
+        state: 'cancelled',
+        finishedAt: env.now(),
+        error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled before it ran.' },
+      });
+      return true;
+    }
+    // Running (or taken by a worker since we looked): BullMQ's own cancel reaches only the worker's process, so ask
+    // every worker; the flag reaches a worker that picks the task up later, after a stall.
+    await live.commands
+      .multi()
+      .set(this.#keys.cancelFlag(id), '1', 'EX', CANCEL_FLAG_TTL_SECONDS)
+      .publish(this.#keys.cancelChannel, id)
+      .exec();
+    return true;
+  }
+
+  /** Stops reading updates and closes the connections; tasks keep running on the workers and stay in Redis. */
+  async stop(_options: RuntimeStopOptions): Promise<void> {
+    this.#stopping = true;
+    if (this.#statsTimer) clearInterval(this.#statsTimer);
+    this.#statsTimer = undefined;
+    const live = this.#live;
+    this.#live = undefined;
+    if (!live) return;
+    await Promise.allSettled([live.reader.stop(), live.queueEvents.close(), live.queue.close()]);
+    live.commands.disconnect();
+  }
+
+  stats(): { queued: number; running: number } {
+    return { ...this.#counts };
+  }
+
+  async #refreshCounts(): Promise<void> {
+    const live = this.#live;
+    if (!live) return;
+    const counts = await live.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+    this.#counts = {
+      queued: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
+      running: counts.active ?? 0,
+    };
+  }
+
+  /**
+   * Brings unfinished records up to date with their jobs: a persistent store may hold tasks that finished while
+   * this process was down (their updates went by unread), and tasks whose job is gone from Redis.
+   */
+  async #catchUp(): Promise<void> {
+    const { env, live } = this.#require();
+    for (const record of await env.store.listUnfinishedTasks()) {
+      const job = await live.queue.getJob(record.id);
+      if (!job) {
+        if (record.state === 'queued') await this.enqueue(record);
+        else {
+          await live.applier.finish({
+            ...record,
+            state: 'interrupted',
+            finishedAt: env.now(),
+            error: {
+              code: 'PLUGBOARD_TASK_INTERRUPTED',
+              message: 'The task was running when its job disappeared from Redis (was the queue emptied?).',
+            },
+          });
+        }
+        continue;
+      }
+      const state = await job.getState();
+      if (state === 'completed' && job.returnvalue) await live.applier.finish(job.returnvalue as TaskRecord);
+      else if (state === 'failed') await this.#recordLost(record.id, job.failedReason);
+    }
+  }
+
+  async #recordLost(id: string, reason: string): Promise<void> {
+    const { env, live } = this.#require();
+    const record = await env.store.getTask(id);
+    if (!record || isFinalState(record.state)) return;
+    const stalled = /stalled/i.test(reason);
+    await live.applier.finish({
+      ...record,
+      state: stalled ? 'interrupted' : 'failed',
+      finishedAt: env.now(),
+      error: {
+        code: stalled ? 'PLUGBOARD_TASK_INTERRUPTED' : 'PLUGBOARD_TASK_FAILED',
+        message: `BullMQ gave up on the job: ${reason}`,
+      },
+    });
+  }
+
+  #require(): { env: RuntimeEnvironment; live: Connections } {
+    if (!this.#env || !this.#live) {
+      throw new PlugboardError(
+        'PLUGBOARD_HOST_NOT_STARTED',
+        'The runtime has not been started: call host.start() first.',
+      );
+    }
+    return { env: this.#env, live: this.#live };
+  }
+}
+
+/** Creates the API side of the distributed runtime on BullMQ and Redis. */
+export function bullmqRuntime(options: BullmqRuntimeOptions): BullmqRuntime {
+  return new BullmqRuntime(options);
+}

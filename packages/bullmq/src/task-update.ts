@@ -1,0 +1,49 @@
+import type { LogLevel, TaskLogEntry, TaskProgressEvent, TaskRecord } from '@plugboard/core';
+
+/**
+ * One change to a task, as carried on the queue's update stream from the process that made it to every API
+ * process. Applied in stream order, the updates rebuild exactly what the in-process runtime writes and emits.
+ */
+export type TaskUpdate =
+  /** An API process queued a task; other API processes learn of it. */
+  | { readonly type: 'queued'; readonly origin: string; readonly record: TaskRecord }
+  /** A store write of the running attempt (state, progress, status text, log count). */
+  | { readonly type: 'patch'; readonly id: string; readonly patch: Partial<TaskRecord> }
+  /** A batch of log lines; API processes store them and emit one `task:log` per line. */
+  | {
+      readonly type: 'logs';
+      readonly id: string;
+      readonly pluginId: string;
+      readonly userId: string;
+      readonly entries: readonly TaskLogEntry[];
+    }
+  | { readonly type: 'started'; readonly record: TaskRecord }
+  | { readonly type: 'progress'; readonly event: TaskProgressEvent }
+  /** The attempt failed and another is due after the backoff: the record is `queued` with the next attempt. */
+  | { readonly type: 'retry'; readonly record: TaskRecord }
+  | { readonly type: 'finished'; readonly record: TaskRecord };
+
+/** The host settings that govern how a task executes, shipped with each job so workers apply the API's. */
+export interface ExecutionSettings {
+  readonly logLevel: LogLevel;
+  readonly maxLogLineLength: number;
+  readonly progressIntervalMs: number;
+}
+
+/** What a BullMQ job carries: the task's record and the settings it runs under. */
+export interface TaskJobData {
+  readonly record: TaskRecord;
+  readonly settings: ExecutionSettings;
+}
+
+/** The stream entry field the JSON-encoded batch of updates is kept in. */
+export const UPDATE_FIELD = 'u';
+
+/**
+ * BullMQ runs lower numbers first (1 is the highest priority) and takes unprioritised jobs before all prioritised
+ * ones, while Plugboard runs higher numbers first and allows negatives: every job gets a priority, centred here.
+ */
+export function bullmqPriority(priority: number): number {
+  const centre = 1_000_000;
+  return Math.min(2_097_152, Math.max(1, Math.round(centre - priority)));
+}

@@ -1,0 +1,104 @@
+import type { RuntimeEnvironment, TaskRecord } from '@plugboard/core';
+import type { TaskUpdate } from './task-update.js';
+
+/** The fields a finished attempt writes, as the in-process runtime writes them. */
+function finalPatch(record: TaskRecord): Partial<TaskRecord> {
+  return {
+    state: record.state,
+    attempt: record.attempt,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    result: record.result,
+    error: record.error,
+    progress: record.progress,
+    progressMessage: record.progressMessage,
+    statusText: record.statusText,
+    logCount: record.logCount,
+  };
+}
+
+/**
+ * Applies task updates from workers to an API process's store and re-emits them on its bus, so `host.tasks.*`
+ * and `host.events` behave as with the in-process runtime. A task this process's store does not hold (queued by
+ * another API process with its own store) is added from the full record the update carries.
+ */
+export class UpdateApplier {
+  readonly #env: RuntimeEnvironment;
+  readonly #origin: string;
+
+  /** `origin` identifies this API process, whose own `queued` updates are already applied. */
+  constructor(env: RuntimeEnvironment, origin: string) {
+    this.#env = env;
+    this.#origin = origin;
+  }
+
+  async apply(update: TaskUpdate): Promise<void> {
+    const { store, events } = this.#env;
+    switch (update.type) {
+      case 'queued':
+        if (update.origin === this.#origin) return;
+        await this.#ensure(update.record);
+        this.#emit(() => events.emit('task:queued', update.record));
+        return;
+      case 'patch':
+        await store.updateTask(update.id, update.patch);
+        return;
+      case 'logs':
+        await store.appendLogs(update.id, update.entries);
+        for (const entry of update.entries) {
+          this.#emit(() =>
+            events.emit('task:log', { id: update.id, pluginId: update.pluginId, userId: update.userId, entry }),
+          );
+        }
+        return;
+      case 'started':
+        await this.#ensure(update.record);
+        this.#emit(() => events.emit('task:started', update.record));
+        return;
+      case 'progress':
+        this.#emit(() => events.emit('task:progress', update.event));
+        return;
+      case 'retry': {
+        const { record } = update;
+        await this.#ensure(record);
+        await store.updateTask(record.id, {
+          state: record.state,
+          attempt: record.attempt,
+          startedAt: null,
+          finishedAt: null,
+          error: record.error,
+          logCount: record.logCount,
+        });
+        this.#emit(() => events.emit('task:queued', record));
+        return;
+      }
+      case 'finished':
+        await this.finish(update.record);
+        return;
+    }
+  }
+
+  /** Writes a task's final record and emits `task:finished`, unless the store already holds it finished. */
+  async finish(record: TaskRecord): Promise<void> {
+    const { store, events } = this.#env;
+    const stored = await store.getTask(record.id);
+    if (!stored) await store.insertTask(record);
+    else await store.updateTask(record.id, finalPatch(record));
+    const final = (await store.getTask(record.id)) ?? record;
+    this.#emit(() => events.emit('task:finished', final));
+  }
+
+  async #ensure(record: TaskRecord): Promise<void> {
+    const { store } = this.#env;
+    if (!(await store.getTask(record.id))) await store.insertTask(record);
+  }
+
+  #emit(emit: () => void): void {
+    try {
+      emit();
+    } catch (error) {
+      // A throwing listener must not stop the updates of other tasks.
+      this.#env.reportError(error);
+    }
+  }
+}

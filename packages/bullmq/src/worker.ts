@@ -1,0 +1,309 @@
+import {
+  type BootReport,
+  type Clock,
+  createHost,
+  type Host,
+  type PluginInfo,
+  PlugboardError,
+  type RuntimeEnvironment,
+  retryDelay,
+  type TaskClass,
+  TaskExecution,
+  type TaskRecord,
+} from '@plugboard/core';
+import { DelayedError, type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  connectionOption,
+  integerOption,
+  optionsObject,
+  queueNameOption,
+} from './option-checks.js';
+import { dedicatedConnection, type RedisConnection } from './redis-connection.js';
+import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
+import { relayEnvironment } from './relay-environment.js';
+import type { TaskJobData } from './task-update.js';
+import { UpdatePublisher } from './update-publisher.js';
+import { WorkerHostRuntime } from './worker-host-runtime.js';
+import type { WorkerOptions } from './worker-options.js';
+
+/**
+ * Schedules are the API side's: a worker's host gets a clock whose timers never fire, so background-task plugins
+ * discovered on a worker are validated like every other plugin but never run on their own.
+ */
+const clockWithoutTimers: Clock = {
+  now: () => Date.now(),
+  setTimeout: () => undefined,
+  clearTimeout: () => {},
+};
+
+/** BullMQ's own limit is only a backstop: the worker's stall rule (retry-safe task types) decides first. */
+const MAX_STALLED_COUNT = 10;
+
+/** The lifecycle states of a worker. */
+export type WorkerState = 'created' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+interface Live {
+  readonly worker: Worker<TaskJobData, TaskRecord>;
+  readonly commands: Redis;
+  readonly subscriber: Redis;
+  readonly publisher: UpdatePublisher;
+  readonly env: RuntimeEnvironment;
+}
+
+/**
+ * A worker process's side of the distributed runtime: it discovers and validates the same plugins as the API (with
+ * the same code, a core host), takes tasks from the BullMQ queue, rebuilds each from its registered type and JSON
+ * input and runs it, publishing state, progress and logs for the API processes to apply.
+ */
+export class PlugboardWorker {
+  readonly #host: Host;
+  readonly #runtime = new WorkerHostRuntime();
+  readonly #connection: RedisConnection;
+  readonly #queueName: string;
+  readonly #prefix: string;
+  readonly #keys: PlugboardKeys;
+  readonly #concurrency: number;
+  readonly #lockDurationMs: number;
+  readonly #stalledIntervalMs: number;
+  readonly #shutdownTimeoutMs: number;
+  readonly #executions = new Map<string, TaskExecution>();
+  #live: Live | undefined;
+  #state: WorkerState = 'created';
+
+  constructor(options: WorkerOptions) {
+    optionsObject('createWorker', options);
+    connectionOption(options.connection);
+    this.#connection = options.connection;
+    this.#queueName = queueNameOption('queue', options.queue, 'plugboard');
+    this.#prefix = queueNameOption('prefix', options.prefix, 'bull');
+    this.#keys = plugboardKeys(this.#prefix, this.#queueName);
+    this.#concurrency = integerOption('concurrency', options.concurrency, 1, 4);
+    this.#lockDurationMs = integerOption('lockDurationMs', options.lockDurationMs, 100, 30_000);
+    this.#stalledIntervalMs = integerOption('stalledIntervalMs', options.stalledIntervalMs, 100, 30_000);
+    this.#shutdownTimeoutMs = integerOption('shutdownTimeoutMs', options.shutdownTimeoutMs, 0, 10_000);
+    this.#host = createHost({
+      plugins: options.plugins,
+      properties: options.properties,
+      propertiesFile: options.propertiesFile,
+      env: options.env,
+      envPrefix: options.envPrefix,
+      argv: options.argv,
+      cwd: options.cwd,
+      readinessTimeoutMs: options.readinessTimeoutMs,
+      runtime: this.#runtime,
+      clock: clockWithoutTimers,
+    });
+  }
+
+  /** Where the worker is in its lifecycle. */
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  /** The worker's bus: `task:started|progress|log` of the tasks it runs, `plugin:status` and `error`. */
+  get events(): Host['events'] {
+    return this.#host.events;
+  }
+
+  /** The report of the worker's plugin discovery, once started. */
+  get report(): BootReport | undefined {
+    return this.#host.report;
+  }
+
+  /** The plugins this worker found, with their status. */
+  plugins(): PluginInfo[] {
+    return this.#host.plugins.list();
+  }
+
+  /** How many tasks this worker is running. */
+  stats(): { readonly running: number } {
+    return { running: this.#executions.size };
+  }
+
+  /** Discovers and validates the plugins, connects to Redis and starts taking tasks. */
+  async start(): Promise<BootReport> {
+    if (this.#state !== 'created') {
+      throw new PlugboardError(
+        'PLUGBOARD_HOST_ALREADY_STARTED',
+        `worker.start() was called while the worker is ${this.#state}; create a new worker to start again.`,
+      );
+    }
+    this.#state = 'starting';
+    const report = await this.#host.start();
+    const env = this.#runtime.env!;
+    const commands = dedicatedConnection(this.#connection);
+    const subscriber = dedicatedConnection(this.#connection);
+    const publisher = new UpdatePublisher(commands, this.#keys, (error) => env.reportError(error));
+    subscriber.on('message', (_channel: string, id: string) => {
+      this.#executions.get(id)?.abort('cancelled', 'The task was cancelled while it ran.');
+    });
+    try {
+      await subscriber.subscribe(this.#keys.cancelChannel);
+    } catch (error) {
+      subscriber.disconnect();
+      commands.disconnect();
+      await this.#host.stop();
+      this.#state = 'stopped';
+      throw new PlugboardError(
+        'PLUGBOARD_STORE_UNAVAILABLE',
+        `Redis for BullMQ queue \`${this.#queueName}\` could not be reached: ${(error as Error).message}.`,
+        { cause: error },
+      );
+    }
+    const worker = new Worker<TaskJobData, TaskRecord>(
+      this.#queueName,
+      (job, token) => this.#process(job, token),
+      {
+        connection: this.#connection,
+        prefix: this.#prefix,
+        concurrency: this.#concurrency,
+        lockDuration: this.#lockDurationMs,
+        stalledInterval: this.#stalledIntervalMs,
+        maxStalledCount: MAX_STALLED_COUNT,
+        autorun: false,
+      },
+    );
+    worker.on('error', (error) => env.reportError(error));
+    this.#live = { worker, commands, subscriber, publisher, env };
+    worker.run().catch((error) => env.reportError(error));
+    await worker.waitUntilReady();
+    this.#state = 'started';
+    return report;
+  }
+
+  /**
+   * Stops taking tasks, lets running ones finish up to the timeout, then aborts the rest and records them
+   * `interrupted`, and disconnects. Queued tasks stay in Redis for the other workers.
+   */
+  async stop(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    const live = this.#live;
+    if (this.#state !== 'started' || !live) {
+      if (this.#state === 'created') this.#state = 'stopped';
+      return;
+    }
+    const timeoutMs = integerOption('timeoutMs', options.timeoutMs, 0, this.#shutdownTimeoutMs);
+    this.#state = 'stopping';
+    const closing = live.worker.close();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const drained = await Promise.race([
+      closing.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    if (timer) clearTimeout(timer);
+    if (!drained) {
+      for (const execution of this.#executions.values()) {
+        execution.abort(
+          'interrupted',
+          `The worker stopped while the task ran (it did not finish within the ${timeoutMs} ms shutdown timeout).`,
+        );
+      }
+      await closing;
+    }
+    await live.publisher.flush().catch((error) => live.env.reportError(error));
+    await live.subscriber.quit().catch(() => live.subscriber.disconnect());
+    await live.commands.quit().catch(() => live.commands.disconnect());
+    this.#live = undefined;
+    await this.#host.stop();
+    this.#state = 'stopped';
+  }
+
+  async #process(job: Job<TaskJobData, TaskRecord>, token: string | undefined): Promise<TaskRecord> {
+    const live = this.#live!;
+    const { settings } = job.data;
+    let record = job.data.record;
+    const env = relayEnvironment(live.env, settings, live.publisher, record, this.#host.events);
+    if (await live.commands.exists(this.#keys.cancelFlag(record.id))) {
+      return this.#finish(live, {
+        ...record,
+        state: 'cancelled',
+        finishedAt: env.now(),
+        error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled before it ran.' },
+      });
+    }
+    if (record.state === 'running') {
+      // The job says a worker was running it: that worker died and BullMQ's stalled check handed the job on.
+      const recovered = await this.#recoverStalled(live, env, record);
+      if (recovered.state !== 'queued') return this.#finish(live, recovered);
+      record = recovered;
+    }
+    await job.updateData({ ...job.data, record: { ...record, state: 'running' } });
+    const execution = new TaskExecution(env, record);
+    this.#executions.set(record.id, execution);
+    const running = execution.run();
+    // A cancel published before this worker held the task left its flag behind.
+    if (await live.commands.exists(this.#keys.cancelFlag(record.id))) {
+      execution.abort('cancelled', 'The task was cancelled while it ran.');
+    }
+    const outcome = await running;
+    this.#executions.delete(record.id);
+    const attempted = execution.record;
+    const delay =
+      outcome.state === 'failed' && outcome.retryable && this.#state === 'started'
+        ? retryDelay(env.retryPolicy(attempted), attempted.attempt, attempted.maxAttempts)
+        : undefined;
+    if (delay === undefined) return this.#finish(live, attempted);
+    const next: TaskRecord = {
+      ...attempted,
+      state: 'queued',
+      attempt: attempted.attempt + 1,
+      startedAt: null,
+      finishedAt: null,
+      error: outcome.error,
+    };
+    live.publisher.publish({ type: 'retry', record: next });
+    await live.publisher.flush();
+    await job.updateData({ ...job.data, record: next });
+    // The same job waits out the backoff, so its id stays the task id and a cancel still finds it.
+    await job.moveToDelayed(Date.now() + delay, token);
+    throw new DelayedError();
+  }
+
+  /**
+   * A task whose worker died runs again from the start when its type is retry-safe (at most up to its attempts,
+   * and at least three), as the in-process host does after a crash; otherwise it is recorded `interrupted`.
+   */
+  async #recoverStalled(live: Live, env: RuntimeEnvironment, record: TaskRecord): Promise<TaskRecord> {
+    const written = Number(await live.commands.hget(this.#keys.logSeq, record.id));
+    const logCount = Math.max(record.logCount, Number.isFinite(written) ? written : 0);
+    let taskClass: TaskClass | undefined;
+    try {
+      taskClass = env.instantiate(record).task.constructor as TaskClass;
+    } catch {
+      taskClass = undefined;
+    }
+    const retry = Boolean(taskClass?.retrySafe) && record.attempt < Math.max(record.maxAttempts, 3);
+    const message = retry
+      ? 'The worker running this task stopped; the task type is retry-safe, so it runs again.'
+      : 'The worker running this task stopped before it finished.';
+    const time = env.now();
+    await env.store.appendLogs(record.id, [{ seq: logCount + 1, time, level: 'always', message }]);
+    const error = { code: 'PLUGBOARD_TASK_INTERRUPTED', message };
+    if (!retry) return { ...record, state: 'interrupted', finishedAt: time, logCount: logCount + 1, error };
+    const next: TaskRecord = {
+      ...record,
+      state: 'queued',
+      attempt: record.attempt + 1,
+      startedAt: null,
+      finishedAt: null,
+      logCount: logCount + 1,
+      error,
+    };
+    live.publisher.publish({ type: 'retry', record: next });
+    return next;
+  }
+
+  async #finish(live: Live, record: TaskRecord): Promise<TaskRecord> {
+    live.publisher.publish({ type: 'finished', record });
+    await live.publisher.flush();
+    await live.commands.del(this.#keys.cancelFlag(record.id));
+    return record;
+  }
+}
+
+/** Creates a worker; `await worker.start()` discovers the plugins and starts taking tasks. */
+export function createWorker(options: WorkerOptions): PlugboardWorker {
+  return new PlugboardWorker(options);
+}
