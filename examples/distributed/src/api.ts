@@ -32,7 +32,12 @@ export async function startApi(options: {
   queue: string;
   port: number;
 }): Promise<RunningApi> {
-  const host = createHost({ env: false, plugins: { classes: plugins }, runtime: bullmqRuntime(options) });
+  const host = createHost({
+    env: false,
+    argv: [],
+    plugins: { classes: plugins },
+    runtime: bullmqRuntime({ connection: options.connection, queue: options.queue }),
+  });
   await host.start();
   const server = createServer((req, res) => {
     handle(host, req, res).catch((error) => {
@@ -78,11 +83,11 @@ async function handle(host: Host, req: IncomingMessage, res: ServerResponse): Pr
     const names = ['task:queued', 'task:started', 'task:progress', 'task:finished'] as const;
     const listeners = names.map((name) => {
       const listener = (payload: unknown) => res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
-      host.events.on(name, listener);
+      host.events.on(name, listener as never);
       return [name, listener] as const;
     });
     req.on('close', () => {
-      for (const [name, listener] of listeners) host.events.off(name, listener);
+      for (const [name, listener] of listeners) host.events.off(name, listener as never);
     });
     return;
   }

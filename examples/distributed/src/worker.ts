@@ -7,7 +7,7 @@ export async function startWorker(options: {
   queue: string;
   concurrency: number;
 }): Promise<PlugboardWorker> {
-  const worker = createWorker({ env: false, plugins: { classes: plugins }, ...options });
+  const worker = createWorker({ env: false, argv: [], plugins: { classes: plugins }, ...options });
   await worker.start();
   return worker;
 }

@@ -34,7 +34,7 @@ export class UpdateReader {
 
   /** Notes the stream's current end, then reads everything after it until {@link stop}. */
   async start(): Promise<void> {
-    const last = (await this.#redis.xrevrange(this.#keys.updates, '+', '-', 'COUNT', 1)) as Array<[string]>;
+    const last = await this.#redis.xrevrange(this.#keys.updates, '+', '-', 'COUNT', 1);
     this.#loop = this.#read(last[0]?.[0] ?? '0-0');
   }
 

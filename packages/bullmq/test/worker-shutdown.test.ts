@@ -35,7 +35,7 @@ describe('worker shutdown', () => {
     try {
       const started = new Set<string>();
       host.events.on('task:started', (r: TaskRecord) => started.add(r.id));
-      const quick = (await host.execute('nap', { ms: 100 })).tasks[0]!;
+      const quick = (await host.execute('nap', { ms: 300 })).tasks[0]!;
       const slow = (await host.execute('nap', { ms: 60_000 })).tasks[0]!;
       for (let i = 0; i < 200 && started.size < 2; i++) await new Promise((r) => setTimeout(r, 25));
       const waiting = (await host.execute('nap', { ms: 10 })).tasks[0]!;
