@@ -117,10 +117,8 @@ function pluginCard(plugin) {
   const card = el('article', { class: `plugin status-${plugin.status}`, 'data-plugin-id': plugin.id });
   const titleId = `plugin-${plugin.id}-title`;
   card.setAttribute('aria-labelledby', titleId);
-  card.append(
-    el('header', {}, el('h4', { id: titleId, text: plugin.name }), statusBadge(plugin.status)),
-    plugin.description ? el('p', { class: 'description', text: plugin.description }) : null,
-  );
+  card.append(el('header', {}, el('h4', { id: titleId, text: plugin.name }), statusBadge(plugin.status)));
+  if (plugin.description) card.append(el('p', { class: 'description', text: plugin.description }));
   if (plugin.status !== 'operational' && plugin.reason) {
     card.append(el('p', { class: 'reason', text: plugin.reason }));
   }

@@ -1,0 +1,157 @@
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from './helpers.js';
+
+const ARTEFACTS = join(tmpdir(), 'plugboard-express-artefacts');
+
+let server: TestServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(ARTEFACTS, { recursive: true });
+  server = await startServer({ ui: true });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openAs(user: string): Promise<Page> {
+  await context?.close();
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const { hostname } = new URL(server.url);
+  await context.addCookies([{ name: 'user', value: user, domain: hostname, path: '/' }]);
+  const opened = await context.newPage();
+  opened.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  opened.on('pageerror', (error) => consoleErrors.push(error.message));
+  await opened.goto(`${server.url}/`);
+  await opened.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+  return opened;
+}
+
+function pluginCard(id: string) {
+  return page.locator(`article.plugin[data-plugin-id="${id}"]`);
+}
+
+function taskItem(id: string) {
+  return page.locator(`li.task[data-task-id="${id}"]`);
+}
+
+beforeEach(() => {
+  consoleErrors.length = 0;
+});
+
+describe('the monitor page in Chromium', () => {
+  it('lists the plugins grouped by category, in sort order, with the reason of those not operational', async () => {
+    page = await openAs('alice');
+    await expect.poll(() => page.locator('section.category h3').allTextContents()).toEqual(['Books', 'Maintenance', 'Text']);
+    const text = page.locator('section.category', { has: page.locator('h3', { hasText: 'Text' }) });
+    expect(await text.locator('article h4').allTextContents()).toEqual(['Greet', 'Offline service']);
+    const maintenance = page.locator('section.category', { has: page.locator('h3', { hasText: 'Maintenance' }) });
+    expect(await maintenance.locator('article h4').allTextContents()).toEqual(['Slow job', 'Nightly clean-up', 'Faulty']);
+    await expect.poll(() => pluginCard('offline').locator('.reason').textContent()).toMatch(/TRANSLATE_URL/);
+    expect(await pluginCard('offline').locator('.badge').textContent()).toBe('not-ready');
+    expect(await pluginCard('offline').locator('form').count()).toBe(0);
+    expect(await pluginCard('secret').count()).toBe(0);
+    expect(await pluginCard('nightly').textContent()).not.toMatch(/null|undefined/);
+    expect(await page.getByText('Signed in as Alice').count()).toBe(1);
+  });
+
+  it('draws the form from the argument schema: labels, required marks, defaults, help and a select for enums', async () => {
+    await pluginCard('greet').getByText('Run Greet').click();
+    const name = page.getByLabel('Name');
+    expect(await name.getAttribute('aria-required')).toBe('true');
+    expect(await pluginCard('greet').locator('[data-field="name"] .required').count()).toBe(1);
+    expect(await pluginCard('greet').getByText('Who to greet').count()).toBe(1);
+    expect(await page.getByLabel('Times').inputValue()).toBe('1');
+    expect(await page.getByLabel('Times').getAttribute('type')).toBe('number');
+    const tone = page.getByLabel('Tone');
+    expect(await tone.evaluate((node) => node.tagName)).toBe('SELECT');
+    expect(await tone.locator('option').allTextContents()).toEqual(['plain', 'fancy']);
+    expect(await page.getByLabel('Loud').getAttribute('type')).toBe('checkbox');
+    expect(await pluginCard('greet').locator('[data-field="loud"] .required').count()).toBe(0);
+  });
+
+  it('shows the server’s error under the field that is wrong', async () => {
+    await page.getByLabel('Name').fill('Ada');
+    await page.getByLabel('Times').fill('9');
+    await pluginCard('greet').getByRole('button', { name: 'Run' }).click();
+    const error = pluginCard('greet').locator('[data-field="times"] .field-error');
+    await expect.poll(() => error.textContent()).toMatch(/5/);
+    expect(await page.getByLabel('Times').getAttribute('aria-invalid')).toBe('true');
+    expect(await pluginCard('greet').locator('[data-field="name"] .field-error').textContent()).toBe('');
+    expect(await pluginCard('greet').locator('.form-message').textContent()).toMatch(/Invalid arguments/);
+  });
+
+  it('runs a plugin from its form and follows its task live to succeeded, progress 100 and the result', async () => {
+    await page.getByLabel('Times').fill('3');
+    await page.getByLabel('Tone').selectOption('fancy');
+    await pluginCard('greet').getByRole('button', { name: 'Run' }).click();
+    await expect.poll(() => pluginCard('greet').locator('.form-message').textContent()).toBe('Started 1 task.');
+    expect(await page.getByLabel('Times').getAttribute('aria-invalid')).toBeNull();
+    const item = page.locator('li.task').first();
+    const id = (await item.getAttribute('data-task-id'))!;
+    await expect.poll(() => taskItem(id).locator('.task-state').textContent(), { timeout: 10_000 }).toBe('succeeded');
+    expect(await taskItem(id).locator('progress').evaluate((node) => (node as HTMLProgressElement).value)).toBe(100);
+    expect(await taskItem(id).locator('.percent').textContent()).toBe('100%');
+    expect(await taskItem(id).locator('.result').textContent()).toBe(
+      'Salutations, Ada! Salutations, Ada! Salutations, Ada!',
+    );
+    expect(await taskItem(id).locator('.status-text').textContent()).toMatch(/Greeted 3 time\(s\)/);
+    await taskItem(id).locator('details.log summary').click();
+    await expect.poll(() => taskItem(id).locator('.log-line').count()).toBe(3);
+    expect(await taskItem(id).locator('.cancel').isVisible()).toBe(false);
+    await page.screenshot({ path: join(ARTEFACTS, 'monitor-succeeded.png'), fullPage: true });
+  });
+
+  it('cancels a running task from its cancel button', async () => {
+    await pluginCard('slow').getByText('Run Slow job').click();
+    await page.getByLabel('Step ms').fill('50');
+    await pluginCard('slow').getByRole('button', { name: 'Run' }).click();
+    await expect.poll(() => pluginCard('slow').locator('.form-message').textContent()).toBe('Started 1 task.');
+    const item = page.locator('li.task', { hasText: 'Slow job' }).first();
+    const id = (await item.getAttribute('data-task-id'))!;
+    await expect.poll(() => taskItem(id).locator('.task-state').textContent()).toBe('running');
+    await expect
+      .poll(() => taskItem(id).locator('progress').evaluate((node) => (node as HTMLProgressElement).value))
+      .toBeGreaterThan(0);
+    await page.screenshot({ path: join(ARTEFACTS, 'monitor-running.png'), fullPage: true });
+    await taskItem(id).getByRole('button', { name: /Cancel Slow job/ }).click();
+    await expect.poll(() => taskItem(id).locator('.task-state').textContent()).toBe('cancelled');
+    expect(await taskItem(id).locator('.task-error').textContent()).toMatch(/PLUGBOARD_TASK_CANCELLED/);
+    expect(await taskItem(id).locator('.cancel').isVisible()).toBe(false);
+    expect((await server.host.tasks.get(id))?.state).toBe('cancelled');
+  });
+
+  it('filters the task history by state', async () => {
+    await page.locator('#filter-state').selectOption('cancelled');
+    await expect.poll(() => page.locator('li.task .task-state').allTextContents()).toEqual(['cancelled']);
+    await page.locator('#filter-state').selectOption('');
+    await expect.poll(() => page.locator('li.task').count()).toBe(2);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('shows another user none of Alice’s tasks, and an administrator the admin controls', async () => {
+    page = await openAs('bob');
+    await page.locator('#task-empty').waitFor();
+    expect(await page.locator('li.task').count()).toBe(0);
+    page = await openAs('root');
+    await expect.poll(() => page.locator('li.task').count()).toBeGreaterThanOrEqual(2);
+    expect(await pluginCard('secret').count()).toBe(1);
+    expect(await pluginCard('greet').getByRole('button', { name: 'Disable Greet' }).count()).toBe(1);
+    await page.screenshot({ path: join(ARTEFACTS, 'monitor-admin.png'), fullPage: true });
+  });
+});
