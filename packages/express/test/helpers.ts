@@ -205,6 +205,11 @@ export function userFromRequest(req: express.Request): PlugboardUser | undefined
   return name !== undefined && Object.hasOwn(USERS, name) ? USERS[name] : undefined;
 }
 
+/** A fetch response whose JSON the tests read without declaring every shape. */
+export interface JsonResponse extends Response {
+  json(): Promise<any>;
+}
+
 /** A host behind a real HTTP server on loopback. */
 export interface TestServer {
   readonly host: Host;
@@ -214,7 +219,7 @@ export interface TestServer {
   /** Errors the router reported through `onError`. */
   readonly reported: unknown[];
   /** `fetch` relative to the router, as the given user (or nobody). */
-  request(user: string | null, path: string, init?: RequestInit): Promise<Response>;
+  request(user: string | null, path: string, init?: RequestInit): Promise<JsonResponse>;
   close(): Promise<void>;
 }
 
@@ -248,7 +253,7 @@ export async function startServer(options: Partial<PlugboardRouterOptions> = {})
     request(user, path, init = {}) {
       const headers = new Headers(init.headers);
       if (user !== null) headers.set('x-user', user);
-      return fetch(`${url}${path}`, { ...init, headers });
+      return fetch(`${url}${path}`, { ...init, headers }) as Promise<JsonResponse>;
     },
     async close() {
       router.close();

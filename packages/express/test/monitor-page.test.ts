@@ -57,11 +57,19 @@ beforeEach(() => {
 describe('the monitor page in Chromium', () => {
   it('lists the plugins grouped by category, in sort order, with the reason of those not operational', async () => {
     page = await openAs('alice');
-    await expect.poll(() => page.locator('section.category h3').allTextContents()).toEqual(['Books', 'Maintenance', 'Text']);
+    await expect
+      .poll(() => page.locator('section.category h3').allTextContents())
+      .toEqual(['Books', 'Maintenance', 'Text']);
     const text = page.locator('section.category', { has: page.locator('h3', { hasText: 'Text' }) });
     expect(await text.locator('article h4').allTextContents()).toEqual(['Greet', 'Offline service']);
-    const maintenance = page.locator('section.category', { has: page.locator('h3', { hasText: 'Maintenance' }) });
-    expect(await maintenance.locator('article h4').allTextContents()).toEqual(['Slow job', 'Nightly clean-up', 'Faulty']);
+    const maintenance = page.locator('section.category', {
+      has: page.locator('h3', { hasText: 'Maintenance' }),
+    });
+    expect(await maintenance.locator('article h4').allTextContents()).toEqual([
+      'Slow job',
+      'Nightly clean-up',
+      'Faulty',
+    ]);
     await expect.poll(() => pluginCard('offline').locator('.reason').textContent()).toMatch(/TRANSLATE_URL/);
     expect(await pluginCard('offline').locator('.badge').textContent()).toBe('not-ready');
     expect(await pluginCard('offline').locator('form').count()).toBe(0);
@@ -100,12 +108,20 @@ describe('the monitor page in Chromium', () => {
     await page.getByLabel('Times').fill('3');
     await page.getByLabel('Tone').selectOption('fancy');
     await pluginCard('greet').getByRole('button', { name: 'Run' }).click();
-    await expect.poll(() => pluginCard('greet').locator('.form-message').textContent()).toBe('Started 1 task.');
+    await expect
+      .poll(() => pluginCard('greet').locator('.form-message').textContent())
+      .toBe('Started 1 task.');
     expect(await page.getByLabel('Times').getAttribute('aria-invalid')).toBeNull();
     const item = page.locator('li.task').first();
     const id = (await item.getAttribute('data-task-id'))!;
-    await expect.poll(() => taskItem(id).locator('.task-state').textContent(), { timeout: 10_000 }).toBe('succeeded');
-    expect(await taskItem(id).locator('progress').evaluate((node) => (node as HTMLProgressElement).value)).toBe(100);
+    await expect
+      .poll(() => taskItem(id).locator('.task-state').textContent(), { timeout: 10_000 })
+      .toBe('succeeded');
+    expect(
+      await taskItem(id)
+        .locator('progress')
+        .evaluate((node) => (node as unknown as { value: number }).value),
+    ).toBe(100);
     expect(await taskItem(id).locator('.percent').textContent()).toBe('100%');
     expect(await taskItem(id).locator('.result').textContent()).toBe(
       'Salutations, Ada! Salutations, Ada! Salutations, Ada!',
@@ -121,15 +137,23 @@ describe('the monitor page in Chromium', () => {
     await pluginCard('slow').getByText('Run Slow job').click();
     await page.getByLabel('Step ms').fill('50');
     await pluginCard('slow').getByRole('button', { name: 'Run' }).click();
-    await expect.poll(() => pluginCard('slow').locator('.form-message').textContent()).toBe('Started 1 task.');
+    await expect
+      .poll(() => pluginCard('slow').locator('.form-message').textContent())
+      .toBe('Started 1 task.');
     const item = page.locator('li.task', { hasText: 'Slow job' }).first();
     const id = (await item.getAttribute('data-task-id'))!;
     await expect.poll(() => taskItem(id).locator('.task-state').textContent()).toBe('running');
     await expect
-      .poll(() => taskItem(id).locator('progress').evaluate((node) => (node as HTMLProgressElement).value))
+      .poll(() =>
+        taskItem(id)
+          .locator('progress')
+          .evaluate((node) => (node as unknown as { value: number }).value),
+      )
       .toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTEFACTS, 'monitor-running.png'), fullPage: true });
-    await taskItem(id).getByRole('button', { name: /Cancel Slow job/ }).click();
+    await taskItem(id)
+      .getByRole('button', { name: /Cancel Slow job/ })
+      .click();
     await expect.poll(() => taskItem(id).locator('.task-state').textContent()).toBe('cancelled');
     expect(await taskItem(id).locator('.task-error').textContent()).toMatch(/PLUGBOARD_TASK_CANCELLED/);
     expect(await taskItem(id).locator('.cancel').isVisible()).toBe(false);

@@ -14,7 +14,7 @@ interface Answer {
 }
 
 async function answer(response: Response): Promise<Answer> {
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as Answer['body'] };
 }
 
 /** A 4xx must be a coded problem; a 400 must name at least one field. */
