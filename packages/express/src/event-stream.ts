@@ -68,17 +68,7 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
     this.#host = host;
     this.#log = log;
     this.#heartbeatMs = heartbeatMs;
-    for (const [name, map] of Object.entries(FORWARDED) as [
-      keyof HostEvents,
-      (...args: never[]) => ReturnType<NonNullable<Forwarded['task:log']>>,
-    ][]) {
-      const listener = (...args: never[]) => {
-        const { payload, scope } = map(...args);
-        this.#broadcast(this.#log.append(name, payload, scope));
-      };
-      host.events.on(name, listener as never);
-      this.#unsubscribe.push(() => host.events.off(name, listener as never));
-    }
+    for (const name of Object.keys(FORWARDED) as (keyof Forwarded)[]) this.#forward(name);
   }
 
   /** How many streams are open. */
@@ -125,6 +115,17 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
       client.res.end();
       this.#drop(client);
     }
+  }
+
+  #forward<K extends keyof Forwarded>(name: K): void {
+    const toClient = FORWARDED[name]!;
+    const listener = (...args: HostEvents[K]) => {
+      const { payload, scope } = toClient(...args);
+      this.#broadcast(this.#log.append(name, payload, scope));
+    };
+    // eventemitter3's typed `on` cannot relate a generic K to its listener type; the map above is typed per event.
+    this.#host.events.on(name, listener as never);
+    this.#unsubscribe.push(() => this.#host.events.off(name, listener as never));
   }
 
   #visible(event: LoggedEvent, audience: Audience<User>): boolean {
