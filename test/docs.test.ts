@@ -1,0 +1,129 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DocSample, readSamples } from './doc-samples.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = join(root, '.tmp', 'docs');
+const previousCwd = process.cwd();
+afterEach(() => process.chdir(previousCwd));
+
+/** Names a sample declares at its top level, so the test can read them back. */
+function topLevelNames(code: string): string[] {
+  const names = new Set<string>();
+  for (const match of code.matchAll(/^(?:const|let) (\w+)/gm)) names.add(match[1]!);
+  for (const match of code.matchAll(/^(?:const|let) [{[]([^}\]=]+)[}\]]/gm)) {
+    for (const part of match[1]!.split(',')) {
+      const name = part.split(':').at(-1)!.trim();
+      if (/^\w+$/.test(name)) names.add(name);
+    }
+  }
+  return [...names];
+}
+
+/** Writes a page's samples into their own folder, the way a reader would lay them out. */
+function materialise(page: string): { dir: string; samples: DocSample[] } {
+  const samples = readSamples(join(root, page));
+  const dir = join(out, page.replace(/\W+/g, '-'));
+  rmSync(dir, { recursive: true, force: true });
+  for (const sample of samples) {
+    const file = join(dir, sample.path);
+    mkdirSync(dirname(file), { recursive: true });
+    const exports = sample.path === 'host.ts' ? `\nexport { ${topLevelNames(sample.code).join(', ')} };\n` : '';
+    writeFileSync(file, sample.code + exports);
+  }
+  return { dir, samples };
+}
+
+/** Runs a page's host.ts sample in its folder and returns what it declared. */
+async function runHostSample(page: string): Promise<Record<string, any>> {
+  const { dir } = materialise(page);
+  process.chdir(dir);
+  return import(pathToFileURL(join(dir, 'host.ts')).href);
+}
+
+const pages = ['README.md', 'docs/plugin-guide.md', 'docs/host-guide.md', 'docs/tasks.md', 'docs/background-tasks.md', 'docs/testing.md'];
+
+describe('the docs', () => {
+  it('README: the plugin and host example runs as written and the greet task succeeds', async () => {
+    const { host, report, record } = await runHostSample('README.md');
+    expect(report.plugins).toEqual([expect.objectContaining({ id: 'greet', status: 'operational' })]);
+    expect(host.plugins.list()[0]).toMatchObject({ id: 'greet', status: 'operational', name: 'Greet someone' });
+    expect(record).toMatchObject({ state: 'succeeded', result: { greeted: 'Hi, Ada' }, progress: 100 });
+    expect(host.state).toBe('stopped');
+  });
+
+  it('plugin guide: every plugin it writes is operational and does what the guide says', async () => {
+    const { report, wordsDone, coverDone, resized, summary } = await runHostSample('docs/plugin-guide.md');
+    expect(report.failures).toEqual([]);
+    expect(Object.fromEntries(report.plugins.map((p: { id: string; status: string }) => [p.id, p.status]))).toEqual({
+      archive: 'operational',
+      checksum: 'operational',
+      'count-by-type': 'operational',
+      'nightly-reindex': 'operational',
+      'rebuild-cover': 'operational',
+      'resize-images': 'operational',
+      'word-stats': 'operational',
+    });
+    expect(wordsDone).toMatchObject({ state: 'succeeded', result: { words: 4 } });
+    expect(coverDone).toMatchObject({ state: 'succeeded', result: { cover: '/library/dune/cover-512.jpg' } });
+    expect(resized.tasks).toHaveLength(2);
+    expect(summary).toEqual(['login: 2, scan: 1']);
+  });
+
+  it('host guide: properties come from the environment, logs are kept and refusals are coded', async () => {
+    const { record, logs, refusal, history, finished } = await runHostSample('docs/host-guide.md');
+    expect(record).toMatchObject({ state: 'succeeded', result: 'Good morning, Ada!' });
+    expect(logs.map((l: { message: string }) => l.message)).toEqual(['Good morning, Ada']);
+    expect(refusal).toBe('PLUGBOARD_FORBIDDEN');
+    expect(history.items).toHaveLength(1);
+    expect(finished).toHaveLength(1);
+  });
+
+  it('tasks: retries until success, stops on a non-retryable error, pages history', async () => {
+    const { done, refused, page, logs, progress } = await runHostSample('docs/tasks.md');
+    expect(done).toMatchObject({ state: 'succeeded', attempt: 3, result: { items: 12 } });
+    expect(refused).toMatchObject({ state: 'failed', attempt: 1, error: { code: 'FEED_INSECURE' } });
+    expect(page.items).toHaveLength(2);
+    expect(logs.map((l: { message: string }) => l.message)).toEqual(['fetched on attempt 3']);
+    expect(progress).toEqual([]);
+  });
+
+  it('background tasks: the schedule runs after its delay and repeats', async () => {
+    const { schedule, runs, after } = await runHostSample('docs/background-tasks.md');
+    expect(schedule).toMatchObject({ id: 'temp-cleanup', repeatSeconds: 0.2, runs: 0 });
+    expect(runs.items.length).toBeGreaterThanOrEqual(2);
+    expect(after[0].runs).toBeGreaterThanOrEqual(2);
+  });
+
+  it('every code sample compiles under strict TypeScript', () => {
+    for (const page of pages) materialise(page);
+    const paths = Object.fromEntries(
+      ['core', 'testing'].map((name) => [`@plugboard/${name}`, [join(root, `packages/${name}/src/index.ts`)]]),
+    );
+    writeFileSync(
+      join(out, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          noEmit: true,
+          allowImportingTsExtensions: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules/@types')],
+          paths,
+        },
+        include: ['**/*.ts'],
+      }),
+    );
+    writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
+    const result = spawnSync('npx', ['tsc', '-p', join(out, 'tsconfig.json')], { cwd: root, encoding: 'utf8' });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
