@@ -31,7 +31,8 @@ function materialise(page: string): { dir: string; samples: DocSample[] } {
   for (const sample of samples) {
     const file = join(dir, sample.path);
     mkdirSync(dirname(file), { recursive: true });
-    const exports = sample.path === 'host.ts' ? `\nexport { ${topLevelNames(sample.code).join(', ')} };\n` : '';
+    const exports =
+      sample.path === 'host.ts' ? `\nexport { ${topLevelNames(sample.code).join(', ')} };\n` : '';
     writeFileSync(file, sample.code + exports);
   }
   return { dir, samples };
@@ -44,13 +45,24 @@ async function runHostSample(page: string): Promise<Record<string, any>> {
   return import(pathToFileURL(join(dir, 'host.ts')).href);
 }
 
-const pages = ['README.md', 'docs/plugin-guide.md', 'docs/host-guide.md', 'docs/tasks.md', 'docs/background-tasks.md', 'docs/testing.md'];
+const pages = [
+  'README.md',
+  'docs/plugin-guide.md',
+  'docs/host-guide.md',
+  'docs/tasks.md',
+  'docs/background-tasks.md',
+  'docs/testing.md',
+];
 
 describe('the docs', () => {
   it('README: the plugin and host example runs as written and the greet task succeeds', async () => {
     const { host, report, record } = await runHostSample('README.md');
     expect(report.plugins).toEqual([expect.objectContaining({ id: 'greet', status: 'operational' })]);
-    expect(host.plugins.list()[0]).toMatchObject({ id: 'greet', status: 'operational', name: 'Greet someone' });
+    expect(host.plugins.list()[0]).toMatchObject({
+      id: 'greet',
+      status: 'operational',
+      name: 'Greet someone',
+    });
     expect(record).toMatchObject({ state: 'succeeded', result: { greeted: 'Hi, Ada' }, progress: 100 });
     expect(host.state).toBe('stopped');
   });
@@ -58,7 +70,9 @@ describe('the docs', () => {
   it('plugin guide: every plugin it writes is operational and does what the guide says', async () => {
     const { report, wordsDone, coverDone, resized, summary } = await runHostSample('docs/plugin-guide.md');
     expect(report.failures).toEqual([]);
-    expect(Object.fromEntries(report.plugins.map((p: { id: string; status: string }) => [p.id, p.status]))).toEqual({
+    expect(
+      Object.fromEntries(report.plugins.map((p: { id: string; status: string }) => [p.id, p.status])),
+    ).toEqual({
       archive: 'operational',
       checksum: 'operational',
       'count-by-type': 'operational',
@@ -101,7 +115,10 @@ describe('the docs', () => {
   it('every code sample compiles under strict TypeScript', () => {
     for (const page of pages) materialise(page);
     const paths = Object.fromEntries(
-      ['core', 'testing'].map((name) => [`@plugboard/${name}`, [join(root, `packages/${name}/src/index.ts`)]]),
+      ['core', 'testing'].map((name) => [
+        `@plugboard/${name}`,
+        [join(root, `packages/${name}/src/index.ts`)],
+      ]),
     );
     writeFileSync(
       join(out, 'tsconfig.json'),
@@ -122,7 +139,10 @@ describe('the docs', () => {
       }),
     );
     writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
-    const result = spawnSync('npx', ['tsc', '-p', join(out, 'tsconfig.json')], { cwd: root, encoding: 'utf8' });
+    const result = spawnSync('npx', ['tsc', '-p', join(out, 'tsconfig.json')], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
   });

@@ -1,4 +1,6 @@
 import { inProcessRuntime } from '@plugboard/core';
 import { describeRuntimeContract } from './runtime-contract.js';
 
-describeRuntimeContract('in-process', ({ concurrency }) => ({ options: { runtime: inProcessRuntime({ concurrency }) } }));
+describeRuntimeContract('in-process', ({ concurrency }) => ({
+  options: { runtime: inProcessRuntime({ concurrency }) },
+}));

@@ -103,7 +103,13 @@ export function describeRuntimeContract(name: string, makeRuntime: RuntimeFactor
     it('moves queued → running → succeeded and emits the task events in order', async () => {
       const host = await started([single('echo', Echo)], { progressIntervalMs: 0 });
       const events: string[] = [];
-      for (const event of ['task:queued', 'task:started', 'task:progress', 'task:log', 'task:finished'] as const) {
+      for (const event of [
+        'task:queued',
+        'task:started',
+        'task:progress',
+        'task:log',
+        'task:finished',
+      ] as const) {
         host.events.on(event, () => events.push(event));
       }
       const queued = await executeOne(host, 'echo', { text: 'hi', steps: 2 }, { user: { id: 'ada' } });
@@ -162,7 +168,9 @@ export function describeRuntimeContract(name: string, makeRuntime: RuntimeFactor
         }
       }
       const host = await started([SpyPlugin]);
-      const record = await host.tasks.wait((await executeOne(host, 'spy', {}, { user: { id: 'bo', name: 'Bo' } })).id);
+      const record = await host.tasks.wait(
+        (await executeOne(host, 'spy', {}, { user: { id: 'bo', name: 'Bo' } })).id,
+      );
       expect(record.result).toEqual({
         user: { id: 'bo', name: 'Bo' },
         properties: { region: 'eu' },
@@ -242,7 +250,11 @@ export function describeRuntimeContract(name: string, makeRuntime: RuntimeFactor
         [100, 'checking files'],
         [0, 'checking files'],
       ]);
-      expect(record).toMatchObject({ progress: 0, statusText: 'checking files', progressMessage: 'overshoot' });
+      expect(record).toMatchObject({
+        progress: 0,
+        statusText: 'checking files',
+        progressMessage: 'overshoot',
+      });
     });
 
     it('keeps a levelled log filtered by the host level, cut to the line length, paged by seq', async () => {
@@ -305,7 +317,9 @@ export function describeRuntimeContract(name: string, makeRuntime: RuntimeFactor
       }
       const host = await started([single('listening', Listening)]);
       const task = await executeOne(host, 'listening');
-      await new Promise<void>((resolve) => host.events.on('task:started', (r) => r.id === task.id && resolve()));
+      await new Promise<void>((resolve) =>
+        host.events.on('task:started', (r) => r.id === task.id && resolve()),
+      );
       const record = await host.tasks.cancel(task.id);
       expect(record).toMatchObject({ state: 'cancelled', error: { code: 'PLUGBOARD_TASK_CANCELLED' } });
       expect((reason as { code?: string }).code).toBe('PLUGBOARD_TASK_CANCELLED');
@@ -330,7 +344,10 @@ export function describeRuntimeContract(name: string, makeRuntime: RuntimeFactor
       expect(record).toMatchObject({
         state: 'timed-out',
         timeoutMs: 150,
-        error: { code: 'PLUGBOARD_TASK_TIMED_OUT', message: 'The task ran longer than its timeout of 150 ms.' },
+        error: {
+          code: 'PLUGBOARD_TASK_TIMED_OUT',
+          message: 'The task ran longer than its timeout of 150 ms.',
+        },
       });
       expect(aborted).toBe('PLUGBOARD_TASK_TIMED_OUT');
       await sleep(1500);
@@ -346,9 +363,13 @@ export function describeRuntimeContract(name: string, makeRuntime: RuntimeFactor
     it('runs higher priority tasks first', async () => {
       const host = await started([single('wait', Wait), single('echo', Echo)], { concurrency: 1 });
       const order: string[] = [];
-      host.events.on('task:started', (r) => order.push(String((r.input as { text?: string }).text ?? 'blocker')));
+      host.events.on('task:started', (r) =>
+        order.push(String((r.input as { text?: string }).text ?? 'blocker')),
+      );
       const blocker = await executeOne(host, 'wait', { ms: 300 });
-      await new Promise<void>((resolve) => host.events.on('task:started', (r) => r.id === blocker.id && resolve()));
+      await new Promise<void>((resolve) =>
+        host.events.on('task:started', (r) => r.id === blocker.id && resolve()),
+      );
       const low = await executeOne(host, 'echo', { text: 'low' }, { priority: -5 });
       const plain = await executeOne(host, 'echo', { text: 'plain' });
       const high = await executeOne(host, 'echo', { text: 'high' }, { priority: 10 });
@@ -406,7 +427,8 @@ export function describeRuntimeContract(name: string, makeRuntime: RuntimeFactor
     it('lists tasks newest first, filtered by user, plugin and state', async () => {
       const host = await started([single('echo', Echo), single('wait', Wait)]);
       const made: TaskRecord[] = [];
-      for (let i = 0; i < 3; i++) made.push(await executeOne(host, 'echo', { text: `a${i}` }, { user: { id: 'ann' } }));
+      for (let i = 0; i < 3; i++)
+        made.push(await executeOne(host, 'echo', { text: `a${i}` }, { user: { id: 'ann' } }));
       made.push(await executeOne(host, 'echo', { text: 'b' }, { user: { id: 'bob' } }));
       await Promise.all(made.map((t) => host.tasks.wait(t.id)));
       const page = await host.tasks.list({ user: 'ann', plugin: 'echo', state: 'succeeded', limit: 2 });

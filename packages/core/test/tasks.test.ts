@@ -206,7 +206,7 @@ describe('cancellation and timeouts', () => {
       error: { code: 'PLUGBOARD_TASK_TIMED_OUT', message: 'The task ran longer than its timeout of 100 ms.' },
     });
     expect(signal?.aborted).toBe(true);
-    expect((signal?.reason as { code: string }).code).toBe('PLUGBOARD_TASK_TIMED_OUT');
+    expect((signal!.reason as { code: string }).code).toBe('PLUGBOARD_TASK_TIMED_OUT');
     await sleep(1000);
     expect((await host.tasks.get(record.id))?.state).toBe('timed-out');
   });
