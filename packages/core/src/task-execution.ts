@@ -28,7 +28,7 @@ function errorInfo(thrown: unknown): TaskErrorInfo {
   const code =
     thrown instanceof PlugboardError || thrown instanceof TaskError
       ? thrown.code
-      : typeof own === 'string' && own.startsWith('PLUGBOARD_')
+      : typeof own === 'string' && (own.startsWith('PLUGBOARD_') || (thrown as Error).name === 'TaskError')
         ? own
         : 'PLUGBOARD_TASK_FAILED';
   const info: TaskErrorInfo = { code, message: describeThrown(thrown) };

@@ -6,7 +6,7 @@ const docs = readFileSync(new URL('../../../docs/reference/errors.md', import.me
 
 describe('the error catalogue', () => {
   it('matches docs/reference/errors.md code for code, with the same status', () => {
-    const documented = [...docs.matchAll(/^\| `(PLUGBOARD_[A-Z_]+)` \| (\d+) \|/gm)].map((m) => [
+    const documented = [...docs.matchAll(/^\|\s*`(PLUGBOARD_[A-Z_]+)`\s*\|\s*(\d+)\s*\|/gm)].map((m) => [
       m[1],
       Number(m[2]),
     ]);
