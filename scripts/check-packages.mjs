@@ -16,7 +16,9 @@ function step(cwd, command, args) {
   return result.status === 0;
 }
 
-for (const name of readdirSync(packagesDir).sort()) {
+// Core first: the other packages' declarations are built against its.
+const order = (name) => (name === 'core' ? 0 : 1);
+for (const name of readdirSync(packagesDir).sort((a, b) => order(a) - order(b) || a.localeCompare(b))) {
   const dir = join(packagesDir, name);
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   if (manifest.private || name === 'bullmq') continue;
