@@ -1,15 +1,4 @@
-import { PlugboardError } from '@plugboard/core';
-
-/** Formats a value for an option error: "`0` (number)". */
-export function describeValue(value: unknown): string {
-  let shown: string;
-  try {
-    shown = typeof value === 'function' ? '[function]' : (JSON.stringify(value) ?? String(value));
-  } catch {
-    shown = String(value);
-  }
-  return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
-}
+import { PlugboardError, describeValue } from '@plugboard/core';
 
 function invalid(name: string, expected: string, value: unknown): PlugboardError {
   return new PlugboardError(

@@ -1,4 +1,4 @@
-import { PlugboardError, type PlugboardUser } from '@plugboard/core';
+import { describeValue, PlugboardError, type PlugboardUser } from '@plugboard/core';
 
 /** A stream the CLI writes to: `process.stdout`, `process.stderr` or any writable with `write(text)`. */
 export interface CliStream {
@@ -80,17 +80,6 @@ export interface ResolvedCliOptions<User extends PlugboardUser = PlugboardUser> 
   readonly from: 'node' | 'user';
   readonly signal: AbortSignal | undefined;
   readonly handleSignals: boolean;
-}
-
-/** Formats a value for an option error: "`3` (number)". */
-export function describeValue(value: unknown): string {
-  let shown: string;
-  try {
-    shown = typeof value === 'function' ? '[function]' : (JSON.stringify(value) ?? String(value));
-  } catch {
-    shown = String(value);
-  }
-  return `\`${shown}\` (${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`;
 }
 
 function invalid(name: string, expected: string, value: unknown): PlugboardError {

@@ -1,6 +1,6 @@
 import { basename, extname } from 'node:path';
-import { type Host, PlugboardError, type PlugboardUser } from '@plugboard/core';
-import { type CliOptions, describeValue, resolveCliOptions } from './cli-options.js';
+import { describeValue, type Host, PlugboardError, type PlugboardUser } from '@plugboard/core';
+import { type CliOptions, resolveCliOptions } from './cli-options.js';
 import { CliSession } from './cli-session.js';
 import { reportError } from './error-report.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';

@@ -119,5 +119,5 @@ export function describeValue(value: unknown): string {
   } catch {
     shown = String(value);
   }
-  return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
+  return `\`${shown}\` (${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`;
 }

@@ -4,7 +4,7 @@ export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export type { DiscoveryNote, PluginDiscoveryOptions, PluginSource } from './discovery.js';
 export type { FieldError, PlugboardErrorCode, PlugboardErrorOptions } from './errors.js';
-export { errorCatalogue, isPlugboardError, PlugboardError } from './errors.js';
+export { describeValue, errorCatalogue, isPlugboardError, PlugboardError } from './errors.js';
 export type {
   HostEventName,
   HostEvents,

@@ -1,4 +1,4 @@
-import { PlugboardError } from '@plugboard/core';
+import { describeValue, PlugboardError } from '@plugboard/core';
 
 /** How hard SQLite works to keep a commit on disk. */
 export type SqliteSynchronous = 'normal' | 'full';
@@ -52,17 +52,6 @@ export interface ResolvedSqliteStoreOptions {
   readonly maxFinishedAgeMs: number;
   readonly maxLogEntriesPerTask: number;
   readonly now: () => number;
-}
-
-/** Formats a value for an option error: "`0` (number)". */
-function describeValue(value: unknown): string {
-  let shown: string;
-  try {
-    shown = typeof value === 'function' ? '[function]' : (JSON.stringify(value) ?? String(value));
-  } catch {
-    shown = String(value);
-  }
-  return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
 }
 
 function invalid(name: string, expected: string, value: unknown): PlugboardError {
