@@ -11,6 +11,7 @@ import {
   describeThrown,
   describeValue,
   type FieldError,
+  isPlugboardError,
   PlugboardError,
   type PlugboardErrorCode,
 } from './errors.js';
@@ -293,6 +294,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       await this.#store.open();
     } catch (error) {
       this.#state = 'created';
+      // A store that already says what is wrong (for example a file written by a newer version) is rethrown as is.
+      if (isPlugboardError(error)) throw error;
       throw new PlugboardError(
         'PLUGBOARD_STORE_UNAVAILABLE',
         `The ${this.#store.name} store could not be opened: ${describeThrown(error)}.`,
@@ -473,6 +476,20 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     disable: async (id: string): Promise<PluginInfo> => this.#setEnabled(id, false),
     /** Enables a disabled plugin and checks its readiness again. */
     enable: async (id: string): Promise<PluginInfo> => this.#setEnabled(id, true),
+    /**
+     * Whether `user` may execute plugin `id` now: the plugin is operational and the `authorize` hook (or the
+     * default permission check) allows it. Routers and menus use it to show only what a user can run.
+     */
+    mayExecute: async (user: User, id: string): Promise<boolean> => {
+      const plugin = this.#registry.get(id);
+      if (!plugin || plugin.info.status !== 'operational') return false;
+      try {
+        await this.#authorize(user, plugin.info);
+        return true;
+      } catch {
+        return false;
+      }
+    },
     /** Runs a plugin's readiness check again (for example after the thing it waited for is fixed). */
     recheck: async (id: string): Promise<PluginInfo> => {
       const plugin = this.#known(id);
@@ -590,16 +607,16 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         const message = retry
           ? 'The process running this task stopped; the task type is retry-safe, so it runs again.'
           : 'The process running this task stopped before it finished.';
-        await this.#store.appendLogs(record.id, [
-          { seq: record.logCount + 1, time: now, level: 'always', message },
-        ]);
+        // Log lines may have reached the store after the record's last update: continue after the last one stored.
+        const seq = (await this.#lastLogSeq(record)) + 1;
+        await this.#store.appendLogs(record.id, [{ seq, time: now, level: 'always', message }]);
         if (retry) {
           const next: TaskRecord = {
             ...record,
             state: 'queued',
             attempt: record.attempt + 1,
             startedAt: null,
-            logCount: record.logCount + 1,
+            logCount: seq,
             error: { code: 'PLUGBOARD_TASK_INTERRUPTED', message },
           };
           await this.#store.updateTask(record.id, next);
@@ -609,7 +626,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
           await this.#store.updateTask(record.id, {
             state: 'interrupted',
             finishedAt: now,
-            logCount: record.logCount + 1,
+            logCount: seq,
             error: { code: 'PLUGBOARD_TASK_INTERRUPTED', message },
           });
           counts.interrupted++;
@@ -620,6 +637,16 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       }
     }
     return counts;
+  }
+
+  async #lastLogSeq(record: TaskRecord): Promise<number> {
+    let last = record.logCount;
+    for (;;) {
+      const page = await this.#store.getLogs(record.id, { after: last, limit: 1000 });
+      const tail = page.at(-1);
+      if (!tail) return last;
+      last = tail.seq;
+    }
   }
 
   #environment(): RuntimeEnvironment {

@@ -129,6 +129,7 @@ export class MemoryTaskStore implements TaskStore {
     const after = query.after ?? 0;
     const limit = query.limit ?? 1000;
     const out: TaskLogEntry[] = [];
+    if (limit <= 0) return out;
     for (const entry of log) {
       if (entry.seq <= after) continue;
       out.push(entry);

@@ -127,6 +127,13 @@ describe('refusals', () => {
       'User `ann` may not execute plugin `purge`: it needs the permission(s) `admin`.',
     );
     await expect(host.execute('purge', {})).rejects.toMatchObject({ code: 'PLUGBOARD_FORBIDDEN' });
+    expect(await host.plugins.mayExecute({ id: 'ann', permissions: ['media:write'] }, 'purge')).toBe(false);
+    expect(
+      await host.plugins.mayExecute({ id: 'root', permissions: ['admin', 'media:write'] }, 'purge'),
+    ).toBe(true);
+    expect(await host.plugins.mayExecute({ id: 'root', permissions: ['admin'] }, 'no-such-plugin')).toBe(
+      false,
+    );
     await expect(
       host.execute('purge', {}, { user: { id: 'root', permissions: ['admin', 'media:write'] } }),
     ).resolves.toEqual({ tasks: [] });

@@ -447,6 +447,7 @@ export function describeTaskStoreContract(
         expect(await store.getLogs(record.id, { after: 18 })).toEqual(logLines(19, 20));
         expect(await store.getLogs(record.id, { after: 20 })).toEqual([]);
         expect(await store.getLogs(record.id, { limit: 2 })).toEqual(logLines(1, 2));
+        expect(await store.getLogs(record.id, { limit: 0 })).toEqual([]);
       });
 
       it('keeps each task’s log apart', async () => {

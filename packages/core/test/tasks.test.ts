@@ -4,6 +4,7 @@ import {
   type Host,
   type HostOptions,
   memoryStore,
+  PlugboardError,
   Task,
   type TaskContext,
   TaskError,
@@ -13,6 +14,7 @@ import {
 } from '@plugboard/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EchoPlugin, sleep, WaitPlugin } from './helpers.js';
+import { taskRecord } from './store-contract.js';
 
 const hosts: Host[] = [];
 async function started(classes: unknown[], options: HostOptions = {}) {
@@ -320,6 +322,50 @@ describe('shutdown', () => {
     process.off('unhandledRejection', onUnhandled);
     expect(unhandled).toEqual([]);
     expect((await store.getTask(tasks[0]!.id))?.state).toBe('interrupted');
+  });
+});
+
+describe('recovery on start', () => {
+  it('numbers the recovery note after the last log line stored, even when the record lags behind', async () => {
+    const store = memoryStore();
+    await store.open();
+    // A crash after the log lines reached the store but before the record's logCount was updated.
+    const record = taskRecord({ pluginId: 'wait', taskType: 'wait/WaitTask', state: 'running', logCount: 2 });
+    await store.insertTask(record);
+    await store.appendLogs(
+      record.id,
+      [1, 2, 3, 4].map((seq) => ({ seq, time: 1, level: 'info' as const, message: `line ${seq}` })),
+    );
+    await store.close();
+    const host = await started([WaitPlugin], { store });
+    const after = await host.tasks.get(record.id);
+    expect(after).toMatchObject({ state: 'interrupted', logCount: 5 });
+    const logs = await host.tasks.logs(record.id);
+    expect(logs.map((line) => line.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(logs[4]).toMatchObject({ level: 'always', message: expect.stringContaining('stopped') });
+  });
+
+  it('rethrows a coded error from the store as is', async () => {
+    const store = memoryStore();
+    const open = store.open.bind(store);
+    store.open = async () => {
+      await open();
+      throw new PlugboardError('PLUGBOARD_STORE_NEWER_VERSION', 'The store was written by a newer version.');
+    };
+    const host = createHost({ store });
+    await expect(host.start()).rejects.toMatchObject({ code: 'PLUGBOARD_STORE_NEWER_VERSION' });
+  });
+
+  it('wraps any other store failure in PLUGBOARD_STORE_UNAVAILABLE with the cause', async () => {
+    const store = memoryStore();
+    const cause = new Error('EACCES: permission denied');
+    store.open = async () => {
+      throw cause;
+    };
+    const error = await createHost({ store })
+      .start()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PLUGBOARD_STORE_UNAVAILABLE', cause });
   });
 });
 
