@@ -21,7 +21,6 @@ export default defineConfig({
       '**/node_modules/**',
       'packages/bullmq/**',
       'examples/distributed/**',
-      'packages/core/test/in-process-runtime.test.ts',
     ],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 20_000,

@@ -65,9 +65,16 @@ export class BullmqRuntime implements TaskRuntime {
     this.#prefix = queueNameOption('prefix', options.prefix, 'bull');
     this.#keys = plugboardKeys(this.#prefix, this.#queueName);
     if (options.keepFinishedJobs !== undefined) {
-      optionsObject('keepFinishedJobs', options.keepFinishedJobs);
-      integerOption('keepFinishedJobs.age', options.keepFinishedJobs.age, 0, 0);
-      integerOption('keepFinishedJobs.count', options.keepFinishedJobs.count, 0, 0);
+      const keep = options.keepFinishedJobs as { age?: unknown; count?: unknown };
+      optionsObject('keepFinishedJobs', keep);
+      integerOption('keepFinishedJobs.age', keep.age, 0, 0);
+      integerOption('keepFinishedJobs.count', keep.count, 0, 0);
+      if (keep.age === undefined && keep.count === undefined) {
+        throw new PlugboardError(
+          'PLUGBOARD_INVALID_OPTION',
+          'Expected `keepFinishedJobs` to set `age` (seconds), `count` or both, got neither.',
+        );
+      }
     }
     this.#keep = options.keepFinishedJobs ?? { age: 86_400, count: 10_000 };
     this.#statsIntervalMs = integerOption('statsIntervalMs', options.statsIntervalMs, 10, 1000);

@@ -70,6 +70,23 @@ class Wait extends Task<{ ms: number }> {
 }
 
 /**
+ * Listens for `task:started` from now on, so a task that starts before `execute` resolves is not missed.
+ * Returns a function that resolves once the given task has started, with its record.
+ */
+function watchStarts(host: Host): (id: string) => Promise<TaskRecord> {
+  const seen = new Map<string, TaskRecord>();
+  const waiting = new Map<string, (record: TaskRecord) => void>();
+  host.events.on('task:started', (record) => {
+    seen.set(record.id, record);
+    waiting.get(record.id)?.(record);
+  });
+  return (id) => {
+    const record = seen.get(id);
+    return record ? Promise.resolve(record) : new Promise((resolve) => waiting.set(id, resolve));
+  };
+}
+
+/**
  * The behaviour every task runtime owes a host, whatever runs the tasks: states and events, results and errors,
  * progress, status text and levelled logs, cancellation of queued and running tasks, timeouts, priorities and
  * retries with backoff. A runtime passes when `host.tasks.*` and `host.events` look the same as in-process.
@@ -141,10 +158,9 @@ export function describeRuntimeContract(name: string, makeRuntime: RuntimeFactor
 
     it('shows a task as running while it runs', async () => {
       const host = await started([single('wait', Wait)]);
+      const startOf = watchStarts(host);
       const task = await executeOne(host, 'wait', { ms: 400 });
-      const running = await new Promise<TaskRecord>((resolve) =>
-        host.events.on('task:started', (r) => r.id === task.id && resolve(r)),
-      );
+      const running = await startOf(task.id);
       expect(running.state).toBe('running');
       expect((await host.tasks.get(task.id))?.state).toBe('running');
       expect((await host.tasks.list({ state: 'running' })).items.map((t) => t.id)).toEqual([task.id]);
@@ -316,10 +332,9 @@ export function describeRuntimeContract(name: string, makeRuntime: RuntimeFactor
         }
       }
       const host = await started([single('listening', Listening)]);
+      const startOf = watchStarts(host);
       const task = await executeOne(host, 'listening');
-      await new Promise<void>((resolve) =>
-        host.events.on('task:started', (r) => r.id === task.id && resolve()),
-      );
+      await startOf(task.id);
       const record = await host.tasks.cancel(task.id);
       expect(record).toMatchObject({ state: 'cancelled', error: { code: 'PLUGBOARD_TASK_CANCELLED' } });
       expect((reason as { code?: string }).code).toBe('PLUGBOARD_TASK_CANCELLED');
@@ -366,10 +381,9 @@ export function describeRuntimeContract(name: string, makeRuntime: RuntimeFactor
       host.events.on('task:started', (r) =>
         order.push(String((r.input as { text?: string }).text ?? 'blocker')),
       );
+      const startOf = watchStarts(host);
       const blocker = await executeOne(host, 'wait', { ms: 300 });
-      await new Promise<void>((resolve) =>
-        host.events.on('task:started', (r) => r.id === blocker.id && resolve()),
-      );
+      await startOf(blocker.id);
       const low = await executeOne(host, 'echo', { text: 'low' }, { priority: -5 });
       const plain = await executeOne(host, 'echo', { text: 'plain' });
       const high = await executeOne(host, 'echo', { text: 'high' }, { priority: 10 });
