@@ -14,7 +14,8 @@ export interface InProcessRuntimeOptions {
 }
 
 interface Entry {
-  readonly queued: AbortController;
+  /** Set when the task is cancelled or the runtime stops before the queue reaches it: it is then skipped. */
+  dropped: boolean;
   execution?: TaskExecution;
   retryTimer?: ReturnType<typeof setTimeout>;
   done?: Promise<void>;
@@ -30,6 +31,8 @@ export class InProcessRuntime implements TaskRuntime {
   readonly #entries = new Map<string, Entry>();
   #env: RuntimeEnvironment | undefined;
   #stopping = false;
+  /** Cancelled tasks whose closures still wait in the queue (they return at once when reached). */
+  #droppedWaiting = 0;
 
   constructor(options: InProcessRuntimeOptions = {}) {
     const concurrency = options.concurrency ?? 4;
@@ -58,22 +61,24 @@ export class InProcessRuntime implements TaskRuntime {
     const env = this.#requireEnv();
     if (this.#stopping)
       throw new PlugboardError('PLUGBOARD_HOST_STOPPING', 'The runtime is stopping; no task is accepted.');
-    const entry: Entry = this.#entries.get(record.id) ?? { queued: new AbortController() };
+    const entry: Entry = this.#entries.get(record.id) ?? { dropped: false };
     this.#entries.set(record.id, entry);
     this.#queue
       .add(
         async () => {
+          if (entry.dropped) {
+            this.#droppedWaiting--;
+            return;
+          }
           const execution = new TaskExecution(env, record);
           entry.execution = execution;
           const done = execution.run().then((outcome) => this.#settle(execution.record, outcome));
           entry.done = done;
           await done;
         },
-        { priority: record.priority, signal: entry.queued.signal },
+        { priority: record.priority },
       )
-      .catch(() => {
-        // Rejected only when removed from the queue by cancel or stop: both record the task themselves.
-      });
+      .catch((error) => env.reportError(error));
   }
 
   async cancel(id: string): Promise<boolean> {
@@ -85,7 +90,8 @@ export class InProcessRuntime implements TaskRuntime {
       return true;
     }
     // Still waiting: in the queue or for a retry.
-    entry.queued.abort();
+    if (!entry.retryTimer) this.#droppedWaiting++;
+    entry.dropped = true;
     if (entry.retryTimer) clearTimeout(entry.retryTimer);
     this.#entries.delete(id);
     const env = this.#requireEnv();
@@ -106,11 +112,12 @@ export class InProcessRuntime implements TaskRuntime {
     this.#queue.pause();
     for (const [id, entry] of this.#entries) {
       if (entry.execution) continue;
-      entry.queued.abort();
+      entry.dropped = true;
       if (entry.retryTimer) clearTimeout(entry.retryTimer);
       this.#entries.delete(id);
     }
     this.#queue.clear();
+    this.#droppedWaiting = 0;
     const running = [...this.#entries.values()].filter((e) => e.execution && e.done);
     if (running.length === 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -134,7 +141,7 @@ export class InProcessRuntime implements TaskRuntime {
   }
 
   stats(): { queued: number; running: number } {
-    return { queued: this.#queue.size, running: this.#queue.pending };
+    return { queued: this.#queue.size - this.#droppedWaiting, running: this.#queue.pending };
   }
 
   async #settle(record: TaskRecord, outcome: AttemptOutcome): Promise<void> {

@@ -22,6 +22,7 @@ export interface AttemptOutcome {
 }
 
 const LOG_FLUSH_BATCH = 200;
+const LOG_LEVELS = Object.keys(LOG_LEVEL_RANK) as LogLevel[];
 
 function errorInfo(thrown: unknown): TaskErrorInfo {
   const own = (thrown as { code?: unknown } | null)?.code;
@@ -46,7 +47,8 @@ function toJson(value: unknown): unknown {
  */
 export class TaskExecution {
   readonly #env: RuntimeEnvironment;
-  readonly #controller = new AbortController();
+  /** Created when the task first reads `ctx.signal` or when the attempt is aborted: most short tasks never need one. */
+  #controller: AbortController | undefined;
   #record: TaskRecord;
   #stop: ((outcome: AttemptOutcome) => void) | undefined;
   #finished = false;
@@ -80,9 +82,13 @@ export class TaskExecution {
         : state === 'timed-out'
           ? 'PLUGBOARD_TASK_TIMED_OUT'
           : 'PLUGBOARD_TASK_INTERRUPTED';
-    const reason = new PlugboardError(code, message);
-    this.#controller.abort(reason);
+    this.#signalController().abort(new PlugboardError(code, message));
     this.#stop?.({ state, error: { code, message }, retryable: false });
+  }
+
+  #signalController(): AbortController {
+    this.#controller ??= new AbortController();
+    return this.#controller;
   }
 
   /** Runs the attempt and records its outcome; never rejects. */
@@ -151,15 +157,18 @@ export class TaskExecution {
   #context(properties: unknown) {
     const record = this.#record;
     const log = {} as Record<LogLevel, (message: string) => void>;
-    for (const level of Object.keys(LOG_LEVEL_RANK) as LogLevel[]) {
+    for (const level of LOG_LEVELS) {
       log[level] = (message: string) => this.#log(level, message);
     }
+    const execution = this;
     return {
       taskId: record.id,
       pluginId: record.pluginId,
       attempt: record.attempt,
       user: record.user,
-      signal: this.#controller.signal,
+      get signal(): AbortSignal {
+        return execution.#signalController().signal;
+      },
       log: log as unknown as TaskLogger,
       properties: properties as Record<string, unknown>,
       progress: (percent: number, message?: string) => this.#progress(percent, message),
@@ -265,7 +274,7 @@ export class TaskExecution {
     this.#flushProgress();
     this.#flushLogs();
     this.#finished = true;
-    if (!this.#controller.signal.aborted) {
+    if (this.#controller && !this.#controller.signal.aborted) {
       // Work a task started and did not await must learn that its task is over.
       this.#controller.abort(new PlugboardError('PLUGBOARD_TASK_CANCELLED', 'The task has finished.'));
     }

@@ -183,12 +183,14 @@ export class SqliteTaskStore implements TaskStore {
       return Promise.reject(error);
     }
     const state = typeof patch.state === 'string' ? patch.state : undefined;
+    // Progress, status and log counts do not move a task in retention: one UPDATE, no read before it.
+    if (state === undefined) return this.#write(() => this.#updateStatement(Object.keys(values)).run(values));
     return this.#write((st) => {
       const current = st.getTaskRetention.get(id) as Retention | undefined;
       if (!current) return;
-      const row = state === undefined ? values : { ...values, ...this.#retention(current, state) };
+      const row = { ...values, ...this.#retention(current, state) };
       this.#updateStatement(Object.keys(row)).run(row);
-      if (state !== undefined && isFinalState(state) && !isFinalState(current.state)) {
+      if (isFinalState(state) && !isFinalState(current.state)) {
         this.#evictOverflow(st);
       }
     });
@@ -250,7 +252,8 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async getLogs(taskId: string, query: LogQuery = {}): Promise<readonly TaskLogEntry[]> {
-    const limit = query.limit === undefined ? 1000 : Math.max(1, Math.ceil(query.limit));
+    const limit = query.limit === undefined ? 1000 : Math.ceil(query.limit);
+    if (limit <= 0) return [];
     return this.#read((st) =>
       (st.getLogs.all(taskId, query.after ?? 0, Number.isNaN(limit) ? -1 : limit) as LogRow[]).map(rowToLog),
     );
