@@ -16,12 +16,7 @@ export default defineConfig({
   resolve: { alias },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    // The BullMQ runtime's tests have not run green yet; they stay out of the suite until they do.
-    exclude: [
-      '**/node_modules/**',
-      'packages/bullmq/**',
-      'examples/distributed/**',
-    ],
+    exclude: ['**/node_modules/**'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,

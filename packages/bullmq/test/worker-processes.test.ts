@@ -39,14 +39,27 @@ async function worker(queue: string, options: Record<string, unknown> = {}): Pro
   return started;
 }
 
-function startedOnce(host: Host, ids: readonly string[]): Promise<void> {
-  const waiting = new Set(ids);
-  return new Promise((resolve) => {
-    host.events.on('task:started', (r: TaskRecord) => {
-      waiting.delete(r.id);
-      if (waiting.size === 0) resolve();
-    });
+/**
+ * Listens for `task:started` from now on (a task may start before `execute` resolves); the returned function
+ * resolves once every given task has started.
+ */
+function watchStarts(host: Host): (ids: readonly string[]) => Promise<void> {
+  const seen = new Set<string>();
+  const listeners = new Set<() => void>();
+  host.events.on('task:started', (r: TaskRecord) => {
+    seen.add(r.id);
+    for (const listener of listeners) listener();
   });
+  return (ids) =>
+    new Promise((resolve) => {
+      const check = () => {
+        if (!ids.every((id) => seen.has(id))) return;
+        listeners.delete(check);
+        resolve();
+      };
+      listeners.add(check);
+      check();
+    });
 }
 
 describe('worker processes', () => {
@@ -55,10 +68,11 @@ describe('worker processes', () => {
     const host = await apiHost(queue);
     const timings = { concurrency: 4, lockDurationMs: 1000, stalledIntervalMs: 500 };
     const doomed = await worker(queue, timings);
+    const allStarted = watchStarts(host);
     const safe = [];
     for (let i = 0; i < 3; i++) safe.push((await host.execute('nap', { ms: 1500 })).tasks[0]!);
     const fragile = (await host.execute('nap', { ms: 1500, retrySafe: false })).tasks[0]!;
-    await startedOnce(host, [...safe, fragile].map((t) => t.id));
+    await allStarted([...safe, fragile].map((t) => t.id));
 
     await doomed.kill('SIGKILL');
     const survivor = await worker(queue, timings);
@@ -87,8 +101,9 @@ describe('worker processes', () => {
     const queue = `cancel-${randomUUID()}`;
     const host = await apiHost(queue);
     await worker(queue);
+    const started = watchStarts(host);
     const task = (await host.execute('nap', { ms: 30_000 })).tasks[0]!;
-    await startedOnce(host, [task.id]);
+    await started([task.id]);
     const begun = Date.now();
     const record = await host.tasks.cancel(task.id);
     expect(Date.now() - begun).toBeLessThan(3000);
