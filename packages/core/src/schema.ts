@@ -11,7 +11,19 @@ export interface ObjectValidator<T> {
   /** The JSON Schema the validator was built from. */
   readonly schema: TSchema;
   /** Returns the value with defaults applied, or the list of failing fields. */
-  parse(value: unknown): { ok: true; value: T } | { ok: false; errors: FieldError[] };
+  parse(value: unknown):
+    | {
+        /** The value is valid. */
+        ok: true;
+        /** The value, sanitised and with defaults applied. */
+        value: T;
+      }
+    | {
+        /** The value is invalid. */
+        ok: false;
+        /** One entry per failing field. */
+        errors: FieldError[];
+      };
 }
 
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -124,16 +136,112 @@ function toFieldErrors(
   return [...byPath.values()];
 }
 
+/**
+ * Copies only what must change: a value without unsafe keys is returned as is, so clean input (nearly all of it)
+ * costs a walk and no allocation. Throws past 64 levels of nesting, like {@link sanitizeInput}.
+ */
+function withoutUnsafeKeys(value: unknown, depth: number): unknown {
+  if (depth > 64)
+    throw new PlugboardError('PLUGBOARD_INVALID_ARGUMENTS', 'Input is nested more than 64 levels deep.');
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = withoutUnsafeKeys(value[i], depth + 1);
+      if (item !== value[i]) {
+        copy ??= value.slice();
+        copy[i] = item;
+      }
+    }
+    return copy ?? value;
+  }
+  const record = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(record)) {
+    if (UNSAFE_KEYS.has(key)) {
+      copy ??= { ...record };
+      delete copy[key];
+      continue;
+    }
+    const child = withoutUnsafeKeys(record[key], depth + 1);
+    if (child !== record[key]) {
+      copy ??= { ...record };
+      copy[key] = child;
+    }
+  }
+  if (copy && Object.getPrototypeOf(record) !== Object.prototype) return sanitizeInput(record, depth);
+  return copy ?? value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Whether a schema declares a default anywhere inside it (its own `default` not counted). */
+function hasInnerDefaults(node: unknown): boolean {
+  if (node === null || typeof node !== 'object') return false;
+  for (const [key, child] of Object.entries(node)) {
+    if (key === 'default') continue;
+    if (child !== null && typeof child === 'object') {
+      if (!Array.isArray(child) && 'default' in child && (key === 'items' || key === 'not')) return true;
+      if (key === 'properties' || key === 'patternProperties' || key === '$defs' || key === 'definitions') {
+        for (const sub of Object.values(child)) {
+          if (sub !== null && typeof sub === 'object' && ('default' in sub || hasInnerDefaults(sub)))
+            return true;
+        }
+        continue;
+      }
+      if (Array.isArray(child)) {
+        for (const sub of child) {
+          if (sub !== null && typeof sub === 'object' && ('default' in sub || hasInnerDefaults(sub)))
+            return true;
+        }
+        continue;
+      }
+      if (hasInnerDefaults(child)) return true;
+    }
+  }
+  return false;
+}
+
+/** A fresh copy of a default for each call, so a plugin that mutates its arguments never changes the schema. */
+function defaultFactory(value: unknown): () => unknown {
+  if (value === null || typeof value !== 'object') return () => value;
+  if (Array.isArray(value) && value.length === 0) return () => [];
+  if (!Array.isArray(value) && Object.keys(value).length === 0) return () => ({});
+  return () => structuredClone(value);
+}
+
 /** Compiles `schema` once into an {@link ObjectValidator}. */
 export function compileObjectValidator<T>(schema: TSchema): ObjectValidator<T> {
   const validator = Compile(schema);
+  const properties = (schema as { properties?: Record<string, { default?: unknown }> }).properties ?? {};
+  const topDefaults = Object.entries(properties)
+    .filter(([, property]) => 'default' in property)
+    .map(([name, property]) => [name, defaultFactory(property.default)] as const);
+  // Defaults only on top-level properties (the usual shape of arguments) are filled in directly; schemas
+  // with defaults deeper inside go through TypeBox's general default pass.
+  const fastDefaults = !Object.values(properties).some((property) => hasInnerDefaults(property));
+  const check = (candidate: unknown): ReturnType<ObjectValidator<T>['parse']> =>
+    validator.Check(candidate)
+      ? { ok: true, value: candidate as T }
+      : { ok: false, errors: toFieldErrors(validator.Errors(candidate)) };
   return {
     schema,
     parse(value) {
-      const input = sanitizeInput(value ?? {});
-      const withDefaults = Value.Default(schema, input);
-      if (validator.Check(withDefaults)) return { ok: true, value: withDefaults as T };
-      return { ok: false, errors: toFieldErrors(validator.Errors(withDefaults)) };
+      const raw = value ?? {};
+      if (fastDefaults && isPlainObject(raw)) {
+        const clean = withoutUnsafeKeys(raw, 0) as Record<string, unknown>;
+        // A fresh top-level object: defaults never write into the caller's value.
+        const input: Record<string, unknown> = clean === raw ? { ...raw } : clean;
+        for (const [name, fresh] of topDefaults) {
+          if (input[name] === undefined) input[name] = fresh();
+        }
+        return check(input);
+      }
+      return check(Value.Default(schema, sanitizeInput(raw)));
     },
   };
 }
