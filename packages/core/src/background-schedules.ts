@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js';
 import { PlugboardError } from './errors.js';
 import type { RegisteredPlugin } from './registry.js';
+import type { RuntimeSchedules } from './runtime.js';
 import { TimerWheel } from './scheduler.js';
 import type { ScheduleRecord, TaskStore } from './store.js';
 import { isFinalState, type TaskRecord } from './task.js';
@@ -13,6 +14,8 @@ export interface ScheduleHost {
   run(plugin: RegisteredPlugin, scheduleId: string): Promise<readonly TaskRecord[]>;
   plugin(id: string): RegisteredPlugin | undefined;
   reportError(error: unknown): void;
+  /** The runtime's schedules, when it keeps them itself: then the manager arms no timer of its own. */
+  readonly runtime?: RuntimeSchedules;
 }
 
 /**
@@ -34,12 +37,40 @@ export class ScheduleManager {
 
   /** Arms the schedule of an operational background-task plugin. */
   async arm(plugin: RegisteredPlugin): Promise<ScheduleRecord> {
-    const { store, clock } = this.#host;
+    const { store, clock, runtime } = this.#host;
     const options = plugin.info.schedule!;
     const id = plugin.info.id;
     const now = clock.now();
     const existing = await store.getSchedule(id);
     let schedule: ScheduleRecord;
+    if (runtime) {
+      const kept = existing && !options.replaceExistingTasks;
+      // The runtime's schedule is the one in force: it may be shared with other processes, or outlive this store.
+      const held = await runtime.arm({
+        id,
+        pluginId: id,
+        delaySeconds: options.delaySeconds,
+        repeatSeconds: options.repeatSeconds,
+        replaceExisting: options.replaceExistingTasks,
+        firstRunAt: kept ? existing.nextRunAt : now + options.delaySeconds * 1000,
+      });
+      schedule = {
+        id,
+        pluginId: id,
+        lastRunAt: null,
+        lastTaskIds: [],
+        lastState: null,
+        runs: 0,
+        createdAt: now,
+        ...existing,
+        delaySeconds: held.delaySeconds,
+        repeatSeconds: held.repeatSeconds,
+        nextRunAt: held.nextRunAt,
+        updatedAt: now,
+      };
+      await store.saveSchedule(schedule);
+      return schedule;
+    }
     if (existing && !options.replaceExistingTasks) {
       schedule = existing;
     } else {
@@ -80,6 +111,22 @@ export class ScheduleManager {
     }
     const plugin = this.#operationalPlugin(schedule);
     return this.#start(schedule, plugin, false);
+  }
+
+  /**
+   * Runs a due firing of a schedule the runtime keeps, as the timer would (skipped while the previous run is
+   * unfinished), and returns the schedule as stored afterwards.
+   */
+  async fire(id: string, dueAt: number): Promise<ScheduleRecord> {
+    const { store } = this.#host;
+    if (!(await store.getSchedule(id))) {
+      throw new PlugboardError(
+        'PLUGBOARD_UNKNOWN_SCHEDULE',
+        `No schedule has id \`${id}\` on this host: is its background-task plugin installed and operational here?`,
+      );
+    }
+    await this.#fire(id, dueAt);
+    return (await store.getSchedule(id))!;
   }
 
   /** True while tasks of the schedule's last run are unfinished. */
@@ -132,7 +179,7 @@ export class ScheduleManager {
       this.#host.reportError(error);
       return;
     }
-    if (this.isRunning(id)) {
+    if (this.isRunning(id) || (this.#host.runtime && (await this.#lastRunUnfinished(schedule)))) {
       // The previous run is still going: skip this firing rather than overlap, and keep the cadence.
       await this.#reschedule(schedule, dueAt);
       return;
@@ -167,7 +214,7 @@ export class ScheduleManager {
       updatedAt: now,
     };
     await store.saveSchedule(next);
-    if (onCadence) this.#wheel.set(schedule.id, next.nextRunAt);
+    if (onCadence && !this.#host.runtime) this.#wheel.set(schedule.id, next.nextRunAt);
     if (failure && !onCadence) throw failure;
     if (failure) this.#host.reportError(failure);
     return records;
@@ -176,7 +223,19 @@ export class ScheduleManager {
   async #reschedule(schedule: ScheduleRecord, dueAt: number): Promise<void> {
     const nextRunAt = this.#nextRun(schedule, dueAt);
     await this.#host.store.saveSchedule({ ...schedule, nextRunAt, updatedAt: this.#host.clock.now() });
-    this.#wheel.set(schedule.id, nextRunAt);
+    if (!this.#host.runtime) this.#wheel.set(schedule.id, nextRunAt);
+  }
+
+  /**
+   * Whether a task of the schedule's last run is unfinished in the store. A runtime that keeps schedules may fire
+   * them in another process sharing it, whose runs this manager did not start itself.
+   */
+  async #lastRunUnfinished(schedule: ScheduleRecord): Promise<boolean> {
+    for (const id of schedule.lastTaskIds) {
+      const record = await this.#host.store.getTask(id);
+      if (record && !isFinalState(record.state)) return true;
+    }
+    return false;
   }
 
   /** The next due time after `dueAt`, skipping periods missed while the host was busy or down. */

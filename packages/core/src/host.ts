@@ -245,6 +245,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       run: (plugin, scheduleId) => this.#runSchedule(plugin, scheduleId),
       plugin: (id) => this.#registry.get(id),
       reportError: (error) => this.#reportError(error),
+      runtime: this.#runtime.schedules,
     });
     this.events.on('task:finished', (record) => {
       const waiters = this.#waiters.get(record.id);
@@ -658,6 +659,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       maxLogLineLength: this.#options.maxLogLineLength ?? 8192,
       progressIntervalMs: this.#options.progressIntervalMs ?? 100,
       reportError: (error) => this.#reportError(error),
+      fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
       instantiate: (record) => {
         const { plugin, taskClass } = this.#taskClass(record);
         return { task: new taskClass(record.input), properties: plugin.properties };

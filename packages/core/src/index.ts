@@ -66,7 +66,15 @@ export type { PropertySourceOptions } from './properties.js';
 export { propertyEnvName } from './properties.js';
 export type { PluginInfo, PluginStatus, PluginTimings } from './registry.js';
 export { PluginRegistry } from './registry.js';
-export type { InstantiatedTask, RuntimeEnvironment, RuntimeStopOptions, TaskRuntime } from './runtime.js';
+export type {
+  InstantiatedTask,
+  RuntimeEnvironment,
+  RuntimeScheduleRequest,
+  RuntimeScheduleState,
+  RuntimeSchedules,
+  RuntimeStopOptions,
+  TaskRuntime,
+} from './runtime.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
 export { compileObjectValidator, sanitizeInput, toJsonSchema } from './schema.js';
 export type {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { HostEvents } from './events.js';
-import type { TaskStore } from './store.js';
+import type { ScheduleRecord, TaskStore } from './store.js';
 import type { LogLevel, RetryPolicy, Task, TaskRecord } from './task.js';
 
 /** A task rebuilt from its record, ready to run. */
@@ -28,6 +28,48 @@ export interface RuntimeEnvironment {
   readonly progressIntervalMs: number;
   /** Reports a failure outside any task (a store write, a listener) without stopping the host. */
   reportError(error: unknown): void;
+  /**
+   * Runs a due firing of a schedule the runtime keeps ({@link TaskRuntime.schedules}): creates and queues the
+   * plugin's tasks as the host's own timer would, or skips the firing while the previous run is unfinished.
+   * Resolves with the schedule as stored afterwards; rejects with `PLUGBOARD_UNKNOWN_SCHEDULE` when this host
+   * has not armed the schedule.
+   */
+  fireSchedule(id: string, dueAt: number): Promise<ScheduleRecord>;
+}
+
+/** A background-task schedule as the host asks a runtime to keep it. */
+export interface RuntimeScheduleRequest {
+  /** The schedule's stable id (the plugin id). */
+  readonly id: string;
+  readonly pluginId: string;
+  readonly delaySeconds: number;
+  /** Seconds between runs; `0` runs once. */
+  readonly repeatSeconds: number;
+  /** False keeps a schedule the runtime already holds under this id as it is. */
+  readonly replaceExisting: boolean;
+  /**
+   * When the first run is due (ms since epoch) if the runtime arms the schedule anew: the delay from now, or the
+   * next run the host's store kept when `replaceExisting` is false; `null` when it is not to run again.
+   */
+  readonly firstRunAt: number | null;
+}
+
+/** The schedule a runtime holds once armed: the one requested, or the earlier one it kept. */
+export interface RuntimeScheduleState {
+  readonly delaySeconds: number;
+  readonly repeatSeconds: number;
+  /** When it fires next (ms since epoch); `null` when it will not fire again. */
+  readonly nextRunAt: number | null;
+}
+
+/**
+ * Background-task schedules kept by the runtime instead of the host's own timer, so processes that share the
+ * runtime share each schedule: it fires once per due time, in one of them, through
+ * {@link RuntimeEnvironment.fireSchedule}.
+ */
+export interface RuntimeSchedules {
+  /** Arms a schedule (or keeps the one held under its id, when `replaceExisting` is false). */
+  arm(request: RuntimeScheduleRequest): Promise<RuntimeScheduleState>;
 }
 
 /** Options of a runtime's `stop`. */
@@ -42,6 +84,8 @@ export interface TaskRuntime {
   readonly name: string;
   /** True when the runtime keeps its own durable queue, so the host must not re-queue unfinished tasks at start. */
   readonly recoversOwnTasks?: boolean;
+  /** When present, background-task schedules are kept here, not on the host's timer. */
+  readonly schedules?: RuntimeSchedules;
   start(env: RuntimeEnvironment): Promise<void>;
   /** Queues a task whose record is already stored as `queued`. */
   enqueue(record: TaskRecord): Promise<void>;
