@@ -33,7 +33,10 @@ const host = createHost({ plugins: { classes: [WorkPlugin] }, argv: [], env: fal
 await host.start();
 const retention = 10_000; // the memory store's default maxFinishedTasks
 
-function heap() {
+async function heap() {
+  // Let callbacks that wait for the event loop (log flushes, timers) run before measuring.
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 50));
   gc();
   gc();
   return process.memoryUsage().heapUsed;
@@ -58,11 +61,11 @@ async function run(count, offset) {
   await done;
 }
 
-const before = heap();
+const before = await heap();
 await run(TOTAL / 2, 0);
-const half = heap();
+const half = await heap();
 await run(TOTAL / 2, TOTAL / 2);
-const after = heap();
+const after = await heap();
 const retained = Math.min(TOTAL, retention);
 await host.stop();
 

@@ -13,6 +13,9 @@ export interface InProcessRuntimeOptions {
   readonly concurrency?: number;
 }
 
+/** Tasks started in a row before the runtime lets the event loop take a turn. */
+const YIELD_EVERY = 32;
+
 interface Entry {
   /** Set when the task is cancelled or the runtime stops before the queue reaches it: it is then skipped. */
   dropped: boolean;
@@ -33,6 +36,7 @@ export class InProcessRuntime implements TaskRuntime {
   #stopping = false;
   /** Cancelled tasks whose closures still wait in the queue (they return at once when reached). */
   #droppedWaiting = 0;
+  #sinceYield = 0;
 
   constructor(options: InProcessRuntimeOptions = {}) {
     const concurrency = options.concurrency ?? 4;
@@ -69,6 +73,16 @@ export class InProcessRuntime implements TaskRuntime {
           if (entry.dropped) {
             this.#droppedWaiting--;
             return;
+          }
+          // Tasks that finish without I/O would run back to back in microtasks and starve the event loop
+          // (timers, sockets, log flushes): give it a turn every so many tasks.
+          if (++this.#sinceYield >= YIELD_EVERY) {
+            this.#sinceYield = 0;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            if (entry.dropped) {
+              this.#droppedWaiting--;
+              return;
+            }
           }
           const execution = new TaskExecution(env, record);
           entry.execution = execution;
@@ -140,7 +154,12 @@ export class InProcessRuntime implements TaskRuntime {
     }
   }
 
-  stats(): { queued: number; running: number } {
+  stats(): {
+    /** Tasks waiting for a free slot. */
+    queued: number;
+    /** Tasks running now. */
+    running: number;
+  } {
     return { queued: this.#queue.size - this.#droppedWaiting, running: this.#queue.pending };
   }
 

@@ -369,6 +369,28 @@ describe('recovery on start', () => {
   });
 });
 
+describe('fairness', () => {
+  it('lets timers and I/O run while thousands of tasks finish without awaiting anything', async () => {
+    class Instant extends Task {
+      async run() {
+        return null;
+      }
+    }
+    const host = await started([single('instant', Instant)], { concurrency: 4 });
+    let finished = 0;
+    let finishedWhenTimerFired = -1;
+    host.events.on('task:finished', () => finished++);
+    const all = Promise.all(Array.from({ length: 2000 }, () => host.execute('instant', {})));
+    setImmediate(() => {
+      finishedWhenTimerFired = finished;
+    });
+    await all;
+    while (finished < 2000) await sleep(5);
+    expect(finishedWhenTimerFired).toBeGreaterThanOrEqual(0);
+    expect(finishedWhenTimerFired).toBeLessThan(2000);
+  });
+});
+
 describe('monitoring', () => {
   it('coalesces progress so a task reporting a million times does not flood listeners', async () => {
     class Chatty extends Task {
