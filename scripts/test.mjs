@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The one test command: installs what the tests need, lints, type-checks, checks the packed packages, runs every
-// vitest test, and ends with a plain "N passed, N failed, N skipped" line. Exits non-zero on any failure.
+// The one test command: installs what the tests need, lints, type-checks, builds the API reference, checks the packed
+// packages, runs every vitest test, and ends with a plain "N passed, N failed, N skipped" line. Exits non-zero on
+// any failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,6 +52,10 @@ if (!quick) {
   checks.push([
     'type-check (tsc)',
     run('type-check (tsc)', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']),
+  ]);
+  checks.push([
+    'API reference (typedoc, every public export documented)',
+    run('API reference (typedoc, every public export documented)', 'npx', ['typedoc']),
   ]);
   checks.push([
     'packages (build, publint, attw)',

@@ -192,7 +192,12 @@ export class BullmqRuntime implements TaskRuntime {
     live.commands.disconnect();
   }
 
-  stats(): { queued: number; running: number } {
+  stats(): {
+    /** Jobs waiting in the queue (delayed and prioritised ones included), as last counted in Redis. */
+    queued: number;
+    /** Jobs a worker is running, as last counted in Redis. */
+    running: number;
+  } {
     return { ...this.#counts };
   }
 

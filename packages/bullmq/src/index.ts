@@ -1,3 +1,9 @@
+/**
+ * A distributed task runtime on BullMQ and Redis: the API process queues tasks, worker processes run them, and
+ * progress, logs and results come back to the host. Plugin code is the same as on the in-process runtime.
+ *
+ * @module @plugboard/bullmq
+ */
 export type { BullmqRuntimeOptions } from './runtime-options.js';
 export { BullmqRuntime, bullmqRuntime } from './bullmq-runtime.js';
 export type { RedisConnection } from './redis-connection.js';

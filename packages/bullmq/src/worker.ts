@@ -117,7 +117,10 @@ export class PlugboardWorker {
   }
 
   /** How many tasks this worker is running. */
-  stats(): { readonly running: number } {
+  stats(): {
+    /** Tasks running in this worker now. */
+    readonly running: number;
+  } {
     return { running: this.#executions.size };
   }
 

@@ -2,6 +2,7 @@ import { describeValue, PlugboardError, type PlugboardUser } from '@plugboard/co
 
 /** A stream the CLI writes to: `process.stdout`, `process.stderr` or any writable with `write(text)`. */
 export interface CliStream {
+  /** Writes the text as given, line endings included. */
   write(text: string): unknown;
   /** True when the stream is a terminal; progress bars need one. */
   readonly isTTY?: boolean;

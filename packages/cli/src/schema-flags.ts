@@ -13,9 +13,11 @@ export interface FlagSpec {
   readonly repeatable: boolean;
   /** Allowed values, from `enum`, `const` or a union of literals. */
   readonly choices: readonly (string | number | boolean)[] | null;
+  /** True when the schema requires the property and gives it no default. */
   readonly required: boolean;
   /** The schema's default, shown in help; the host applies it. */
   readonly defaultValue: unknown;
+  /** The property's `description`, shown in help. */
   readonly description: string | null;
   /** The environment variable read when the flag is not given (the property's `env` keyword). */
   readonly env: string | null;

@@ -1,7 +1,10 @@
 /** The time source of the host's scheduler; `@plugboard/testing` provides a fake one. */
 export interface Clock {
+  /** The current time in milliseconds since the epoch. */
   now(): number;
+  /** Calls `callback` once, after `ms` milliseconds; returns a handle for {@link Clock.clearTimeout}. */
   setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels a timer that has not fired yet. */
   clearTimeout(handle: unknown): void;
 }
 

@@ -31,6 +31,7 @@ export interface PluginDiscoveryOptions {
 
 /** Where a plugin came from. */
 export interface PluginSource {
+  /** A module file in a plugins folder, an installed package, or a class passed in `plugins.classes`. */
   readonly type: 'file' | 'package' | 'class';
   /** A file path, a package name or the class name. */
   readonly location: string;
@@ -46,7 +47,9 @@ export interface LoadedSource {
 
 /** Something discovery skipped on purpose, kept in the boot report. */
 export interface DiscoveryNote {
+  /** The file, folder or package it concerns. */
   readonly location: string;
+  /** What was skipped and why. */
   readonly message: string;
 }
 

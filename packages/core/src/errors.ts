@@ -1,8 +1,12 @@
-/**
- * The one catalogue of errors a Plugboard user can meet. Codes are stable: a retired code is never reused.
- * `docs/reference/errors.md` lists the same codes; a test keeps the two in step.
- */
-export const errorCatalogue = {
+/** One entry of the error catalogue. */
+export interface ErrorCatalogueEntry {
+  /** The HTTP status the error maps to where it crosses HTTP. */
+  readonly status: number;
+  /** A short title naming what went wrong; each error's own message says what to do about it. */
+  readonly title: string;
+}
+
+const catalogue = {
   PLUGBOARD_INVALID_OPTION: { status: 500, title: 'An option passed to Plugboard is invalid' },
   PLUGBOARD_HOST_NOT_STARTED: { status: 503, title: 'The host has not been started' },
   PLUGBOARD_HOST_ALREADY_STARTED: { status: 409, title: 'The host has already been started' },
@@ -53,14 +57,26 @@ export const errorCatalogue = {
     status: 503,
     title: 'The store was written by a newer version of Plugboard',
   },
-} as const satisfies Record<string, { readonly status: number; readonly title: string }>;
+} as const satisfies Record<string, ErrorCatalogueEntry>;
 
-/** Every stable error code Plugboard raises. */
-export type PlugboardErrorCode = keyof typeof errorCatalogue;
+/**
+ * Every stable error code Plugboard raises; `docs/reference/errors.md` says when each one happens.
+ *
+ * @useDeclaredType
+ */
+export type PlugboardErrorCode = keyof typeof catalogue;
+
+/**
+ * The one catalogue of errors a Plugboard user can meet. Codes are stable: a retired code is never reused.
+ * `docs/reference/errors.md` lists the same codes; a test keeps the two in step.
+ */
+export const errorCatalogue: { readonly [Code in PlugboardErrorCode]: ErrorCatalogueEntry } = catalogue;
 
 /** One field that failed validation, with a path such as `/times` and a reason a person can act on. */
 export interface FieldError {
+  /** A JSON Pointer to the field, such as `/times` or `/files/0`; `/` for the object as a whole. */
   readonly path: string;
+  /** Why the value was refused. */
   readonly message: string;
 }
 
@@ -74,6 +90,7 @@ export interface PlugboardErrorOptions {
 
 /** An error with a stable `PLUGBOARD_*` code, an HTTP status and its `cause` kept. */
 export class PlugboardError extends Error {
+  /** Always `'PlugboardError'`, so logs and `util.inspect` name the class. */
   override readonly name = 'PlugboardError';
   /** The stable code from the catalogue. */
   readonly code: PlugboardErrorCode;
@@ -90,7 +107,14 @@ export class PlugboardError extends Error {
   }
 
   /** A JSON form without the stack, fit to send to a client. */
-  toJSON(): { code: PlugboardErrorCode; message: string; details: Readonly<Record<string, unknown>> } {
+  toJSON(): {
+    /** The stable code from the catalogue. */
+    code: PlugboardErrorCode;
+    /** What went wrong and what to do about it. */
+    message: string;
+    /** Structured details safe to show a client. */
+    details: Readonly<Record<string, unknown>>;
+  } {
     return { code: this.code, message: this.message, details: this.details };
   }
 }

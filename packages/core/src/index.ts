@@ -1,9 +1,16 @@
+/**
+ * Host-embeddable plugins with typed arguments, App Properties and background tasks: the plugin base classes,
+ * the host, the task runtime and scheduler, and the in-memory store. `Type`, `Static`, `TObject` and `TSchema`
+ * are re-exported from [TypeBox](https://github.com/sinclairzx81/typebox) so plugins need no second import.
+ *
+ * @module @plugboard/core
+ */
 export type { Static, TObject, TSchema } from 'typebox';
 export { Type } from 'typebox';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export type { DiscoveryNote, PluginDiscoveryOptions, PluginSource } from './discovery.js';
-export type { FieldError, PlugboardErrorCode, PlugboardErrorOptions } from './errors.js';
+export type { ErrorCatalogueEntry, FieldError, PlugboardErrorCode, PlugboardErrorOptions } from './errors.js';
 export { describeValue, errorCatalogue, isPlugboardError, PlugboardError } from './errors.js';
 export type {
   HostEventName,

@@ -9,6 +9,7 @@ export interface PluginMetadata {
   readonly id: string;
   /** The name people see. */
   readonly name: string;
+  /** A sentence or two on what the plugin does, shown beside its name. */
   readonly description?: string;
   /** An icon name or URL for user interfaces. */
   readonly icon?: string;
@@ -76,7 +77,14 @@ export interface BackgroundTaskPluginDefinition<
     BackgroundTaskOptions {}
 
 /** The result of a readiness check: `true`, or not ready with a reason a person can act on. */
-export type ReadinessResult = boolean | { readonly ready: boolean; readonly reason?: string };
+export type ReadinessResult =
+  | boolean
+  | {
+      /** Whether the plugin can run now. */
+      readonly ready: boolean;
+      /** What is missing, in a sentence a person can act on; shown while the plugin is not ready. */
+      readonly reason?: string;
+    };
 
 /** What `createTasks` may return: none, one or many tasks. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a createTasks that returns nothing creates no task.
@@ -135,7 +143,9 @@ export function defineContextKind<T>(kind: Omit<ContextKind<T>, '__object'>): Co
 
 /** A typed extension point that a host declares and plugins implement. */
 export interface PluginPoint<T> {
+  /** The point's id, unique in the host, e.g. `event-reporting`. */
   readonly id: string;
+  /** What implementations of the point are for. */
   readonly description?: string;
   /** Methods an implementation must have; checked when the plugin is validated. */
   readonly methods: readonly string[];
@@ -227,8 +237,11 @@ function markBase(
 
 /** The statics every plugin class carries. */
 export interface PluginClassStatics {
+  /** Which base class the plugin extends. */
   readonly pluginKind: PluginKind;
+  /** The declaration passed to the base class: metadata, schemas, task classes and schedule options. */
   readonly definition: PluginDefinition<TObject, TObject, TObject> & Partial<BackgroundTaskOptions>;
+  /** The context kind of a context plugin. */
   readonly contextKind?: ContextKind<unknown>;
 }
 
@@ -283,7 +296,9 @@ export type ActionPluginConstructor<
   P extends TObject,
   F extends TObject,
 > = (abstract new () => ActionPluginBase<Static<A>, Static<P>, Static<F>>) & {
+  /** Which base class the plugin extends. */
   readonly pluginKind: PluginKind;
+  /** The declaration passed to the base class. */
   readonly definition: PluginDefinition<A, P, F>;
 };
 
@@ -294,8 +309,11 @@ export type ContextPluginConstructor<
   P extends TObject,
   F extends TObject,
 > = (abstract new () => ContextPluginBase<T, Static<A>, Static<P>, Static<F>>) & {
+  /** Which base class the plugin extends. */
   readonly pluginKind: PluginKind;
+  /** The declaration passed to the base class. */
   readonly definition: PluginDefinition<A, P, F>;
+  /** The kind of object the plugin acts on. */
   readonly contextKind: ContextKind<T>;
 };
 
@@ -304,7 +322,9 @@ export type BackgroundTaskPluginConstructor<
   P extends TObject,
   F extends TObject,
 > = (abstract new () => BackgroundTaskPluginBase<Static<P>, Static<F>>) & {
+  /** Which base class the plugin extends. */
   readonly pluginKind: PluginKind;
+  /** The declaration passed to the base class. */
   readonly definition: BackgroundTaskPluginDefinition<P, F>;
 };
 
@@ -313,7 +333,9 @@ export type PointPluginConstructor<
   P extends TObject,
   F extends TObject,
 > = (abstract new () => PointPluginBase<Static<P>, Static<F>>) & {
+  /** Which base class the plugin extends. */
   readonly pluginKind: PluginKind;
+  /** The declaration passed to the base class. */
   readonly definition: PluginDefinition<EmptyObjectSchema, P, F>;
 };
 

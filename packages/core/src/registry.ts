@@ -26,45 +26,67 @@ export type PluginStatus = 'checking' | 'operational' | 'not-ready' | 'invalid' 
 
 /** Time spent on each lifecycle step of one plugin, in milliseconds. */
 export interface PluginTimings {
+  /** Loading the module the plugin came from (shared by every plugin of that module). */
   readonly loadMs: number;
+  /** Validating its definition, schemas, properties and flags, and building the instance. */
   readonly validateMs: number;
+  /** Its readiness check. */
   readonly readinessMs: number;
 }
 
 /** Everything a host or a client may read about a plugin: metadata, schemas, status and reason. */
 export interface PluginInfo {
+  /** The plugin's unique id. */
   readonly id: string;
+  /** The name people see; the id when the plugin declares none. */
   readonly name: string;
+  /** What the plugin does. */
   readonly description: string | null;
+  /** An icon name or URL for user interfaces. */
   readonly icon: string | null;
+  /** Groups plugins in menus. */
   readonly category: string | null;
+  /** Orders groups within a category. */
   readonly sortGroup: string | null;
+  /** Orders plugins within a group, lowest first. @default 0 */
   readonly sortOrder: number;
+  /** The plugin's own version. */
   readonly version: string | null;
+  /** Permissions the executing user needs (all of them). */
   readonly permissions: readonly string[];
+  /** Which base class the plugin extends. */
   readonly kind: PluginKind;
   /** For context plugins: the kind of object they act on. */
   readonly context: {
+    /** The context kind's id, e.g. `book`. */
     readonly kind: string;
+    /** The name of the id argument people pass, e.g. `bookId`. */
     readonly idArgument: string;
+    /** Describes the id argument in forms and help. */
     readonly description: string | null;
   } | null;
   /** For background-task plugins: their schedule options. */
   readonly schedule: Required<BackgroundTaskOptions> | null;
   /** Ids of the plugin points it implements. */
   readonly implements: readonly string[];
+  /** Its state now. */
   readonly status: PluginStatus;
   /** Why the plugin is not operational, in words a person can act on. */
   readonly reason: string | null;
   /** The error code behind `reason`. */
   readonly code: PlugboardErrorCode | null;
+  /** The file, package or class it came from. */
   readonly source: PluginSource;
   /** JSON Schemas: arguments (what a form is drawn from), app properties and start-up flags. */
   readonly schemas: {
+    /** The arguments a person passes when executing the plugin. */
     readonly args: Record<string, unknown>;
+    /** The plugin's App Properties. */
     readonly properties: Record<string, unknown>;
+    /** The host start-up flags it reads. */
     readonly flags: Record<string, unknown>;
   };
+  /** Time spent on each lifecycle step. */
   readonly timings: PluginTimings;
 }
 
@@ -111,14 +133,17 @@ export class PluginRegistry {
       );
   }
 
+  /** The plugin with this id, whatever its state; `undefined` when there is none. */
   get(id: string): RegisteredPlugin | undefined {
     return this.#plugins.get(id);
   }
 
+  /** True when a plugin has this id. */
   has(id: string): boolean {
     return this.#plugins.has(id);
   }
 
+  /** Every plugin, in the order they were added. */
   all(): RegisteredPlugin[] {
     return [...this.#plugins.values()];
   }
@@ -146,7 +171,12 @@ export class PluginRegistry {
     source: PluginSource,
     loadMs: number,
     deps: { properties: PropertyResolver; flags: FlagParser },
-  ): { plugin?: RegisteredPlugin; error?: PlugboardError } {
+  ): {
+    /** The registered plugin, in whatever state validation left it. */
+    plugin?: RegisteredPlugin;
+    /** Why the class could not be registered at all (a bad or duplicate id). */
+    error?: PlugboardError;
+  } {
     const started = performance.now();
     const def = cls.definition as unknown as Record<string, unknown>;
     const id = def?.id;
@@ -367,7 +397,14 @@ export class PluginRegistry {
   async checkReadiness(
     plugin: RegisteredPlugin,
     timeoutMs: number,
-  ): Promise<{ status: PluginStatus; reason: string | null; code: PlugboardErrorCode | null }> {
+  ): Promise<{
+    /** `operational`, `not-ready` or `failed`. */
+    status: PluginStatus;
+    /** Why it is not operational; `null` when it is. */
+    reason: string | null;
+    /** The error code behind `reason`, or `null`. */
+    code: PlugboardErrorCode | null;
+  }> {
     const started = performance.now();
     const limit = plugin.cls.definition.readinessTimeoutMs ?? timeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -5,6 +5,7 @@ import type { LogLevel, RetryPolicy, Task, TaskRecord } from './task.js';
 
 /** A task rebuilt from its record, ready to run. */
 export interface InstantiatedTask {
+  /** The task instance, built by its class from the record's input. */
   readonly task: Task<unknown, unknown>;
   /** The plugin's resolved app properties, handed to `run` as `ctx.properties`. */
   readonly properties: unknown;
@@ -12,7 +13,9 @@ export interface InstantiatedTask {
 
 /** What the host hands a runtime when it starts: the store, the bus and how to rebuild tasks. */
 export interface RuntimeEnvironment {
+  /** Where the runtime keeps task records and logs up to date. */
   readonly store: TaskStore;
+  /** The host's event bus, on which the runtime emits `task:started`, `task:progress`, `task:log` and `task:finished`. */
   readonly events: EventEmitter<HostEvents>;
   /** Rebuilds a task from its registered type and JSON input; throws a coded error for an unknown type. */
   instantiate(record: TaskRecord): InstantiatedTask;
@@ -41,7 +44,9 @@ export interface RuntimeEnvironment {
 export interface RuntimeScheduleRequest {
   /** The schedule's stable id (the plugin id). */
   readonly id: string;
+  /** The background-task plugin the schedule runs. */
   readonly pluginId: string;
+  /** Seconds after host start before the first run. */
   readonly delaySeconds: number;
   /** Seconds between runs; `0` runs once. */
   readonly repeatSeconds: number;
@@ -56,7 +61,9 @@ export interface RuntimeScheduleRequest {
 
 /** The schedule a runtime holds once armed: the one requested, or the earlier one it kept. */
 export interface RuntimeScheduleState {
+  /** Seconds after the schedule was armed before its first run. */
   readonly delaySeconds: number;
+  /** Seconds between runs; `0` runs once. */
   readonly repeatSeconds: number;
   /** When it fires next (ms since epoch); `null` when it will not fire again. */
   readonly nextRunAt: number | null;
@@ -86,6 +93,7 @@ export interface TaskRuntime {
   readonly recoversOwnTasks?: boolean;
   /** When present, background-task schedules are kept here, not on the host's timer. */
   readonly schedules?: RuntimeSchedules;
+  /** Starts taking tasks; called once by `host.start()`, before any task is queued. */
   start(env: RuntimeEnvironment): Promise<void>;
   /** Queues a task whose record is already stored as `queued`. */
   enqueue(record: TaskRecord): Promise<void>;
@@ -97,5 +105,10 @@ export interface TaskRuntime {
   /** Stops taking tasks, lets running ones finish up to the timeout, aborts and records the rest. */
   stop(options: RuntimeStopOptions): Promise<void>;
   /** Counts for monitoring. */
-  stats(): { readonly queued: number; readonly running: number };
+  stats(): {
+    /** Tasks waiting for a free slot. */
+    readonly queued: number;
+    /** Tasks running now. */
+    readonly running: number;
+  };
 }

@@ -20,6 +20,7 @@ export interface TaskQuery {
 
 /** One page of tasks. */
 export interface TaskPage {
+  /** The tasks of this page, newest first. */
   readonly items: readonly TaskRecord[];
   /** Pass as `cursor` for the next page; `null` on the last page. */
   readonly nextCursor: string | null;
@@ -29,28 +30,44 @@ export interface TaskPage {
 export interface ScheduleRecord {
   /** Stable id: the plugin id. */
   readonly id: string;
+  /** The background-task plugin it runs. */
   readonly pluginId: string;
+  /** Seconds after host start before the first run. */
   readonly delaySeconds: number;
+  /** Seconds between runs; 0 runs once. */
   readonly repeatSeconds: number;
   /** When the next run is due (ms since epoch); `null` when it will not run again. */
   readonly nextRunAt: number | null;
+  /** When it last fired (ms since epoch); `null` before the first run. */
   readonly lastRunAt: number | null;
+  /** The tasks the last run queued. */
   readonly lastTaskIds: readonly string[];
+  /**
+   * How the last run went: `queued` while its tasks run, then the final state of the last one to finish;
+   * `failed` when `createTasks` threw, `succeeded` when it created no task. `null` before the first run.
+   */
   readonly lastState: TaskState | null;
   /** How many times it fired. */
   readonly runs: number;
+  /** When the schedule was first stored (ms since epoch). */
   readonly createdAt: number;
+  /** When the schedule last changed (ms since epoch). */
   readonly updatedAt: number;
 }
 
 /** What the catalogue keeps about every plugin ever seen. */
 export interface PluginCatalogueEntry {
+  /** The plugin's id. */
   readonly id: string;
   /** Set by an administrator; a disabled plugin stays disabled across restarts. */
   readonly enabled: boolean;
+  /** The status it had when last seen. */
   readonly lastStatus: PluginStatus | null;
+  /** Why it was not operational when last seen; `null` when it was. */
   readonly lastReason: string | null;
+  /** When a host first found it (ms since epoch). */
   readonly firstSeenAt: number;
+  /** When a host last found it (ms since epoch). */
   readonly lastSeenAt: number;
 }
 
@@ -77,24 +94,36 @@ export interface TaskStore {
   /** Flushes pending writes and releases resources; called by `host.stop()`. */
   close(): Promise<void>;
 
+  /** Stores a new task record. */
   insertTask(record: TaskRecord): Promise<void>;
   /** Merges `patch` into the record; unknown ids are ignored. */
   updateTask(id: string, patch: Partial<TaskRecord>): Promise<void>;
+  /** The record with this id; `undefined` when there is none (or it was evicted). */
   getTask(id: string): Promise<TaskRecord | undefined>;
+  /** One page of records matching the query, newest first. */
   listTasks(query: TaskQuery): Promise<TaskPage>;
   /** Tasks in `queued` or `running` state, oldest first: what crash recovery looks at. */
   listUnfinishedTasks(): Promise<readonly TaskRecord[]>;
 
+  /** Appends lines to a task's log; lines of an unknown task are dropped. */
   appendLogs(taskId: string, entries: readonly TaskLogEntry[]): Promise<void>;
+  /** A task's log lines in `seq` order, paged by `query`. */
   getLogs(taskId: string, query?: LogQuery): Promise<readonly TaskLogEntry[]>;
 
+  /** Stores a schedule, replacing one with the same id. */
   saveSchedule(schedule: ScheduleRecord): Promise<void>;
+  /** The schedule with this id; `undefined` when there is none. */
   getSchedule(id: string): Promise<ScheduleRecord | undefined>;
+  /** Every stored schedule. */
   listSchedules(): Promise<readonly ScheduleRecord[]>;
+  /** Removes a schedule; an unknown id is ignored. */
   deleteSchedule(id: string): Promise<void>;
 
+  /** Stores a catalogue entry, replacing one with the same id. */
   savePluginEntry(entry: PluginCatalogueEntry): Promise<void>;
+  /** The catalogue entry of this plugin id; `undefined` when no host has seen it. */
   getPluginEntry(id: string): Promise<PluginCatalogueEntry | undefined>;
+  /** Every catalogue entry. */
   listPluginEntries(): Promise<readonly PluginCatalogueEntry[]>;
 }
 

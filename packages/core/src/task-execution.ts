@@ -14,8 +14,11 @@ import {
 
 /** How one attempt ended. */
 export interface AttemptOutcome {
+  /** The final state this attempt ended in; a retry may still follow a failure. */
   readonly state: Exclude<TaskState, 'queued' | 'running'>;
+  /** What `run` returned, when the attempt succeeded. */
   readonly result?: unknown;
+  /** Why the attempt did not succeed; `null` when it did. */
   readonly error: TaskErrorInfo | null;
   /** False when the error says retrying is pointless. */
   readonly retryable: boolean;

@@ -68,16 +68,23 @@ export interface TaskLogEntry {
   readonly seq: number;
   /** Milliseconds since the epoch. */
   readonly time: number;
+  /** How important the line is. */
   readonly level: LogLevel;
+  /** The text, cut to the host's `maxLogLineLength`. */
   readonly message: string;
 }
 
 /** The levelled logger a task writes to. */
 export interface TaskLogger {
+  /** Detail for diagnosing a problem; dropped unless the host's log level is `debug`. */
   debug(message: string): void;
+  /** What the task is doing. */
   info(message: string): void;
+  /** Something a person may want to look at; the task goes on. */
   warn(message: string): void;
+  /** Something failed; the task may still go on or fail. */
   error(message: string): void;
+  /** Something failed badly enough that a person should act. */
   critical(message: string): void;
   /** Written whatever the level filter. */
   always(message: string): void;
@@ -85,33 +92,49 @@ export interface TaskLogger {
 
 /** A recorded error: a stable code, a message and, where known, the stack (never sent to HTTP clients). */
 export interface TaskErrorInfo {
+  /** A stable code: a `PLUGBOARD_*` code or the `code` of a thrown {@link TaskError}. */
   readonly code: string;
+  /** What went wrong. */
   readonly message: string;
+  /** The stack of the thrown error, for diagnosis. */
   readonly stack?: string;
 }
 
 /** Everything the host keeps about one task. */
 export interface TaskRecord {
+  /** The task's id; ids sort by creation time. */
   readonly id: string;
+  /** The plugin that created the task. */
   readonly pluginId: string;
   /** `<pluginId>/<task type>`: how any process finds the class to rebuild the task from its input. */
   readonly taskType: string;
+  /** The JSON input the task was created from. */
   readonly input: unknown;
   /** The executing user. */
   readonly user: PlugboardUser;
+  /** Where the task is in its lifecycle. */
   readonly state: TaskState;
   /** 0 to 100. */
   readonly progress: number;
+  /** The message given with the latest progress report. */
   readonly progressMessage: string | null;
+  /** The one-line status text the task set last. */
   readonly statusText: string | null;
+  /** When the task was queued (ms since epoch). */
   readonly createdAt: number;
+  /** When its current attempt started (ms since epoch); `null` while queued. */
   readonly startedAt: number | null;
+  /** When it reached a final state (ms since epoch); `null` until then. */
   readonly finishedAt: number | null;
+  /** What `run` returned, once the task succeeded. */
   readonly result?: unknown;
+  /** Why the task failed, timed out, was cancelled or interrupted; `null` otherwise. */
   readonly error: TaskErrorInfo | null;
   /** 1 for the first run; grows with each retry. */
   readonly attempt: number;
+  /** Total runs allowed, from the task type's retry policy. */
   readonly maxAttempts: number;
+  /** Higher runs sooner. */
   readonly priority: number;
   /** Milliseconds; `null` means no timeout. */
   readonly timeoutMs: number | null;
@@ -128,7 +151,9 @@ export interface TaskContext<
   User extends PlugboardUser = PlugboardUser,
   Properties = Record<string, unknown>,
 > {
+  /** The id of the task's record. */
   readonly taskId: string;
+  /** The plugin that created the task. */
   readonly pluginId: string;
   /** 1 for the first run; grows with each retry. */
   readonly attempt: number;
@@ -136,6 +161,7 @@ export interface TaskContext<
   readonly user: User;
   /** Fires on cancel, on timeout and on host shutdown; `signal.reason` says which. */
   readonly signal: AbortSignal;
+  /** The task's levelled log, which people read next to the task. */
   readonly log: TaskLogger;
   /** Reports progress in percent (clamped to 0..100; NaN is ignored), with an optional message. */
   progress(percent: number, message?: string): void;
@@ -158,13 +184,21 @@ export interface RetryPolicy {
    * Delay before a retry: fixed, or doubling from `delayMs` on each attempt.
    * @default { type: 'exponential', delayMs: 1000 }
    */
-  readonly backoff?: { readonly type: 'fixed' | 'exponential'; readonly delayMs: number };
+  readonly backoff?: {
+    /** `fixed` waits `delayMs` each time; `exponential` doubles it on each attempt. */
+    readonly type: 'fixed' | 'exponential';
+    /** The first delay, in milliseconds. */
+    readonly delayMs: number;
+  };
 }
 
 /** Throw this from `run` to fail with a coded reason; `retryable: false` stops retries. */
 export class TaskError extends Error {
+  /** Always `'TaskError'`. */
   override readonly name = 'TaskError';
+  /** The code recorded on the task. @default 'PLUGBOARD_TASK_FAILED' */
   readonly code: string;
+  /** False when a retry cannot help: the task fails at once whatever its retry policy. @default true */
   readonly retryable: boolean;
   constructor(message: string, options: { code?: string; retryable?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -173,12 +207,12 @@ export class TaskError extends Error {
   }
 }
 
+const TASK_MARK = Symbol.for('plugboard.task');
+
 /**
  * Background work created by a plugin from JSON-serialisable input. The same input rebuilds the task in
  * this process or on a remote worker, so a subclass's constructor must accept the input as its only argument.
  */
-const TASK_MARK = Symbol.for('plugboard.task');
-
 export abstract class Task<Input = unknown, Result = unknown> {
   /** Marks task classes across copies of @plugboard/core. */
   static readonly [TASK_MARK] = true;
@@ -224,9 +258,13 @@ export function isTaskClass(value: unknown): value is TaskClass {
 export type TaskClass = (new (
   input: any,
 ) => Task<any, any>) & {
+  /** A stable name for this task type within its plugin; defaults to the class name. */
   readonly taskType?: string;
+  /** Retry policy for this task type. */
   readonly retry?: RetryPolicy;
+  /** Default timeout in milliseconds for this task type (overrides the plugin's). */
   readonly timeoutMs?: number;
+  /** True when a run interrupted by a crash may safely run again from the start. */
   readonly retrySafe?: boolean;
 };
 

@@ -1,3 +1,9 @@
+/**
+ * An Express 5 router over a host: the JSON API, a Server-Sent Events stream, an OpenAPI document drawn from
+ * the plugins' schemas, and the monitor page.
+ *
+ * @module @plugboard/express
+ */
 export type { OpenApiDocument } from './openapi.js';
 export { buildOpenApiDocument } from './openapi.js';
 export type { GetUser, PlugboardRouterOptions } from './options.js';

@@ -3,7 +3,10 @@ import { PROBLEM_MEDIA_TYPE } from './problem.js';
 import { TASK_STATES } from './request-query.js';
 
 /** An OpenAPI 3.1 document, as plain JSON. */
-export type OpenApiDocument = Record<string, unknown> & { readonly openapi: '3.1.0' };
+export type OpenApiDocument = Record<string, unknown> & {
+  /** The OpenAPI version the document follows. */
+  readonly openapi: '3.1.0';
+};
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });

@@ -1,25 +1,44 @@
-import { errorCatalogue, type FieldError, isPlugboardError, PlugboardError } from '@plugboard/core';
+import {
+  type ErrorCatalogueEntry,
+  errorCatalogue,
+  type FieldError,
+  isPlugboardError,
+  PlugboardError,
+} from '@plugboard/core';
 import type { Response } from 'express';
 
+type HttpErrorCode = 'PLUGBOARD_BODY_TOO_LARGE' | 'PLUGBOARD_INTERNAL_ERROR';
+
 /**
- * Codes that only exist where Plugboard crosses HTTP. They are not in core's catalogue yet; they keep the
- * `PLUGBOARD_` prefix so clients can switch on one family of codes.
+ * Codes that only exist where Plugboard crosses HTTP: `PLUGBOARD_BODY_TOO_LARGE` (413) and
+ * `PLUGBOARD_INTERNAL_ERROR` (500). They are not in core's catalogue yet; they keep the `PLUGBOARD_` prefix so
+ * clients can switch on one family of codes.
  */
-export const httpErrorCatalogue = {
+export const httpErrorCatalogue: { readonly [Code in HttpErrorCode]: ErrorCatalogueEntry } = {
   PLUGBOARD_BODY_TOO_LARGE: { status: 413, title: 'The request body is larger than the router accepts' },
   PLUGBOARD_INTERNAL_ERROR: { status: 500, title: 'An unexpected error occurred' },
-} as const;
+};
 
-/** A code a problem document may carry. */
+/**
+ * A code a problem document may carry.
+ *
+ * @useDeclaredType
+ */
 export type ProblemCode = keyof typeof errorCatalogue | keyof typeof httpErrorCatalogue;
 
 /** An RFC 9457 problem document as the router sends it. */
 export interface Problem {
+  /** A URI naming the kind of problem: `urn:plugboard:error:<code>`. */
   readonly type: string;
+  /** The catalogue's short title for the code. */
   readonly title: string;
+  /** The HTTP status of the response. */
   readonly status: number;
+  /** What went wrong on this request and what to do about it. */
   readonly detail: string;
+  /** The stable error code; switch on this rather than on the text. */
   readonly code: ProblemCode;
+  /** The request path the problem is about. */
   readonly instance?: string;
   /** Every failing field, as JSON Pointers into the request (body, query or header). */
   readonly errors?: readonly FieldError[];

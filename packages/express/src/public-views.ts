@@ -1,28 +1,42 @@
 import type { PluginInfo, TaskErrorInfo, TaskRecord } from '@plugboard/core';
 
 /** What a client reads about a plugin: metadata, status, reason and the JSON Schema of its arguments. */
-export interface PluginView {
-  readonly id: string;
-  readonly name: string;
-  readonly description: string | null;
-  readonly icon: string | null;
-  readonly category: string | null;
-  readonly sortGroup: string | null;
-  readonly sortOrder: number;
-  readonly version: string | null;
-  readonly permissions: readonly string[];
-  readonly kind: PluginInfo['kind'];
-  readonly context: PluginInfo['context'];
-  readonly schedule: PluginInfo['schedule'];
-  readonly status: PluginInfo['status'];
-  readonly reason: string | null;
-  readonly code: PluginInfo['code'];
-  readonly schemas: { readonly args: Record<string, unknown> };
+export interface PluginView
+  extends Pick<
+    PluginInfo,
+    | 'id'
+    | 'name'
+    | 'description'
+    | 'icon'
+    | 'category'
+    | 'sortGroup'
+    | 'sortOrder'
+    | 'version'
+    | 'permissions'
+    | 'kind'
+    | 'context'
+    | 'schedule'
+    | 'status'
+    | 'reason'
+    | 'code'
+  > {
+  /** The JSON Schema of the plugin's arguments, to draw a form from; property and flag schemas stay on the server. */
+  readonly schemas: {
+    /** The arguments a person passes when executing the plugin. */
+    readonly args: Record<string, unknown>;
+  };
 }
 
 /** What a client reads about a task: the record without server-side internals such as stacks. */
 export interface TaskView extends Omit<TaskRecord, 'user' | 'error'> {
-  readonly user: { readonly id: string; readonly name: string | null };
+  /** The executing user, reduced to what a client may see. */
+  readonly user: {
+    /** The user's id. */
+    readonly id: string;
+    /** The user's display name, if the host gave one. */
+    readonly name: string | null;
+  };
+  /** Why the task did not succeed, without the server-side stack; `null` when it did. */
   readonly error: Omit<TaskErrorInfo, 'stack'> | null;
 }
 

@@ -3,8 +3,11 @@ import type BetterSqlite3 from 'better-sqlite3';
 
 /** One step of the schema; `version` is what `PRAGMA user_version` reads once it ran. */
 export interface Migration {
+  /** The schema version once this step ran: 1 for the first step, one more for each next one. */
   readonly version: number;
+  /** What the step changes, for people reading the history. */
   readonly description: string;
+  /** The statements the step runs; pending steps run together in one transaction. */
   readonly sql: string;
 }
 

@@ -18,6 +18,7 @@ import {
 
 /** Options of {@link createTestHost}: the host's options, with plugins given as a list of classes if you like. */
 export interface TestHostOptions extends Omit<HostOptions, 'plugins'> {
+  /** The plugin classes to load, or the host's own discovery options (folders, packages, classes). */
   readonly plugins?: readonly PluginClass[] | PluginDiscoveryOptions;
 }
 
@@ -44,10 +45,15 @@ export async function createTestHost(options: TestHostOptions = {}): Promise<Hos
 
 /** What one task did, as the harness saw it. */
 export interface TaskRun {
+  /** The task's final record, as the host stored it. */
   readonly record: TaskRecord;
+  /** The final state: `succeeded`, `failed`, `cancelled`, `timed-out` or `interrupted`. */
   readonly state: TaskRecord['state'];
+  /** What `run` returned; `undefined` unless the task succeeded. */
   readonly result: unknown;
+  /** Why the task did not succeed, with its code; `null` when it did. */
   readonly error: TaskRecord['error'];
+  /** Every log line the task wrote, debug lines included. */
   readonly logs: readonly TaskLogEntry[];
   /** Every progress value reported, in order. */
   readonly progress: readonly number[];
@@ -57,8 +63,12 @@ export interface TaskRun {
 
 /** What one plugin execution did. */
 export interface PluginRun {
+  /** One entry per task `createTasks` returned, in order, each run to its end. */
   readonly tasks: readonly TaskRun[];
-  /** The host used, still running, for further checks; stop it with `await run.host.stop()`. */
+  /**
+   * The host used, for further checks. It is stopped already unless the run was given `stop: false`; then stop
+   * it with `await run.host.stop()`.
+   */
   readonly host: Host;
 }
 
