@@ -108,9 +108,6 @@ export class TaskExecution {
       return this.#finish({ state: 'failed', error: errorInfo(error), retryable: false });
     }
 
-    const stopped = new Promise<AttemptOutcome>((resolve) => {
-      this.#stop = resolve;
-    });
     let timer: ReturnType<typeof setTimeout> | undefined;
     if (this.#record.timeoutMs !== null) {
       const ms = this.#record.timeoutMs;
@@ -152,18 +149,19 @@ export class TaskExecution {
         }),
       );
 
-    const outcome = await Promise.race([work, stopped]);
+    // Settles with the task's own outcome, or earlier when cancel, timeout or shutdown call `abort`.
+    const outcome = await new Promise<AttemptOutcome>((resolve) => {
+      this.#stop = resolve;
+      work.then(resolve);
+    });
     if (timer) clearTimeout(timer);
     return this.#finish(outcome);
   }
 
   #context(properties: unknown) {
     const record = this.#record;
-    const log = {} as Record<LogLevel, (message: string) => void>;
-    for (const level of LOG_LEVELS) {
-      log[level] = (message: string) => this.#log(level, message);
-    }
     const execution = this;
+    let log: TaskLogger | undefined;
     return {
       taskId: record.id,
       pluginId: record.pluginId,
@@ -172,7 +170,16 @@ export class TaskExecution {
       get signal(): AbortSignal {
         return execution.#signalController().signal;
       },
-      log: log as unknown as TaskLogger,
+      // Built on first use: a task that never logs does not pay for six closures.
+      get log(): TaskLogger {
+        if (!log) {
+          const methods = {} as Record<LogLevel, (message: string) => void>;
+          for (const level of LOG_LEVELS)
+            methods[level] = (message: string) => execution.#log(level, message);
+          log = methods as unknown as TaskLogger;
+        }
+        return log;
+      },
       properties: properties as Record<string, unknown>,
       progress: (percent: number, message?: string) => this.#progress(percent, message),
       status: (text: string) => {
