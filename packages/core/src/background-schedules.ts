@@ -202,9 +202,10 @@ export class ScheduleManager {
     } catch (error) {
       failure = error;
     }
-    const unfinished = records.filter((r) => !isFinalState(r.state)).map((r) => r.id);
-    if (unfinished.length > 0) this.#active.set(schedule.id, new Set(unfinished));
-    const next: ScheduleRecord = {
+    // Marked running before anything is awaited, so `taskFinished` sees every task that finishes from here on.
+    const active = new Set(records.map((r) => r.id));
+    if (active.size > 0) this.#active.set(schedule.id, active);
+    let next: ScheduleRecord = {
       ...schedule,
       lastRunAt: now,
       lastTaskIds: records.map((r) => r.id),
@@ -214,6 +215,18 @@ export class ScheduleManager {
       updatedAt: now,
     };
     await store.saveSchedule(next);
+    // A task may have finished before this run was stored (a fast task, a remote runtime): settle it here.
+    let latest: TaskRecord | undefined;
+    for (const record of records) {
+      const current = await store.getTask(record.id);
+      if (!current || !isFinalState(current.state)) continue;
+      active.delete(record.id);
+      if (!latest || (current.finishedAt ?? 0) >= (latest.finishedAt ?? 0)) latest = current;
+    }
+    if (latest) {
+      next = { ...((await store.getSchedule(schedule.id)) ?? next), lastState: latest.state };
+      await store.saveSchedule(next);
+    }
     if (onCadence && !this.#host.runtime) this.#wheel.set(schedule.id, next.nextRunAt);
     if (failure && !onCadence) throw failure;
     if (failure) this.#host.reportError(failure);

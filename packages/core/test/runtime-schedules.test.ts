@@ -182,3 +182,69 @@ describe('a runtime that keeps background-task schedules', () => {
     });
   });
 });
+
+class QuickTask extends Task<Record<string, never>> {
+  async run() {
+    return { done: true };
+  }
+}
+
+class FrequentCheck extends BackgroundTaskPlugin({
+  id: 'check',
+  name: 'Frequent check',
+  delaySeconds: 10,
+  repeatSeconds: 60,
+  tasks: [QuickTask],
+}) {
+  createTasks() {
+    return new QuickTask({});
+  }
+}
+
+/** A runtime whose `enqueue` resolves only once the task has finished, as a fast remote worker may. */
+class FinishFirstRuntime extends InProcessRuntime {
+  override async start(env: RuntimeEnvironment): Promise<void> {
+    await super.start(env);
+    const enqueue = this.enqueue.bind(this);
+    this.enqueue = async (record) => {
+      const finished = new Promise<void>((resolve) => {
+        const listener = (done: { id: string }) => {
+          if (done.id !== record.id) return;
+          env.events.off('task:finished', listener);
+          resolve();
+        };
+        env.events.on('task:finished', listener);
+      });
+      await enqueue(record);
+      await finished;
+    };
+  }
+}
+
+describe('scheduled runs whose tasks finish at once', () => {
+  it('do not hold back the next firing, and record the last state', async () => {
+    const clock = new FakeClock(0);
+    const host = createHost({
+      env: false,
+      argv: [],
+      plugins: { classes: [FrequentCheck] },
+      runtime: new FinishFirstRuntime(),
+      clock,
+    });
+    hosts.push(host);
+    await host.start();
+    const runs = async (count: number) => {
+      for (let i = 0; i < 200; i++) {
+        const [schedule] = await host.schedules.list();
+        if (schedule?.runs === count && schedule.lastState === 'succeeded') return schedule;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return (await host.schedules.list())[0];
+    };
+    await clock.advance(10_000);
+    expect(await runs(1)).toMatchObject({ runs: 1, lastState: 'succeeded' });
+    await clock.advance(60_000);
+    expect(await runs(2)).toMatchObject({ runs: 2, lastState: 'succeeded' });
+    expect((await host.tasks.list()).items.map((t) => t.state)).toEqual(['succeeded', 'succeeded']);
+  });
+});
