@@ -77,7 +77,7 @@ function escapeHtml(text: string): string {
 /** The landing page: who to sign in as, and the ids the plugins' context fields accept. */
 function homePage(library: MediaLibrary): string {
   const users = Object.values(DEMO_USERS).map((user) => {
-    const role = isAdministrator(user) ? 'administrator' : (user.permissions ?? []).join(', ');
+    const role = isAdministrator(user) ? 'administrator' : 'viewer';
     const href = `${MOUNT_PATH}/?${SIGN_IN_PARAMETER}=${encodeURIComponent(user.id)}`;
     return `<li><a href="${href}">Open the monitor page as ${escapeHtml(user.name ?? user.id)}</a> (${role})</li>`;
   });

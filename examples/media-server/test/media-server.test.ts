@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskRecord } from '@plugboard/core';
 import Database from 'better-sqlite3';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSamples } from '../../../test/doc-samples.ts';
 import { EXAMPLE_DIR, type ServerProcess, startServerProcess } from './server-process.ts';
 
 const DATA = join(EXAMPLE_DIR, '../../.tmp/tests/media-server', `${process.pid}-${Date.now()}`);
@@ -13,6 +14,8 @@ const EXPORTS = join(DATA, 'exports');
 
 let server: ServerProcess;
 let browser: Browser | undefined;
+/** The README's "add a plugin" file, while the test has it in plugins/. */
+let addedPlugin: string | undefined;
 
 /** A JSON answer of the server. */
 interface Answer {
@@ -70,6 +73,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
+  if (addedPlugin) rmSync(addedPlugin, { force: true });
   rmSync(DATA, { recursive: true, force: true });
 });
 
@@ -297,11 +301,20 @@ describe('the media server, used over HTTP', () => {
     expect(count.n).toBe(media.length);
   });
 
-  it('stops on SIGTERM with exit code 0, and after a restart shows the earlier history and the new property', async () => {
+  it('stops on SIGTERM with exit code 0; after a restart shows the earlier history, the set property and a new plugin file', async () => {
     const before = (await api('alice', '/tasks?limit=500')).body.items as TaskRecord[];
     expect(before.length).toBeGreaterThanOrEqual(14);
     expect(await server.stop()).toBe(0);
     expect(server.output()).toContain('Stopped.');
+
+    // The README's way to add a plugin: create the file in plugins/, restart, see it.
+    const [sample] = readSamples(join(EXAMPLE_DIR, 'README.md'));
+    expect(sample?.path).toBe('plugins/book-word-count.ts');
+    const pluginFile = join(EXAMPLE_DIR, sample!.path);
+    if (!existsSync(pluginFile)) {
+      writeFileSync(pluginFile, sample!.code);
+      addedPlugin = pluginFile;
+    }
 
     mkdirSync(EXPORTS, { recursive: true });
     server = await startServerProcess({
@@ -326,6 +339,16 @@ describe('the media server, used over HTTP', () => {
     expect(lines).toContain('book,moby-dick,Moby-Dick,Herman Melville,1851,,');
     expect(lines.filter((line) => line.startsWith('media,'))).toHaveLength(10);
     expect(readdirSync(EXPORTS)).toHaveLength(1);
+
+    expect(server.output()).toContain('plugin book-word-count: operational');
+    const added = await api('bob', '/plugins/book-word-count');
+    expect(added.body).toMatchObject({
+      name: 'Count a book’s words',
+      category: 'Books',
+      status: 'operational',
+    });
+    const [counted] = await run('bob', 'book-word-count', {}, 'moby-dick');
+    expect(counted!.result).toEqual({ words: 7 });
   });
 });
 
