@@ -20,11 +20,21 @@ function portFromEnv(value: string | undefined): number | undefined {
 
 const explicitPort = portFromEnv(process.env.PORT);
 const dataDir = process.env.MEDIA_SERVER_DATA || join(EXAMPLE_DIR, '.data');
+const port = explicitPort ?? DEFAULT_PORT;
 const server = await startMediaServer({
   dataDir,
-  port: explicitPort ?? DEFAULT_PORT,
+  port,
   // A port someone asked for must be the one used; the default may move aside.
   fallbackToFreePort: explicitPort === undefined,
+}).catch((error: NodeJS.ErrnoException) => {
+  if (error.code === 'EADDRINUSE') {
+    console.error(
+      `Port ${port} on 127.0.0.1 is taken: stop what uses it, or set PORT to another port (0 picks a free one).`,
+    );
+  } else {
+    console.error('The media server could not start:', error);
+  }
+  process.exit(1);
 });
 
 for (const plugin of server.report.plugins) {
