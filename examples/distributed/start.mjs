@@ -20,7 +20,11 @@ function freePort() {
 }
 
 function start(name, command, args, env) {
-  const child = spawn(command, args, { cwd: here, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: here,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const prefix = (chunk) =>
     String(chunk)
       .split('\n')
@@ -42,7 +46,13 @@ function exited(child) {
 async function waitForRedis(port) {
   const { Redis } = await import('ioredis');
   for (let i = 0; i < 200; i++) {
-    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     client.on('error', () => {});
     try {
       await client.connect();
@@ -61,11 +71,19 @@ let redisPort = process.env.REDIS_PORT;
 let redis;
 if (!redisPort) {
   redisPort = String(await freePort());
-  redis = start('redis', '/usr/bin/redis-server', ['--port', redisPort, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {});
+  redis = start(
+    'redis',
+    '/usr/bin/redis-server',
+    ['--port', redisPort, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {},
+  );
 }
 await waitForRedis(Number(redisPort));
 const env = { REDIS_PORT: redisPort };
-const workers = [start('worker 1', process.execPath, ['src/process.mjs', 'worker'], env), start('worker 2', process.execPath, ['src/process.mjs', 'worker'], env)];
+const workers = [
+  start('worker 1', process.execPath, ['src/process.mjs', 'worker'], env),
+  start('worker 2', process.execPath, ['src/process.mjs', 'worker'], env),
+];
 const api = start('api', process.execPath, ['src/process.mjs', 'api'], env);
 
 let stopping = false;

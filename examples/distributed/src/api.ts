@@ -82,7 +82,8 @@ async function handle(host: Host, req: IncomingMessage, res: ServerResponse): Pr
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     const names = ['task:queued', 'task:started', 'task:progress', 'task:finished'] as const;
     const listeners = names.map((name) => {
-      const listener = (payload: unknown) => res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+      const listener = (payload: unknown) =>
+        res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
       host.events.on(name, listener as never);
       return [name, listener] as const;
     });

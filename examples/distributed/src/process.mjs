@@ -12,7 +12,10 @@ const jiti = createJiti(import.meta.url, {
 });
 
 const role = process.argv[2];
-const connection = { host: process.env.REDIS_HOST ?? '127.0.0.1', port: Number(process.env.REDIS_PORT ?? 6379) };
+const connection = {
+  host: process.env.REDIS_HOST ?? '127.0.0.1',
+  port: Number(process.env.REDIS_PORT ?? 6379),
+};
 const queue = process.env.QUEUE ?? 'thumbnails';
 
 if (role === 'api') {

@@ -59,7 +59,9 @@ describe('the distributed example', () => {
     }
     expect(records.map((r) => r.state)).toEqual(Array(6).fill('succeeded'));
     expect(new Set(records.map((r) => (r.result as { worker: number }).worker)).size).toBe(2);
-    const logs = (await (await fetch(`${base}/tasks/${tasks[0]!.id}/logs`)).json()) as Array<{ message: string }>;
+    const logs = (await (await fetch(`${base}/tasks/${tasks[0]!.id}/logs`)).json()) as Array<{
+      message: string;
+    }>;
     expect(logs.map((l) => l.message)).toEqual(['made a thumbnail of a.jpg']);
 
     const exited = new Promise<number | null>((resolve) => launcher!.once('exit', resolve));

@@ -3,22 +3,27 @@ import {
   isFinalState,
   PlugboardError,
   type RuntimeEnvironment,
+  type RuntimeScheduleRequest,
+  type RuntimeScheduleState,
+  type RuntimeSchedules,
   type RuntimeStopOptions,
   type TaskRecord,
   type TaskRuntime,
 } from '@plugboard/core';
 import { type KeepJobs, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import {
-  connectionOption,
-  integerOption,
-  optionsObject,
-  queueNameOption,
-} from './option-checks.js';
+import { JobSchedules } from './job-schedules.js';
+import { connectionOption, integerOption, optionsObject, queueNameOption } from './option-checks.js';
 import { dedicatedConnection, type RedisConnection } from './redis-connection.js';
 import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
 import type { BullmqRuntimeOptions } from './runtime-options.js';
-import { bullmqPriority, type TaskJobData, type TaskUpdate, UPDATE_FIELD } from './task-update.js';
+import {
+  bullmqPriority,
+  STREAM_MAX_LENGTH,
+  type TaskJobData,
+  type TaskUpdate,
+  UPDATE_FIELD,
+} from './task-update.js';
 import { UpdateApplier } from './update-applier.js';
 import { UpdateReader } from './update-reader.js';
 
@@ -43,6 +48,11 @@ export class BullmqRuntime implements TaskRuntime {
   readonly name = 'bullmq';
   /** Unfinished tasks live in Redis, not in this process: the host must not re-queue them at start. */
   readonly recoversOwnTasks = true;
+  /**
+   * Background-task schedules are BullMQ job schedulers under the plugin id, shared by every API process on the
+   * queue: a restart or another API process replaces or keeps a schedule, never adds a second one.
+   */
+  readonly schedules: RuntimeSchedules = { arm: (request) => this.#armSchedule(request) };
   readonly #connection: RedisConnection;
   readonly #queueName: string;
   readonly #prefix: string;
@@ -56,6 +66,7 @@ export class BullmqRuntime implements TaskRuntime {
   #stopping = false;
   #counts = { queued: 0, running: 0 };
   #statsTimer: ReturnType<typeof setInterval> | undefined;
+  #jobSchedules: Promise<JobSchedules> | undefined;
 
   constructor(options: BullmqRuntimeOptions) {
     optionsObject('bullmqRuntime', options);
@@ -88,8 +99,14 @@ export class BullmqRuntime implements TaskRuntime {
   async start(env: RuntimeEnvironment): Promise<void> {
     this.#env = env;
     this.#stopping = false;
-    const queue = new Queue<TaskJobData>(this.#queueName, { connection: this.#connection, prefix: this.#prefix });
-    const queueEvents = new QueueEvents(this.#queueName, { connection: this.#connection, prefix: this.#prefix });
+    const queue = new Queue<TaskJobData>(this.#queueName, {
+      connection: this.#connection,
+      prefix: this.#prefix,
+    });
+    const queueEvents = new QueueEvents(this.#queueName, {
+      connection: this.#connection,
+      prefix: this.#prefix,
+    });
     const commands = dedicatedConnection(this.#connection);
     const applier = new UpdateApplier(env, this.#origin);
     const reader = new UpdateReader(
@@ -130,8 +147,7 @@ export class BullmqRuntime implements TaskRuntime {
     const { env, live } = this.#require();
     if (this.#stopping)
       throw new PlugboardError('PLUGBOARD_HOST_STOPPING', 'The runtime is stopping; no task is accepted.');
-    const update: TaskUpdate = { type: 'queued', origin: this.#origin, record };
-    await live.commands.xadd(this.#keys.updates, 'MAXLEN', '~', 10_000, '*', UPDATE_FIELD, JSON.stringify([update]));
+    await this.#publish(live, { type: 'queued', origin: this.#origin, record });
     await live.queue.add(
       record.taskType,
       {
@@ -180,11 +196,17 @@ export class BullmqRuntime implements TaskRuntime {
     return true;
   }
 
-  /** Stops reading updates and closes the connections; tasks keep running on the workers and stay in Redis. */
+  /**
+   * Stops taking schedule firings and reading updates, and closes the connections; tasks keep running on the
+   * workers, and tasks and schedules stay in Redis.
+   */
   async stop(_options: RuntimeStopOptions): Promise<void> {
     this.#stopping = true;
     if (this.#statsTimer) clearInterval(this.#statsTimer);
     this.#statsTimer = undefined;
+    const schedules = this.#jobSchedules;
+    this.#jobSchedules = undefined;
+    await schedules?.then((s) => s.close()).catch(() => {});
     const live = this.#live;
     this.#live = undefined;
     if (!live) return;
@@ -199,6 +221,43 @@ export class BullmqRuntime implements TaskRuntime {
     running: number;
   } {
     return { ...this.#counts };
+  }
+
+  async #armSchedule(request: RuntimeScheduleRequest): Promise<RuntimeScheduleState> {
+    const { env } = this.#require();
+    if (!this.#jobSchedules) {
+      // Opened on the first background-task plugin only, so hosts without any take no firings.
+      const opening = (async () => {
+        const schedules = new JobSchedules(
+          { connection: this.#connection, prefix: this.#prefix, name: `${this.#queueName}.schedules` },
+          env,
+          async (schedule, fired) => {
+            const live = this.#live;
+            if (live) await this.#publish(live, { type: 'schedule', origin: this.#origin, schedule, fired });
+          },
+        );
+        await schedules.ready();
+        return schedules;
+      })();
+      this.#jobSchedules = opening;
+      opening.catch(() => {
+        if (this.#jobSchedules === opening) this.#jobSchedules = undefined;
+      });
+    }
+    return (await this.#jobSchedules).arm(request);
+  }
+
+  /** Adds one update to the stream, for every API process (this one ignores its own `queued` and `schedule`). */
+  async #publish(live: Connections, update: TaskUpdate): Promise<void> {
+    await live.commands.xadd(
+      this.#keys.updates,
+      'MAXLEN',
+      '~',
+      STREAM_MAX_LENGTH,
+      '*',
+      UPDATE_FIELD,
+      JSON.stringify([update]),
+    );
   }
 
   async #refreshCounts(): Promise<void> {

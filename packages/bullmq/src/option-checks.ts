@@ -1,4 +1,4 @@
-import { PlugboardError, describeValue } from '@plugboard/core';
+import { describeValue, PlugboardError } from '@plugboard/core';
 
 function invalid(name: string, expected: string, value: unknown): PlugboardError {
   return new PlugboardError(

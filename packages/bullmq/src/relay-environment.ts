@@ -49,7 +49,8 @@ export function relayEnvironment(
   // TaskExecution only emits on its environment's bus: forward each event, never keep listeners here.
   const emit = (event: string, payload: unknown): boolean => {
     if (event === 'task:started') publisher.publish({ type: 'started', record: payload as TaskRecord });
-    else if (event === 'task:progress') publisher.publish({ type: 'progress', event: payload as TaskProgressEvent });
+    else if (event === 'task:progress')
+      publisher.publish({ type: 'progress', event: payload as TaskProgressEvent });
     // Log lines travel in the store's batches; API processes emit `task:log` per line as they store them.
     return (local.emit as (event: string, payload: unknown) => boolean)(event, payload);
   };

@@ -1,4 +1,4 @@
-import type { LogLevel, TaskLogEntry, TaskProgressEvent, TaskRecord } from '@plugboard/core';
+import type { LogLevel, ScheduleRecord, TaskLogEntry, TaskProgressEvent, TaskRecord } from '@plugboard/core';
 
 /**
  * One change to a task, as carried on the queue's update stream from the process that made it to every API
@@ -21,7 +21,17 @@ export type TaskUpdate =
   | { readonly type: 'progress'; readonly event: TaskProgressEvent }
   /** The attempt failed and another is due after the backoff: the record is `queued` with the next attempt. */
   | { readonly type: 'retry'; readonly record: TaskRecord }
-  | { readonly type: 'finished'; readonly record: TaskRecord };
+  | { readonly type: 'finished'; readonly record: TaskRecord }
+  /**
+   * An API process ran a firing of a shared schedule (or skipped it while the last run was unfinished): other API
+   * processes store the schedule as it stored it, and emit `schedule:fired` when it fired.
+   */
+  | {
+      readonly type: 'schedule';
+      readonly origin: string;
+      readonly schedule: ScheduleRecord;
+      readonly fired: boolean;
+    };
 
 /** The host settings that govern how a task executes, shipped with each job so workers apply the API's. */
 export interface ExecutionSettings {
@@ -38,6 +48,9 @@ export interface TaskJobData {
 
 /** The stream entry field the JSON-encoded batch of updates is kept in. */
 export const UPDATE_FIELD = 'u';
+
+/** The most update stream entries kept; older ones are trimmed (approximately, which is cheap for Redis). */
+export const STREAM_MAX_LENGTH = 10_000;
 
 /**
  * BullMQ runs lower numbers first (1 is the highest priority) and takes unprioritised jobs before all prioritised

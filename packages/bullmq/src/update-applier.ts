@@ -1,4 +1,4 @@
-import type { RuntimeEnvironment, TaskRecord } from '@plugboard/core';
+import { isFinalState, type RuntimeEnvironment, type ScheduleRecord, type TaskRecord } from '@plugboard/core';
 import type { TaskUpdate } from './task-update.js';
 
 /** The fields a finished attempt writes, as the in-process runtime writes them. */
@@ -47,7 +47,12 @@ export class UpdateApplier {
         await store.appendLogs(update.id, update.entries);
         for (const entry of update.entries) {
           this.#emit(() =>
-            events.emit('task:log', { id: update.id, pluginId: update.pluginId, userId: update.userId, entry }),
+            events.emit('task:log', {
+              id: update.id,
+              pluginId: update.pluginId,
+              userId: update.userId,
+              entry,
+            }),
           );
         }
         return;
@@ -75,6 +80,10 @@ export class UpdateApplier {
       case 'finished':
         await this.finish(update.record);
         return;
+      case 'schedule':
+        if (update.origin === this.#origin) return;
+        await this.#schedule(update.schedule, update.fired);
+        return;
     }
   }
 
@@ -86,6 +95,30 @@ export class UpdateApplier {
     else await store.updateTask(record.id, finalPatch(record));
     const final = (await store.getTask(record.id)) ?? record;
     this.#emit(() => events.emit('task:finished', final));
+  }
+
+  /** Stores a shared schedule as the API process that ran its firing stored it, if this host has it too. */
+  async #schedule(schedule: ScheduleRecord, fired: boolean): Promise<void> {
+    const { store, events } = this.#env;
+    if (!(await store.getSchedule(schedule.id))) return;
+    // The run's tasks may have finished here before this update arrived: their state is the run's last state.
+    let latest: TaskRecord | undefined;
+    for (const id of schedule.lastTaskIds) {
+      const record = await store.getTask(id);
+      if (record && isFinalState(record.state) && (record.finishedAt ?? 0) >= (latest?.finishedAt ?? 0)) {
+        latest = record;
+      }
+    }
+    await store.saveSchedule(latest ? { ...schedule, lastState: latest.state } : schedule);
+    if (fired) {
+      this.#emit(() =>
+        events.emit('schedule:fired', {
+          id: schedule.id,
+          pluginId: schedule.pluginId,
+          taskIds: schedule.lastTaskIds,
+        }),
+      );
+    }
   }
 
   async #ensure(record: TaskRecord): Promise<void> {

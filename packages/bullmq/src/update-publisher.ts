@@ -1,9 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { PlugboardKeys } from './redis-keys.js';
-import { type TaskUpdate, UPDATE_FIELD } from './task-update.js';
-
-/** The most stream entries kept; older ones are trimmed (approximately, which is cheap for Redis). */
-const STREAM_MAX_LENGTH = 10_000;
+import { STREAM_MAX_LENGTH, type TaskUpdate, UPDATE_FIELD } from './task-update.js';
 
 /**
  * Publishes task updates on the queue's stream. Updates made in one turn of the event loop go out as one entry,

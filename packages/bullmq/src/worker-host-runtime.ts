@@ -1,4 +1,4 @@
-import type { RuntimeEnvironment, TaskRecord, TaskRuntime } from '@plugboard/core';
+import type { RuntimeEnvironment, RuntimeSchedules, TaskRecord, TaskRuntime } from '@plugboard/core';
 
 /**
  * The runtime a worker's internal host is given: it runs nothing itself, it only captures the environment the
@@ -8,6 +8,13 @@ export class WorkerHostRuntime implements TaskRuntime {
   readonly name = 'bullmq-worker';
   /** Tasks live in Redis: the worker's own store never holds any to recover. */
   readonly recoversOwnTasks = true;
+  /**
+   * Schedules are the API processes': a worker's host validates background-task plugins like any other, but arms
+   * no schedule, in Redis or on a timer.
+   */
+  readonly schedules: RuntimeSchedules = {
+    arm: async ({ delaySeconds, repeatSeconds }) => ({ delaySeconds, repeatSeconds, nextRunAt: null }),
+  };
   #env: RuntimeEnvironment | undefined;
 
   /** The environment captured at start. */
@@ -20,8 +27,10 @@ export class WorkerHostRuntime implements TaskRuntime {
   }
 
   async enqueue(record: TaskRecord): Promise<void> {
-    // The worker's host never executes plugins and its schedules never fire (see the worker's clock).
-    throw new Error(`A worker's host does not queue tasks (task \`${record.id}\`); execute plugins on the API.`);
+    // The worker's host never executes plugins, and its schedules never fire (see `schedules`).
+    throw new Error(
+      `A worker's host does not queue tasks (task \`${record.id}\`); execute plugins on the API.`,
+    );
   }
 
   async cancel(): Promise<boolean> {

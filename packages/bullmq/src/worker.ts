@@ -1,10 +1,9 @@
 import {
   type BootReport,
-  type Clock,
   createHost,
   type Host,
-  type PluginInfo,
   PlugboardError,
+  type PluginInfo,
   type RuntimeEnvironment,
   retryDelay,
   type TaskClass,
@@ -13,12 +12,7 @@ import {
 } from '@plugboard/core';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import {
-  connectionOption,
-  integerOption,
-  optionsObject,
-  queueNameOption,
-} from './option-checks.js';
+import { connectionOption, integerOption, optionsObject, queueNameOption } from './option-checks.js';
 import { dedicatedConnection, type RedisConnection } from './redis-connection.js';
 import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
 import { relayEnvironment } from './relay-environment.js';
@@ -26,16 +20,6 @@ import type { TaskJobData } from './task-update.js';
 import { UpdatePublisher } from './update-publisher.js';
 import { WorkerHostRuntime } from './worker-host-runtime.js';
 import type { WorkerOptions } from './worker-options.js';
-
-/**
- * Schedules are the API side's: a worker's host gets a clock whose timers never fire, so background-task plugins
- * discovered on a worker are validated like every other plugin but never run on their own.
- */
-const clockWithoutTimers: Clock = {
-  now: () => Date.now(),
-  setTimeout: () => undefined,
-  clearTimeout: () => {},
-};
 
 /** BullMQ's own limit is only a backstop: the worker's stall rule (retry-safe task types) decides first. */
 const MAX_STALLED_COUNT = 10;
@@ -92,7 +76,6 @@ export class PlugboardWorker {
       cwd: options.cwd,
       readinessTimeoutMs: options.readinessTimeoutMs,
       runtime: this.#runtime,
-      clock: clockWithoutTimers,
     });
   }
 

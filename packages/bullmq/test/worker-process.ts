@@ -27,7 +27,10 @@ export async function startWorkerProcess(options: Record<string, unknown>): Prom
     clearTimeout(timer);
   };
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the worker did not start within 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the worker did not start within 60 s:\n${output}`)),
+      60_000,
+    );
     child.stderr?.on('data', (chunk) => {
       output += chunk;
     });

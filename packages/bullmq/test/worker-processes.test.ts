@@ -79,7 +79,11 @@ describe('worker processes', () => {
 
     const finished = await Promise.all(safe.map((t) => host.tasks.wait(t.id)));
     for (const record of finished) {
-      expect(record).toMatchObject({ state: 'succeeded', attempt: 2, result: { pid: survivor.pid, attempt: 2 } });
+      expect(record).toMatchObject({
+        state: 'succeeded',
+        attempt: 2,
+        result: { pid: survivor.pid, attempt: 2 },
+      });
       const logs = await host.tasks.logs(record.id);
       expect(logs.map((l) => [l.level, l.message])).toContainEqual([
         'always',
