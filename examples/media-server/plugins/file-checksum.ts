@@ -1,13 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { type Static, Task, type TaskContext, TaskError, Type } from '@plugboard/core';
-import {
-  formatBytes,
-  isMediaFile,
-  readSidecar,
-  sha256File,
-  sidecarPath,
-  writeSidecar,
-} from '../src/media-files.ts';
+import { formatBytes, readSidecar, sha256File, sidecarPath, writeSidecar } from '../src/media-files.ts';
 import { ActionMediaFilePlugin, type MediaFile } from '../src/plugin-classes.ts';
 import { READ_MEDIA } from '../src/users.ts';
 
@@ -75,9 +68,6 @@ export class FileChecksumPlugin extends ActionMediaFilePlugin({
   tasks: [ChecksumTask],
 }) {
   createTasks(args: ChecksumArgs, file: MediaFile) {
-    if (!isMediaFile(file.path)) {
-      throw new Error(`${file.id} is a checksum or partial file, not media: pick the media file itself.`);
-    }
     return new ChecksumTask({ id: file.id, path: file.path, writeSidecar: args.writeSidecar });
   }
 }

@@ -1,6 +1,7 @@
 import { lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { type BookRow, type Catalogue, openCatalogue } from './catalogue.ts';
+import { isMediaFile } from './media-files.ts';
 import {
   type Book,
   MEDIA_ROOTS,
@@ -85,7 +86,8 @@ export class MediaLibrary implements MediaLibraryAccess {
 
   findFile(id: string): MediaFile | undefined {
     const parsed = parseMediaId(id);
-    if (!parsed || parsed.segments.length === 0) return undefined;
+    // Checksum and partial files belong to a media file; they are not media themselves.
+    if (!parsed || parsed.segments.length === 0 || !isMediaFile(parsed.segments.at(-1)!)) return undefined;
     const path = this.#pathOf(parsed);
     const info = path ? lstatSync(path, { throwIfNoEntry: false }) : undefined;
     if (!path || !info?.isFile()) return undefined;

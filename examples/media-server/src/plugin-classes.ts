@@ -63,7 +63,7 @@ export interface MediaFolder {
   readonly path: string;
 }
 
-/** A file in one of the media roots, as file plugins receive it. */
+/** A media file (not a `.sha256` or `.part` file) in one of the media roots, as file plugins receive it. */
 export interface MediaFile {
   /** `<root>/<relative path>`, e.g. `primary/Films/harbour-lights.mp4`. */
   readonly id: string;

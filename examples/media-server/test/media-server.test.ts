@@ -268,6 +268,11 @@ describe('the media server, used over HTTP', () => {
     const unknown = await api('alice', '/plugins/book-covers/execute', { args: {}, context: 'ulysses' });
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('PLUGBOARD_UNKNOWN_CONTEXT');
+    const sidecar = await api('bob', '/plugins/file-checksum/execute', {
+      args: {},
+      context: 'primary/Films/harbour-lights.mp4.sha256',
+    });
+    expect(sidecar.status).toBe(404);
     const outside = await api('bob', '/plugins/file-checksum/execute', {
       args: {},
       context: 'primary/../../catalogue.db',
