@@ -56,8 +56,8 @@ export async function compare({ candidate, baseline, rounds = size(7, 2), warmup
  * One row of the result table. `higherIsBetter` decides how the ratio is compared with `target`
  * (for example `{ min: 0.5 }` or `{ max: 1.5 }`); rows without a target only report.
  */
-export function row({ figure, value, unit, baseline, baselineValue, ratio, target, notes }) {
-  let met = null;
+export function row({ figure, value, unit, baseline, baselineValue, ratio, target, notes, met: given }) {
+  let met = given ?? null;
   if (target && typeof ratio === 'number' && Number.isFinite(ratio)) {
     met =
       (target.min === undefined || ratio >= target.min) && (target.max === undefined || ratio <= target.max);

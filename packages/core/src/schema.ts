@@ -101,13 +101,16 @@ export function checkObjectSchema(schema: unknown): string[] {
 }
 
 /** Turns TypeBox's error list into one entry per failing field, most specific reason first. */
-function toFieldErrors(
-  errors: ReadonlyArray<{ instancePath: string; message: string; keyword: string; params: unknown }>,
-) {
+function toFieldErrors(errors: Iterable<SchemaError>) {
   const byPath = new Map<string, FieldError>();
   for (const error of errors) {
     let path = error.instancePath || '/';
     let message = error.message;
+    if (error.keyword === 'boolean' && error.message === 'schema is false') {
+      // A key that `additionalProperties: false` (or a `false` schema) refuses.
+      if (!byPath.has(path)) byPath.set(path, { path, message: 'is not an accepted argument' });
+      continue;
+    }
     if (error.keyword === 'required') {
       const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? [];
       for (const name of missing) {
@@ -214,6 +217,74 @@ function defaultFactory(value: unknown): () => unknown {
   return () => structuredClone(value);
 }
 
+type SchemaError = { instancePath: string; message: string; keyword: string; params: unknown };
+
+/** Keywords of an object schema that the per-property error search below fully accounts for. */
+const PLAIN_OBJECT_KEYWORDS = new Set([
+  'type',
+  'properties',
+  'required',
+  'additionalProperties',
+  'title',
+  'description',
+  '$id',
+  '$schema',
+  'examples',
+  'default',
+]);
+
+/**
+ * How a failing value's errors are found. For a plain object schema (the usual shape of arguments) only the
+ * properties that fail are walked, each with its own compiled validator, which is several times faster than
+ * walking the whole value; anything else asks TypeBox for the whole list.
+ */
+function fieldErrorsFinder(
+  schema: TSchema,
+  validator: { Errors(value: unknown): Iterable<SchemaError> },
+): (value: unknown) => Iterable<SchemaError> {
+  const whole = (value: unknown) => validator.Errors(value);
+  const root = schema as Record<string, unknown>;
+  const plain =
+    root.type === 'object' &&
+    Object.keys(root).every((key) => PLAIN_OBJECT_KEYWORDS.has(key)) &&
+    (root.additionalProperties === undefined || typeof root.additionalProperties === 'boolean');
+  if (!plain) return whole;
+  const properties = Object.entries((root.properties ?? {}) as Record<string, TSchema>).map(
+    ([name, property]) => ({ name, path: `/${name}`, validator: Compile(property) }),
+  );
+  const known = new Set(properties.map((p) => p.name));
+  const required = (root.required ?? []) as readonly string[];
+  const closed = root.additionalProperties === false;
+  return (value) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return whole(value);
+    const record = value as Record<string, unknown>;
+    const errors: SchemaError[] = [];
+    if (closed) {
+      const extra = Object.keys(record).filter((key) => !known.has(key));
+      for (const key of extra) {
+        errors.push({ instancePath: `/${key}`, message: 'schema is false', keyword: 'boolean', params: {} });
+      }
+    }
+    const missing = required.filter((name) => record[name] === undefined);
+    if (missing.length > 0) {
+      errors.push({
+        instancePath: '',
+        message: 'must have required properties',
+        keyword: 'required',
+        params: { requiredProperties: missing },
+      });
+    }
+    for (const property of properties) {
+      const item = record[property.name];
+      if (item === undefined || property.validator.Check(item)) continue;
+      for (const error of property.validator.Errors(item)) {
+        errors.push({ ...error, instancePath: `${property.path}${error.instancePath}` });
+      }
+    }
+    return errors;
+  };
+}
+
 /** Compiles `schema` once into an {@link ObjectValidator}. */
 export function compileObjectValidator<T>(schema: TSchema): ObjectValidator<T> {
   const validator = Compile(schema);
@@ -224,18 +295,22 @@ export function compileObjectValidator<T>(schema: TSchema): ObjectValidator<T> {
   // Defaults only on top-level properties (the usual shape of arguments) are filled in directly; schemas
   // with defaults deeper inside go through TypeBox's general default pass.
   const fastDefaults = !Object.values(properties).some((property) => hasInnerDefaults(property));
+  const errorsOf = fieldErrorsFinder(schema, validator);
   const check = (candidate: unknown): ReturnType<ObjectValidator<T>['parse']> =>
     validator.Check(candidate)
       ? { ok: true, value: candidate as T }
-      : { ok: false, errors: toFieldErrors(validator.Errors(candidate)) };
+      : { ok: false, errors: toFieldErrors(errorsOf(candidate)) };
   return {
     schema,
     parse(value) {
       const raw = value ?? {};
       if (fastDefaults && isPlainObject(raw)) {
-        const clean = withoutUnsafeKeys(raw, 0) as Record<string, unknown>;
-        // A fresh top-level object: defaults never write into the caller's value.
-        const input: Record<string, unknown> = clean === raw ? { ...raw } : clean;
+        // A fresh top-level object, so defaults never write into the caller's value; nested values are copied
+        // only where an unsafe key has to go.
+        const input: Record<string, unknown> = {};
+        for (const key of Object.keys(raw)) {
+          if (!UNSAFE_KEYS.has(key)) input[key] = withoutUnsafeKeys(raw[key], 1);
+        }
         for (const [name, fresh] of topDefaults) {
           if (input[name] === undefined) input[name] = fresh();
         }

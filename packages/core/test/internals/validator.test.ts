@@ -51,6 +51,22 @@ describe('compileObjectValidator', () => {
     expect(result.errors.map((e) => e.path).sort()).toEqual(['/mode', '/name']);
   });
 
+  it('names keys a closed schema does not accept, and finds errors deep inside arrays', () => {
+    const Closed = Type.Object(
+      { items: Type.Array(Type.Object({ size: Type.Number() })), n: Type.Integer({ minimum: 1 }) },
+      { additionalProperties: false },
+    );
+    const result = compileObjectValidator(Closed).parse({ items: [{ size: 1 }, { size: 'big' }], extra: 1 });
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        { path: '/extra', message: 'is not an accepted argument' },
+        { path: '/n', message: 'is required' },
+        { path: '/items/1/size', message: 'must be number' },
+      ],
+    });
+  });
+
   it('refuses input nested deeper than 64 levels with a coded error', () => {
     let deep: unknown = 'x';
     for (let i = 0; i < 70; i++) deep = { d: deep };
