@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The one test command: installs what the tests need, lints, type-checks, builds the API reference, checks the packed
-// packages, runs every vitest test, and ends with a plain "N passed, N failed, N skipped" line. Exits non-zero on
+// packages, runs the benchmarks once in short mode, runs every vitest test, and ends with a plain "N passed, N failed, N skipped" line. Exits non-zero on
 // any failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -60,6 +60,11 @@ if (!quick) {
   checks.push([
     'packages (build, publint, attw)',
     run('packages (build, publint, attw)', 'node', ['scripts/check-packages.mjs']),
+  ]);
+  // Benchmarks report figures and never fail on a missed target; here they run once, small, to prove they work.
+  checks.push([
+    'benchmarks (npm run bench -- --short)',
+    run('benchmarks (npm run bench -- --short)', 'node', ['bench/run.mjs', '--short']),
   ]);
 }
 
