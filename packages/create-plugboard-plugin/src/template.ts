@@ -46,11 +46,14 @@ function packageJson(spec: PluginSpec): string {
       prepack: 'npm run build',
     },
     peerDependencies: { '@plugboard/core': spec.plugboardRange },
-    devDependencies: {
-      '@plugboard/core': spec.plugboardRange,
-      '@plugboard/testing': spec.plugboardRange,
-      ...TOOLCHAIN,
-    },
+    // Sorted, as npm writes them.
+    devDependencies: Object.fromEntries(
+      Object.entries({
+        '@plugboard/core': spec.plugboardRange,
+        '@plugboard/testing': spec.plugboardRange,
+        ...TOOLCHAIN,
+      }).sort(([a], [b]) => a.localeCompare(b)),
+    ),
   });
 }
 
