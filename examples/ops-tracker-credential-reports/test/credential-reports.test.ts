@@ -8,7 +8,12 @@ import {
 import { describe, expect, it } from 'vitest';
 import { CredentialExpiry, daysUntil, PasswordReuse } from '../src/index.ts';
 
-function credential(id: number, system: string, fingerprint: string, expiresOn: string | null): TrackedCredential {
+function credential(
+  id: number,
+  system: string,
+  fingerprint: string,
+  expiresOn: string | null,
+): TrackedCredential {
   return {
     id,
     system,
@@ -78,7 +83,9 @@ describe('credential report plugins', () => {
     const { 'password-reuse': reuse } = await reporters();
     const ctx = context();
     const text = await reuse!.render([credential(1, 'a', '1'.repeat(64), null)], ctx);
-    expect(text).toContain('1 credential checked · 0 secrets shared by 0 credentials\n\nNo two credentials share a secret.');
+    expect(text).toContain(
+      '1 credential checked · 0 secrets shared by 0 credentials\n\nNo two credentials share a secret.',
+    );
     expect(ctx.warnings).toEqual([]);
   });
 

@@ -17,7 +17,14 @@ const EVENTS: OpsEvent[] = [
     operator: 'ann',
     summary: 'Second, "quoted"',
   },
-  { id: 1, occurredAt: '2025-06-01T23:59:00.000Z', type: 'alert', source: 'db', operator: 'bo', summary: '@here disk' },
+  {
+    id: 1,
+    occurredAt: '2025-06-01T23:59:00.000Z',
+    type: 'alert',
+    source: 'db',
+    operator: 'bo',
+    summary: '@here disk',
+  },
 ];
 
 function context(): EventReportContext & { progressed: number[]; logged: string[] } {
@@ -90,9 +97,9 @@ describe('event report plugins', () => {
     const { 'events-csv': csv } = await reporters();
     const controller = new AbortController();
     controller.abort(new Error('cancelled'));
-    await expect(async () => csv!.render(EVENTS, { ...context(), signal: controller.signal })).rejects.toThrow(
-      'cancelled',
-    );
+    await expect(async () =>
+      csv!.render(EVENTS, { ...context(), signal: controller.signal }),
+    ).rejects.toThrow('cancelled');
   });
 
   it('csvField quotes what would break a row and defuses what a spreadsheet would run', () => {
@@ -105,6 +112,7 @@ describe('event report plugins', () => {
     expect(csvField(' padded ', ',')).toBe('" padded "');
     expect(csvField('', ',')).toBe('""');
     expect(csvField('tab\there', '\t')).toBe('"tab\there"');
-    for (const formula of ['=1+1', '+1', '-1', '@SUM(A1)']) expect(csvField(formula, ',')).toBe(`'${formula}`);
+    for (const formula of ['=1+1', '+1', '-1', '@SUM(A1)'])
+      expect(csvField(formula, ',')).toBe(`'${formula}`);
   });
 });
