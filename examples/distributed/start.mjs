@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// The one command: starts a local redis-server (unless REDIS_PORT names a running one), one API process and two
-// worker processes, and stops them all on Ctrl+C or SIGTERM.
+// The one command: starts a local redis-server on a free loopback port (unless REDIS_PORT names a running one),
+// one API process with the monitor page and two worker processes, and stops them all on Ctrl+C or SIGTERM: the
+// API first, then the workers (which drain their running tasks), then Redis.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const children = [];
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -19,12 +20,7 @@ function freePort() {
   });
 }
 
-function start(name, command, args, env) {
-  const child = spawn(command, args, {
-    cwd: here,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function relay(name, child) {
   const prefix = (chunk) =>
     String(chunk)
       .split('\n')
@@ -33,8 +29,31 @@ function start(name, command, args, env) {
       .join('');
   child.stdout.on('data', (chunk) => process.stdout.write(prefix(chunk)));
   child.stderr.on('data', (chunk) => process.stderr.write(prefix(chunk)));
-  children.push(child);
   return child;
+}
+
+/** A Node process of the example; over its IPC channel it notices if this script dies without stopping it. */
+function startProcess(name, role, env) {
+  const child = spawn(process.execPath, ['src/process.mjs', role], {
+    cwd: here,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  return relay(name, child);
+}
+
+/**
+ * redis-server under a small shell that kills it once its stdin closes: when this script stops, or dies, Redis
+ * goes with it.
+ */
+function startRedis(port) {
+  const script = 'exec 3<&0; redis-server "$@" & r=$!; { read -r _ <&3; kill "$r"; } 2>/dev/null & wait "$r"';
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = spawn('/bin/sh', ['-c', script, 'redis', ...args], {
+    env: { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return relay('redis', child);
 }
 
 function exited(child) {
@@ -44,7 +63,6 @@ function exited(child) {
 }
 
 async function waitForRedis(port) {
-  const { Redis } = await import('ioredis');
   for (let i = 0; i < 200; i++) {
     const client = new Redis({
       host: '127.0.0.1',
@@ -71,43 +89,35 @@ let redisPort = process.env.REDIS_PORT;
 let redis;
 if (!redisPort) {
   redisPort = String(await freePort());
-  redis = start(
-    'redis',
-    '/usr/bin/redis-server',
-    ['--port', redisPort, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {},
-  );
+  redis = startRedis(redisPort);
 }
 await waitForRedis(Number(redisPort));
 const env = { REDIS_PORT: redisPort };
-const workers = [
-  start('worker 1', process.execPath, ['src/process.mjs', 'worker'], env),
-  start('worker 2', process.execPath, ['src/process.mjs', 'worker'], env),
-];
-const api = start('api', process.execPath, ['src/process.mjs', 'api'], env);
+const workers = [startProcess('worker 1', 'worker', env), startProcess('worker 2', 'worker', env)];
+const api = startProcess('api', 'api', env);
 
 let stopping = false;
-async function stop() {
+async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
-  // The API first, then the workers drain, then Redis.
   api.kill('SIGTERM');
   await exited(api);
   for (const worker of workers) worker.kill('SIGTERM');
   await Promise.all(workers.map(exited));
   if (redis) {
-    redis.kill('SIGTERM');
+    redis.stdin.end();
     await exited(redis);
   }
-  process.exit(0);
+  process.exit(code);
 }
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+process.on('SIGINT', () => stop());
+process.on('SIGTERM', () => stop());
+// Started by a test (or any parent) over IPC: stop when that parent goes away.
+if (process.connected) process.once('disconnect', () => stop());
 for (const child of [api, ...workers]) {
   child.once('exit', (code) => {
-    if (!stopping) {
-      console.error(`a process exited unexpectedly (code ${code}); stopping the others`);
-      stop();
-    }
+    if (stopping) return;
+    console.error(`a process exited unexpectedly (code ${code}); stopping the others`);
+    stop(1);
   });
 }

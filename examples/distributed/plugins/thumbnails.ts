@@ -36,6 +36,3 @@ export class ThumbnailsPlugin extends ActionPlugin({
     return args.images.map((image) => new ThumbnailTask({ image, ms: args.ms }));
   }
 }
-
-/** Every plugin of this example; the API and the workers load the same list. */
-export const plugins = [ThumbnailsPlugin];

@@ -1,13 +1,21 @@
-import { createWorker, type PlugboardWorker, type RedisConnection } from '@plugboard/bullmq';
-import { plugins } from '../plugins/thumbnails.js';
+import type { RedisConnection } from '@plugboard/bullmq';
+import { createWorker, type PlugboardWorker } from '@plugboard/bullmq';
 
-/** A worker process: the same plugins as the API, taking tasks from the queue. */
+/** A worker process: it discovers the same plugins as the API and runs the tasks it takes from the queue. */
 export async function startWorker(options: {
-  connection: RedisConnection;
-  queue: string;
-  concurrency: number;
+  readonly pluginsDir: string;
+  readonly connection: RedisConnection;
+  readonly queue: string;
+  readonly concurrency: number;
 }): Promise<PlugboardWorker> {
-  const worker = createWorker({ env: false, argv: [], plugins: { classes: plugins }, ...options });
+  const worker = createWorker({
+    env: false,
+    argv: [],
+    plugins: { dirs: [options.pluginsDir] },
+    connection: options.connection,
+    queue: options.queue,
+    concurrency: options.concurrency,
+  });
   await worker.start();
   return worker;
 }

@@ -1,6 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+
+const setupSystem = fileURLToPath(new URL('../../../scripts/setup-system.mjs', import.meta.url));
+
+/**
+ * redis-server runs under a small shell that stops it once the shell's stdin closes: when the test stops it, and
+ * also when the test process dies without stopping it (its end of the pipe closes with it), so no server is left.
+ */
+const WATCHED = 'exec 3<&0; "$0" "$@" & r=$!; { read -r _ <&3; kill "$r"; } 2>/dev/null & wait "$r"';
 
 /** A `redis-server` started for a test on a free loopback port. */
 export interface TestRedisServer {
@@ -36,15 +46,34 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-/** Starts Debian's `/usr/bin/redis-server` without persistence and waits until it answers PING. */
+/**
+ * Starts Debian's `/usr/bin/redis-server` (installed with apt-get by scripts/setup-system.mjs when missing) on a
+ * free loopback port, without persistence, and waits until it answers PING.
+ */
 export async function startRedisServer(binary = '/usr/bin/redis-server'): Promise<TestRedisServer> {
+  if (!existsSync(binary)) spawnSync(process.execPath, [setupSystem], { stdio: 'inherit' });
+  if (!existsSync(binary)) {
+    throw new Error(
+      `${binary} is missing and could not be installed: run \`node scripts/setup-system.mjs\` as root.`,
+    );
+  }
   const port = await freePort();
   const child = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    '/bin/sh',
+    [
+      '-c',
+      WATCHED,
+      binary,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let output = '';
   child.stdout?.on('data', (chunk) => {
@@ -54,7 +83,7 @@ export async function startRedisServer(binary = '/usr/bin/redis-server'): Promis
     output += chunk;
   });
   const stop = async () => {
-    child.kill('SIGTERM');
+    child.stdin?.end();
     if (!(await exited(child, 5000))) {
       child.kill('SIGKILL');
       await exited(child, 5000);

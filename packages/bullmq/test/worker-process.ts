@@ -15,7 +15,7 @@ export interface WorkerProcess {
 export async function startWorkerProcess(options: Record<string, unknown>): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [fixture], {
     env: { ...process.env, PLUGBOARD_TEST_WORKER: JSON.stringify(options) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let output = '';
   const kill = async (signal: NodeJS.Signals) => {
