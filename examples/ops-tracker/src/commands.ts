@@ -7,9 +7,10 @@ import {
   type TaskContext,
   Type,
 } from '@plugboard/core';
-import { EVENT_TYPES, type EventType } from 'plugboard-example-ops-tracker-points';
+import { EVENT_TYPES } from 'plugboard-example-ops-tracker-points';
+import { startOfDay, today } from './days.ts';
 import { SAMPLE_CREDENTIALS, SAMPLE_EVENTS } from './sample-data.ts';
-import { startOfDay, type TrackerServices, today } from './services.ts';
+import type { TrackerServices } from './services.ts';
 import type { NewCredential, NewEvent } from './tracker-database.ts';
 
 const Day = (description: string) => Type.String({ format: 'date', description });
@@ -135,7 +136,7 @@ export function recordCommands(services: TrackerServices): PluginClass[] {
   }) {
     createTasks(args: Static<typeof AddEventArgs>, ctx: ExecuteContext) {
       return new AddEventTask({
-        type: args.type as EventType,
+        type: args.type,
         source: args.source,
         summary: args.summary,
         occurredAt: new Date(args.at ?? Date.now()).toISOString(),

@@ -9,13 +9,6 @@ export interface TrackerConfig {
   readonly summary: SummarySchedule;
 }
 
-/** The variables the tracker reads and their defaults. */
-export const CONFIG_VARIABLES = {
-  OPS_TRACKER_DATA: 'the data folder (default: .data in the tracker package)',
-  OPS_TRACKER_SUMMARY_DELAY: 'seconds after start before the background summary (default 5)',
-  OPS_TRACKER_SUMMARY_REPEAT: 'seconds between background summaries, 0 for one (default 300)',
-} as const;
-
 function seconds(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
   const text = env[name];
   if (text === undefined || text.trim() === '') return fallback;

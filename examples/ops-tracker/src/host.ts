@@ -22,10 +22,7 @@ export interface Tracker {
  * Builds the tracker's host: its own commands and background summary as plugin classes, the report plugins
  * from the installed packages its package.json lists, and task history in SQLite beside its data.
  */
-export function createTracker(
-  config: TrackerConfig,
-  options: { env?: Record<string, string | undefined> } = {},
-): Tracker {
+export function createTracker(config: TrackerConfig): Tracker {
   const database = new TrackerDatabase(config.dataDir);
   let host: Host | undefined;
   const services: TrackerServices = {
@@ -45,7 +42,6 @@ export function createTracker(
     },
     cwd: PACKAGE_ROOT,
     store: sqliteStore({ path: join(config.dataDir, 'plugboard.db') }),
-    env: options.env ?? process.env,
     // The CLI owns the command line: plugins' start-up flags are not read from it.
     argv: [],
     shutdownTimeoutMs: 5000,

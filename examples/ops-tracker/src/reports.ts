@@ -19,7 +19,8 @@ import {
   type EventType,
   type ReportContext,
 } from 'plugboard-example-ops-tracker-points';
-import { startOfDay, type TrackerServices, today } from './services.ts';
+import { startOfDay, today } from './days.ts';
+import type { TrackerServices } from './services.ts';
 
 const EventReportArgs = Type.Object({
   out: Type.Optional(
@@ -181,7 +182,7 @@ export function reportCommands(services: TrackerServices): PluginClass[] {
         file: reportFile(services, reporter, args.out),
         since: args.since ?? null,
         until: args.until ?? null,
-        types: args.type as EventType[],
+        types: args.type,
       });
     }
   }

@@ -161,20 +161,22 @@ export class TrackerDatabase {
     credential: NewCredential,
     now = new Date(),
   ): { credential: TrackedCredential; rotated: boolean } {
-    const existing = this.#db
-      .prepare('SELECT id FROM credentials WHERE system = ? AND account = ?')
-      .get(credential.system, credential.account) as { id: number } | undefined;
-    const row = this.#db
-      .prepare(
-        `INSERT INTO credentials (system, account, owner, secret_fingerprint, created_at, expires_on)
-         VALUES (@system, @account, @owner, @secretFingerprint, @createdAt, @expiresOn)
-         ON CONFLICT (system, account) DO UPDATE SET owner = excluded.owner,
-           secret_fingerprint = excluded.secret_fingerprint, created_at = excluded.created_at,
-           expires_on = excluded.expires_on
-         RETURNING *`,
-      )
-      .get({ ...credential, createdAt: now.toISOString() }) as CredentialRow;
-    return { credential: toCredential(row), rotated: existing !== undefined };
+    return this.#db.transaction(() => {
+      const existing = this.#db
+        .prepare('SELECT id FROM credentials WHERE system = ? AND account = ?')
+        .get(credential.system, credential.account);
+      const row = this.#db
+        .prepare(
+          `INSERT INTO credentials (system, account, owner, secret_fingerprint, created_at, expires_on)
+           VALUES (@system, @account, @owner, @secretFingerprint, @createdAt, @expiresOn)
+           ON CONFLICT (system, account) DO UPDATE SET owner = excluded.owner,
+             secret_fingerprint = excluded.secret_fingerprint, created_at = excluded.created_at,
+             expires_on = excluded.expires_on
+           RETURNING *`,
+        )
+        .get({ ...credential, createdAt: now.toISOString() }) as CredentialRow;
+      return { credential: toCredential(row), rotated: existing !== undefined };
+    })();
   }
 
   /** Events in time order (oldest first), filtered by day range and type. */
