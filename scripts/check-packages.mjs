@@ -21,7 +21,7 @@ const order = (name) => (name === 'core' ? 0 : 1);
 for (const name of readdirSync(packagesDir).sort((a, b) => order(a) - order(b) || a.localeCompare(b))) {
   const dir = join(packagesDir, name);
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  if (manifest.private || name === 'bullmq') continue;
+  if (manifest.private) continue;
   console.log(`\n— ${manifest.name}`);
   if (!step(dir, 'npm', ['run', 'build', '--silent'])) {
     ok = false;
