@@ -184,6 +184,14 @@ export interface StopOptions {
 /** The host's lifecycle states. */
 export type HostState = 'created' | 'starting' | 'started' | 'stopping' | 'stopped';
 
+/** Errors from `createTasks` that describe the caller's request rather than a fault of the plugin. */
+const CALLER_ERRORS: ReadonlySet<string> = new Set([
+  'PLUGBOARD_INVALID_ARGUMENTS',
+  'PLUGBOARD_UNKNOWN_CONTEXT',
+  'PLUGBOARD_CONTEXT_REQUIRED',
+  'PLUGBOARD_FORBIDDEN',
+]);
+
 function defaultAuthorize(user: PlugboardUser, plugin: PluginInfo): boolean {
   const granted = new Set(user.permissions ?? []);
   return plugin.permissions.every((p) => granted.has(p));
@@ -471,8 +479,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         list = await (plugin.instance as unknown as ActionCreate).createTasks(parsed.value, ctx);
       }
     } catch (error) {
-      if (error instanceof PlugboardError && error.code === 'PLUGBOARD_UNKNOWN_CONTEXT') throw error;
-      if (error instanceof PlugboardError && error.code === 'PLUGBOARD_CONTEXT_REQUIRED') throw error;
+      // What a plugin says about the request itself reaches the caller as is; anything else is the plugin's fault.
+      if (isPlugboardError(error) && CALLER_ERRORS.has(error.code)) throw error;
       throw new PlugboardError(
         'PLUGBOARD_CREATE_TASKS_FAILED',
         `Plugin \`${pluginId}\` failed to create its tasks: ${describeThrown(error)}.`,

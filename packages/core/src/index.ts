@@ -83,7 +83,7 @@ export type {
   TaskRuntime,
 } from './runtime.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
-export { compileObjectValidator, sanitizeInput, toJsonSchema } from './schema.js';
+export { compileObjectValidator, invalidArguments, sanitizeInput, toJsonSchema } from './schema.js';
 export type {
   LogQuery,
   PluginCatalogueEntry,

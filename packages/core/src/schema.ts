@@ -340,6 +340,18 @@ export function fieldError(
   return new PlugboardError(code, `${what}: ${formatFieldErrors(errors)}.`, { details: { fields: errors } });
 }
 
+/**
+ * The error a plugin throws from `createTasks` when arguments pass the schema but not a rule across fields
+ * (for example an end date before the start date). The host passes it on as is: a 400 over HTTP and a usage
+ * error on the command line, naming the fields.
+ *
+ * @example
+ * if (args.until < args.since) throw invalidArguments([{ path: '/until', message: 'must not be before `since`' }]);
+ */
+export function invalidArguments(errors: readonly FieldError[]): PlugboardError {
+  return fieldError('PLUGBOARD_INVALID_ARGUMENTS', 'Invalid arguments', errors);
+}
+
 /** Returns a plain JSON copy of a schema, fit to send to a browser or write as OpenAPI. */
 export function toJsonSchema(schema: TSchema): Record<string, unknown> {
   return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;

@@ -4,6 +4,7 @@ import {
   createHost,
   defineContextKind,
   type Host,
+  invalidArguments,
   type PlugboardError,
   type Static,
   Task,
@@ -198,6 +199,30 @@ describe('createTasks', () => {
     const error = await rejection(host.execute('throws', {}));
     expect(error).toMatchObject({ code: 'PLUGBOARD_CREATE_TASKS_FAILED', cause });
     expect(error.message).toBe('Plugin `throws` failed to create its tasks: catalogue offline.');
+  });
+
+  it('passes on an invalid-arguments error a plugin throws for a rule across fields', async () => {
+    class Range extends ActionPlugin({
+      id: 'range',
+      name: 'Range',
+      args: Type.Object({ since: Type.Integer(), until: Type.Integer() }),
+      tasks: [EchoTask],
+    }) {
+      createTasks(args: { since: number; until: number }) {
+        if (args.until < args.since) {
+          throw invalidArguments([{ path: '/until', message: 'must not be before `since`' }]);
+        }
+        return [];
+      }
+    }
+    const host = await started([Range]);
+    const error = await rejection(host.execute('range', { since: 5, until: 1 }));
+    expect(error).toMatchObject({
+      code: 'PLUGBOARD_INVALID_ARGUMENTS',
+      status: 400,
+      details: { fields: [{ path: '/until', message: 'must not be before `since`' }] },
+    });
+    expect(error.message).toBe('Invalid arguments: `/until` must not be before `since`.');
   });
 
   it('refuses what is not a task, a task class the plugin does not list, and input that is not JSON', async () => {
