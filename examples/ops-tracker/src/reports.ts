@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import {
   ContextPlugin,
   defineContextKind,
+  invalidArguments,
   type PluginClass,
   type Static,
   Task,
@@ -173,9 +174,9 @@ export function reportCommands(services: TrackerServices): PluginClass[] {
   }) {
     createTasks(args: Static<typeof EventReportArgs>, reporter: EventReporter) {
       if (args.since && args.until && args.until < args.since) {
-        throw new TaskError(`--until ${args.until} is before --since ${args.since}`, {
-          retryable: false,
-        });
+        throw invalidArguments([
+          { path: '/until', message: `${args.until} is before --since ${args.since}` },
+        ]);
       }
       return new EventReportTask({
         report: reporter.id,

@@ -121,8 +121,8 @@ describe('usage errors', () => {
       '--until',
       '2025-06-01',
     ]);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain('--until 2025-06-01 is before --since 2025-06-02');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('2025-06-01 is before --since 2025-06-02');
     expect(run.stdout).not.toContain('EventReportTask');
   });
 });
