@@ -61,6 +61,14 @@ if (!quick) {
     'packages (build, publint, attw)',
     run('packages (build, publint, attw)', 'node', ['scripts/check-packages.mjs']),
   ]);
+  checks.push([
+    'release dry run (changeset version, npm publish --dry-run)',
+    run('release dry run (changeset version, npm publish --dry-run)', 'node', [
+      'scripts/release.mjs',
+      '--dry-run',
+      '--skip-checks',
+    ]),
+  ]);
   // Benchmarks report figures and never fail on a missed target; here they run once, small, to prove they work.
   checks.push([
     'benchmarks (npm run bench -- --short)',
