@@ -14,7 +14,7 @@ import { type KeepJobs, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobSchedules } from './job-schedules.js';
 import { connectionOption, integerOption, optionsObject, queueNameOption } from './option-checks.js';
-import { dedicatedConnection, type RedisConnection } from './redis-connection.js';
+import { dedicatedConnection, type RedisConnection, reachRedis } from './redis-connection.js';
 import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
 import type { BullmqRuntimeOptions } from './runtime-options.js';
 import {
@@ -59,6 +59,7 @@ export class BullmqRuntime implements TaskRuntime {
   readonly #keys: PlugboardKeys;
   readonly #keep: KeepJobs;
   readonly #statsIntervalMs: number;
+  readonly #connectTimeoutMs: number;
   /** Tells this process's own `queued` updates apart from other API processes'. */
   readonly #origin = randomUUID();
   #env: RuntimeEnvironment | undefined;
@@ -89,6 +90,7 @@ export class BullmqRuntime implements TaskRuntime {
     }
     this.#keep = options.keepFinishedJobs ?? { age: 86_400, count: 10_000 };
     this.#statsIntervalMs = integerOption('statsIntervalMs', options.statsIntervalMs, 10, 1000);
+    this.#connectTimeoutMs = integerOption('connectTimeoutMs', options.connectTimeoutMs, 1, 10_000);
   }
 
   /** The BullMQ queue name. */
@@ -99,40 +101,51 @@ export class BullmqRuntime implements TaskRuntime {
   async start(env: RuntimeEnvironment): Promise<void> {
     this.#env = env;
     this.#stopping = false;
+    let lastError: Error | undefined;
+    const onError = (error: Error) => {
+      lastError = error;
+      env.reportError(error);
+    };
+    const reach = (work: Promise<unknown>) =>
+      reachRedis(work, { ms: this.#connectTimeoutMs, queue: this.#queueName, lastError: () => lastError });
     const queue = new Queue<TaskJobData>(this.#queueName, {
       connection: this.#connection,
       prefix: this.#prefix,
     });
-    const queueEvents = new QueueEvents(this.#queueName, {
-      connection: this.#connection,
-      prefix: this.#prefix,
-    });
-    const commands = dedicatedConnection(this.#connection);
+    queue.on('error', onError);
+    const commands = dedicatedConnection(this.#connection, onError);
     const applier = new UpdateApplier(env, this.#origin);
     const reader = new UpdateReader(
-      dedicatedConnection(this.#connection),
+      dedicatedConnection(this.#connection, onError),
       this.#keys,
       (update) => applier.apply(update),
       (error) => env.reportError(error),
     );
-    queue.on('error', (error) => env.reportError(error));
-    queueEvents.on('error', (error) => env.reportError(error));
+    try {
+      await reach(Promise.all([queue.waitUntilReady(), reader.start(), commands.ping()]));
+    } catch (error) {
+      await Promise.allSettled([reader.stop(), queue.close()]);
+      commands.disconnect();
+      throw error;
+    }
+    // Opened once Redis answers: BullMQ's QueueEvents cannot be closed before its first connection.
+    const queueEvents = new QueueEvents(this.#queueName, {
+      connection: this.#connection,
+      prefix: this.#prefix,
+    });
+    queueEvents.on('error', onError);
     // Workers never fail a job themselves (every outcome completes it); a failed job is one BullMQ gave up on,
     // such as a job that stalled too often, and nothing else will record it.
     queueEvents.on('failed', ({ jobId, failedReason }) => {
       this.#recordLost(jobId, failedReason).catch((error) => env.reportError(error));
     });
     try {
-      await Promise.all([queue.waitUntilReady(), queueEvents.waitUntilReady()]);
-      await reader.start();
+      await reach(queueEvents.waitUntilReady());
     } catch (error) {
-      await Promise.allSettled([queue.close(), queueEvents.close(), reader.stop()]);
+      void queueEvents.close().catch(() => {});
+      await Promise.allSettled([reader.stop(), queue.close()]);
       commands.disconnect();
-      throw new PlugboardError(
-        'PLUGBOARD_STORE_UNAVAILABLE',
-        `Redis for BullMQ queue \`${this.#queueName}\` could not be reached: ${(error as Error).message}.`,
-        { cause: error },
-      );
+      throw error;
     }
     this.#live = { queue, queueEvents, commands, reader, applier };
     await this.#catchUp();

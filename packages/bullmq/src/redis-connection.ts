@@ -1,3 +1,4 @@
+import { PlugboardError } from '@plugboard/core';
 import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
@@ -6,12 +7,53 @@ export type RedisConnection = ConnectionOptions;
 
 /**
  * Opens a dedicated connection for a blocking read or a subscription, which cannot share a client with other
- * commands. A client passed in is duplicated, never taken over.
+ * commands. A client passed in is duplicated, never taken over. Connection errors go to `onError` (ioredis keeps
+ * reconnecting meanwhile).
  */
-export function dedicatedConnection(connection: RedisConnection): Redis {
+export function dedicatedConnection(connection: RedisConnection, onError: (error: Error) => void): Redis {
   const candidate = connection as { duplicate?: (options?: RedisOptions) => Redis };
-  if (typeof candidate.duplicate === 'function') {
-    return candidate.duplicate({ maxRetriesPerRequest: null });
+  const redis =
+    typeof candidate.duplicate === 'function'
+      ? candidate.duplicate({ maxRetriesPerRequest: null })
+      : new Redis({ ...(connection as RedisOptions), maxRetriesPerRequest: null });
+  redis.on('error', onError);
+  return redis;
+}
+
+/**
+ * Waits for the first round trips to Redis, at most `ms`: ioredis retries an unreachable server for ever, so
+ * without a bound a host or worker would hang at start without saying why.
+ */
+export async function reachRedis(
+  work: Promise<unknown>,
+  options: { readonly ms: number; readonly queue: string; readonly lastError: () => Error | undefined },
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), options.ms);
+  });
+  let outcome: unknown;
+  try {
+    outcome = await Promise.race([work, timeout]);
+  } catch (error) {
+    throw unreachable(options.queue, error instanceof Error ? error.message : String(error), error);
+  } finally {
+    clearTimeout(timer);
   }
-  return new Redis({ ...(connection as RedisOptions), maxRetriesPerRequest: null });
+  if (outcome === 'timeout') {
+    const last = options.lastError();
+    throw unreachable(
+      options.queue,
+      `no answer within ${options.ms} ms (\`connectTimeoutMs\`)${last ? `; last error: ${last.message}` : ''}`,
+      last,
+    );
+  }
+}
+
+function unreachable(queue: string, why: string, cause: unknown): PlugboardError {
+  return new PlugboardError(
+    'PLUGBOARD_STORE_UNAVAILABLE',
+    `Redis for BullMQ queue \`${queue}\` could not be reached: ${why}. Check the \`connection\` option and that Redis is running.`,
+    { cause },
+  );
 }

@@ -25,6 +25,12 @@ export interface BullmqRuntimeOptions {
    */
   readonly keepFinishedJobs?: KeepJobs;
   /**
+   * How long start waits for Redis to answer before it fails with `PLUGBOARD_STORE_UNAVAILABLE` (later outages are
+   * retried for as long as they last).
+   * @default 10000
+   */
+  readonly connectTimeoutMs?: number;
+  /**
    * How often `stats()` counts are refreshed from Redis, in milliseconds.
    * @default 1000
    */

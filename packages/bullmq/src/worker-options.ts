@@ -23,6 +23,12 @@ export interface WorkerOptions
    */
   readonly prefix?: string;
   /**
+   * How long start waits for Redis to answer before it fails with `PLUGBOARD_STORE_UNAVAILABLE` (later outages are
+   * retried for as long as they last).
+   * @default 10000
+   */
+  readonly connectTimeoutMs?: number;
+  /**
    * How many tasks this worker runs at once.
    * @default 4
    */

@@ -13,7 +13,7 @@ import {
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { connectionOption, integerOption, optionsObject, queueNameOption } from './option-checks.js';
-import { dedicatedConnection, type RedisConnection } from './redis-connection.js';
+import { dedicatedConnection, type RedisConnection, reachRedis } from './redis-connection.js';
 import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
 import { relayEnvironment } from './relay-environment.js';
 import type { TaskJobData } from './task-update.js';
@@ -51,6 +51,7 @@ export class PlugboardWorker {
   readonly #lockDurationMs: number;
   readonly #stalledIntervalMs: number;
   readonly #shutdownTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
   readonly #executions = new Map<string, TaskExecution>();
   #live: Live | undefined;
   #state: WorkerState = 'created';
@@ -66,6 +67,7 @@ export class PlugboardWorker {
     this.#lockDurationMs = integerOption('lockDurationMs', options.lockDurationMs, 100, 30_000);
     this.#stalledIntervalMs = integerOption('stalledIntervalMs', options.stalledIntervalMs, 100, 30_000);
     this.#shutdownTimeoutMs = integerOption('shutdownTimeoutMs', options.shutdownTimeoutMs, 0, 10_000);
+    this.#connectTimeoutMs = integerOption('connectTimeoutMs', options.connectTimeoutMs, 1, 10_000);
     this.#host = createHost({
       plugins: options.plugins,
       properties: options.properties,
@@ -118,25 +120,17 @@ export class PlugboardWorker {
     this.#state = 'starting';
     const report = await this.#host.start();
     const env = this.#runtime.env!;
-    const commands = dedicatedConnection(this.#connection);
-    const subscriber = dedicatedConnection(this.#connection);
+    let lastError: Error | undefined;
+    const onError = (error: Error) => {
+      lastError = error;
+      env.reportError(error);
+    };
+    const commands = dedicatedConnection(this.#connection, onError);
+    const subscriber = dedicatedConnection(this.#connection, onError);
     const publisher = new UpdatePublisher(commands, this.#keys, (error) => env.reportError(error));
     subscriber.on('message', (_channel: string, id: string) => {
       this.#executions.get(id)?.abort('cancelled', 'The task was cancelled while it ran.');
     });
-    try {
-      await subscriber.subscribe(this.#keys.cancelChannel);
-    } catch (error) {
-      subscriber.disconnect();
-      commands.disconnect();
-      await this.#host.stop();
-      this.#state = 'stopped';
-      throw new PlugboardError(
-        'PLUGBOARD_STORE_UNAVAILABLE',
-        `Redis for BullMQ queue \`${this.#queueName}\` could not be reached: ${(error as Error).message}.`,
-        { cause: error },
-      );
-    }
     const worker = new Worker<TaskJobData, TaskRecord>(
       this.#queueName,
       (job, token) => this.#process(job, token),
@@ -150,10 +144,26 @@ export class PlugboardWorker {
         autorun: false,
       },
     );
-    worker.on('error', (error) => env.reportError(error));
+    worker.on('error', onError);
+    try {
+      await reachRedis(
+        Promise.all([
+          subscriber.subscribe(this.#keys.cancelChannel),
+          commands.ping(),
+          worker.waitUntilReady(),
+        ]),
+        { ms: this.#connectTimeoutMs, queue: this.#queueName, lastError: () => lastError },
+      );
+    } catch (error) {
+      await worker.close(true).catch(() => {});
+      subscriber.disconnect();
+      commands.disconnect();
+      await this.#host.stop();
+      this.#state = 'stopped';
+      throw error;
+    }
     this.#live = { worker, commands, subscriber, publisher, env };
     worker.run().catch((error) => env.reportError(error));
-    await worker.waitUntilReady();
     this.#state = 'started';
     return report;
   }

@@ -1,0 +1,40 @@
+import { bullmqRuntime, createWorker } from '@plugboard/bullmq';
+import { createHost } from '@plugboard/core';
+import { describe, expect, it } from 'vitest';
+import { NapPlugin } from './fixtures/plugins.js';
+import { freePort } from './redis-server.js';
+
+describe('an unreachable Redis', () => {
+  it('fails the API host start within connectTimeoutMs with a coded error that says what to check', async () => {
+    const port = await freePort();
+    const host = createHost({
+      env: false,
+      argv: [],
+      runtime: bullmqRuntime({ connection: { host: '127.0.0.1', port }, connectTimeoutMs: 300 }),
+    });
+    host.events.on('error', () => {});
+    const begun = Date.now();
+    const failure = await host.start().catch((error: unknown) => error);
+    expect(Date.now() - begun).toBeLessThan(3000);
+    expect(failure).toMatchObject({ code: 'PLUGBOARD_STORE_UNAVAILABLE' });
+    expect((failure as Error).message).toMatch(
+      new RegExp(
+        `^Redis for BullMQ queue \`plugboard\` could not be reached: no answer within 300 ms \\(\`connectTimeoutMs\`\\); last error: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\. Check the \`connection\` option and that Redis is running\\.$`,
+      ),
+    );
+  });
+
+  it('fails a worker start the same way, and leaves it stopped', async () => {
+    const port = await freePort();
+    const worker = createWorker({
+      env: false,
+      argv: [],
+      plugins: { classes: [NapPlugin] },
+      connection: { host: '127.0.0.1', port },
+      connectTimeoutMs: 300,
+    });
+    worker.events.on('error', () => {});
+    await expect(worker.start()).rejects.toMatchObject({ code: 'PLUGBOARD_STORE_UNAVAILABLE' });
+    expect(worker.state).toBe('stopped');
+  });
+});
