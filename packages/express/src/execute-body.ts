@@ -10,6 +10,22 @@ export interface ExecuteBody {
 
 const BODY_KEYS = ['args', 'context'];
 
+/**
+ * How deep an argument may nest arrays and objects: the host refuses deeper input, and the router says which
+ * argument it is before anything walks the value.
+ */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+/** Whether `value` nests arrays and objects deeper than `MAX_ARGUMENT_DEPTH`, counting `value` itself as 1. */
+function nestedTooDeep(value: unknown, depth: number): boolean {
+  if (depth > MAX_ARGUMENT_DEPTH) return true;
+  if (value === null || typeof value !== 'object') return false;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    if (item !== null && typeof item === 'object' && nestedTooDeep(item, depth + 1)) return true;
+  }
+  return false;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -37,6 +53,15 @@ export function parseExecuteBody(body: unknown): ExecuteBody {
   const { args, context } = body;
   if (args !== undefined && !isPlainObject(args)) {
     errors.push({ path: '/args', message: 'must be an object of the plugin arguments' });
+  } else if (args !== undefined) {
+    for (const [name, value] of Object.entries(args)) {
+      if (nestedTooDeep(value, 1)) {
+        errors.push({
+          path: `/args${pointer(name)}`,
+          message: `is nested more than ${MAX_ARGUMENT_DEPTH} levels deep`,
+        });
+      }
+    }
   }
   if (
     context !== undefined &&
@@ -58,7 +83,14 @@ export function parseExecuteBody(body: unknown): ExecuteBody {
 export function pointIntoBody(error: unknown): unknown {
   if (!isPlugboardError(error)) return error;
   const fields = error.details.fields;
-  if (!Array.isArray(fields)) return error;
+  if (!Array.isArray(fields)) {
+    // Every refused argument is named: an error about the arguments that names no field concerns them all.
+    if (error.code !== 'PLUGBOARD_INVALID_ARGUMENTS') return error;
+    return new PlugboardError(error.code, error.message, {
+      cause: error,
+      details: { ...error.details, fields: [{ path: '/args', message: error.message }] },
+    });
+  }
   const isContext = error.code === 'PLUGBOARD_CONTEXT_REQUIRED' || error.code === 'PLUGBOARD_UNKNOWN_CONTEXT';
   const moved = (fields as FieldError[]).map((f) => ({
     path: isContext ? '/context' : `/args${f.path === '/' ? '' : f.path}`,
@@ -70,12 +102,33 @@ export function pointIntoBody(error: unknown): unknown {
   });
 }
 
-/** Maps the errors of Express's JSON body parser (too large, malformed...) to coded errors. */
-export function fromBodyParserError(error: unknown, limit: number): unknown {
-  if (error === null || typeof error !== 'object' || typeof (error as { type?: unknown }).type !== 'string') {
+/**
+ * Maps the client errors Express raises before a route runs to coded errors: those of its JSON body parser (too
+ * large, malformed, undecodable...) and a path parameter that is not valid percent-encoded UTF-8.
+ */
+export function fromRequestError(error: unknown, limit: number, path = ''): unknown {
+  if (error === null || typeof error !== 'object') return error;
+  const { type, status, expose } = error as { type?: unknown; status?: unknown; expose?: unknown };
+  if (error instanceof URIError && status === 400) {
+    // Express's router decodes each path parameter; every parameter of this router is an `:id` but the asset name.
+    const name = path.startsWith('/assets/') ? 'name' : 'id';
+    return invalidRequest('Invalid request path', [
+      { path: `/${name}`, message: 'is not valid percent-encoded UTF-8' },
+    ]);
+  }
+  if (typeof type !== 'string') {
+    // A compressed body that does not decompress: the body parser reports the zlib error as a client error.
+    if (expose === true && typeof status === 'number' && status >= 400 && status < 500) {
+      const code = (error as { code?: unknown }).code;
+      return invalidRequest('Invalid request body', [
+        {
+          path: '/',
+          message: `could not be decoded${typeof code === 'string' ? ` (${code})` : ''}; check its Content-Encoding`,
+        },
+      ]);
+    }
     return error;
   }
-  const { type, status } = error as { type: string; status?: number };
   if (type === 'entity.too.large') {
     return new HttpProblemError(
       'PLUGBOARD_BODY_TOO_LARGE',

@@ -10,7 +10,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { Audience } from './audience.js';
 import { EventLog } from './event-log.js';
 import { EventStreamHub } from './event-stream.js';
-import { fromBodyParserError, parseExecuteBody, pointIntoBody } from './execute-body.js';
+import { fromRequestError, parseExecuteBody, pointIntoBody } from './execute-body.js';
 import { MonitorPage } from './monitor-page.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { type PlugboardRouterOptions, resolveRouterOptions } from './options.js';
@@ -275,7 +275,10 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
       next(error);
       return;
     }
-    const problem = toProblem(fromBodyParserError(error, settings.bodyLimit), req.originalUrl.split('?')[0]);
+    const problem = toProblem(
+      fromRequestError(error, settings.bodyLimit, req.path),
+      req.originalUrl.split('?')[0],
+    );
     if (problem.status >= 500) settings.onError(error, req);
     sendProblem(res, problem);
   });
