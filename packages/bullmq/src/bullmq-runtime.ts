@@ -120,6 +120,7 @@ export class BullmqRuntime implements TaskRuntime {
       this.#keys,
       (update) => applier.apply(update),
       (error) => env.reportError(error),
+      () => this.#catchUp(),
     );
     try {
       await reach(Promise.all([queue.waitUntilReady(), reader.start(), commands.ping()]));
@@ -285,7 +286,8 @@ export class BullmqRuntime implements TaskRuntime {
 
   /**
    * Brings unfinished records up to date with their jobs: a persistent store may hold tasks that finished while
-   * this process was down (their updates went by unread), and tasks whose job is gone from Redis.
+   * this process was down (their updates went by unread), or this process fell so far behind the update stream
+   * that unread updates were trimmed; and tasks whose job is gone from Redis.
    */
   async #catchUp(): Promise<void> {
     const { env, live } = this.#require();

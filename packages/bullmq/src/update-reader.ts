@@ -10,32 +10,43 @@ type StreamReply = Array<[key: string, entries: Array<[id: string, fields: strin
 
 /**
  * Reads the queue's update stream from the moment it starts, in order, on a dedicated connection, and hands each
- * update to `apply` one at a time so a task's updates are never applied out of order.
+ * update to `apply` one at a time so a task's updates are never applied out of order. The stream is trimmed from
+ * its head: a reader that fell so far behind that entries it had not read are gone calls `resync` (between
+ * updates, never during one), which brings the store up to date another way.
  */
 export class UpdateReader {
   readonly #redis: Redis;
   readonly #keys: PlugboardKeys;
   readonly #apply: (update: TaskUpdate) => Promise<void>;
   readonly #reportError: (error: unknown) => void;
+  readonly #resync: () => Promise<void>;
   #stopping = false;
   #loop: Promise<void> | undefined;
+  /**
+   * How many entries were ever added to the stream up to the last one read, when the server counts them (Redis 7):
+   * more trimmed than that means unread entries were lost.
+   */
+  #position: number | undefined;
 
   constructor(
     redis: Redis,
     keys: PlugboardKeys,
     apply: (update: TaskUpdate) => Promise<void>,
     reportError: (error: unknown) => void,
+    resync: () => Promise<void>,
   ) {
     this.#redis = redis;
     this.#keys = keys;
     this.#apply = apply;
     this.#reportError = reportError;
+    this.#resync = resync;
   }
 
   /** Notes the stream's current end, then reads everything after it until {@link stop}. */
   async start(): Promise<void> {
-    const last = await this.#redis.xrevrange(this.#keys.updates, '+', '-', 'COUNT', 1);
-    this.#loop = this.#read(last[0]?.[0] ?? '0-0');
+    const info = await this.#info();
+    this.#position = info ? numberField(info, 'entries-added') : 0;
+    this.#loop = this.#read(info ? String(info.get('last-generated-id') ?? '0-0') : '0-0');
   }
 
   /** Stops reading; updates already read are applied first. */
@@ -48,7 +59,16 @@ export class UpdateReader {
 
   async #read(from: string): Promise<void> {
     let cursor = from;
+    let busy = false;
     while (!this.#stopping) {
+      // Only a reader that had something to read can have fallen behind; an idle one was at the end.
+      if (busy && (await this.#lostEntries())) {
+        try {
+          await this.#resync();
+        } catch (error) {
+          this.#reportError(error);
+        }
+      }
       let reply: StreamReply;
       try {
         reply = (await this.#redis.xread(
@@ -66,9 +86,11 @@ export class UpdateReader {
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
         continue;
       }
+      busy = reply !== null && reply.length > 0;
       for (const [, entries] of reply ?? []) {
         for (const [id, fields] of entries) {
           cursor = id;
+          if (this.#position !== undefined) this.#position++;
           const index = fields.indexOf(UPDATE_FIELD);
           if (index < 0) continue;
           let updates: TaskUpdate[];
@@ -89,4 +111,46 @@ export class UpdateReader {
       }
     }
   }
+
+  /**
+   * Whether entries this reader had not read yet were trimmed, from the server's count of entries ever added (Redis
+   * 7; older servers do not count, and are never taken for lost). After a loss, counting restarts at the oldest
+   * entry left.
+   */
+  async #lostEntries(): Promise<boolean> {
+    if (this.#position === undefined) return false;
+    try {
+      const info = await this.#info();
+      const added = info ? numberField(info, 'entries-added') : undefined;
+      const length = info ? numberField(info, 'length') : undefined;
+      if (added === undefined || length === undefined) return false;
+      const trimmed = added - length;
+      if (trimmed <= this.#position) return false;
+      this.#position = trimmed;
+      return true;
+    } catch (error) {
+      if (!this.#stopping) this.#reportError(error);
+      return false;
+    }
+  }
+
+  /** The stream's `XINFO STREAM` fields, or `undefined` when the stream does not exist yet. */
+  async #info(): Promise<Map<string, unknown> | undefined> {
+    let reply: unknown;
+    try {
+      reply = await this.#redis.call('XINFO', 'STREAM', this.#keys.updates);
+    } catch (error) {
+      if (/no such key/i.test((error as Error).message)) return undefined;
+      throw error;
+    }
+    const fields = new Map<string, unknown>();
+    const flat = Array.isArray(reply) ? reply : [];
+    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), flat[i + 1]);
+    return fields;
+  }
+}
+
+function numberField(info: Map<string, unknown>, name: string): number | undefined {
+  const value = info.get(name);
+  return typeof value === 'number' ? value : undefined;
 }
