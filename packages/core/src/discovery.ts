@@ -188,6 +188,13 @@ async function scanDir(
   }
   const entries = (await readdir(root)).sort();
   const files: string[] = [];
+  const seen = new Set<string>();
+  // A link to a module the folder already holds would load it twice and report its plugins as duplicates.
+  const add = (file: string, real: string) => {
+    if (seen.has(real)) return;
+    seen.add(real);
+    files.push(file);
+  };
   for (const name of entries) {
     if (name.startsWith('.') || name === 'node_modules') continue;
     const full = join(root, name);
@@ -211,14 +218,31 @@ async function scanDir(
     }
     if (info.isDirectory()) {
       const entry = await packageEntry(target);
-      if (entry) files.push(entry);
-      else
+      if (!entry) {
         notes.push({
           location: full,
           message: 'ignored: a folder with no package.json entry and no index module',
         });
+        continue;
+      }
+      let entryReal: string;
+      try {
+        entryReal = await realpath(entry);
+      } catch {
+        notes.push({ location: full, message: `ignored: its entry \`${entry}\` does not exist` });
+        continue;
+      }
+      // A package.json entry such as "../../elsewhere.js" must not reach outside the folder either.
+      if (!options.followSymlinks && !isInside(entryReal, rootReal)) {
+        notes.push({
+          location: full,
+          message: `ignored: its entry \`${entryReal}\` is outside the plugin folder (set plugins.followSymlinks to allow)`,
+        });
+        continue;
+      }
+      add(entry, entryReal);
     } else if (info.isFile()) {
-      if (isModuleFile(name)) files.push(target);
+      if (isModuleFile(name)) add(target, target === full ? join(rootReal, name) : target);
       else notes.push({ location: full, message: 'ignored: not a JavaScript or TypeScript module' });
     }
   }

@@ -57,6 +57,7 @@ const catalogue = {
     status: 503,
     title: 'The store was written by a newer version of Plugboard',
   },
+  PLUGBOARD_PROCESS_EXIT_REFUSED: { status: 500, title: 'A task called process.exit' },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 /**
@@ -124,24 +125,51 @@ export function isPlugboardError(value: unknown, code?: PlugboardErrorCode): val
   return value instanceof PlugboardError && (code === undefined || value.code === code);
 }
 
-/** Describes any thrown value for a person, including values that are not `Error`s. */
+/**
+ * Describes any thrown value for a person, including values that are not `Error`s. Never throws, whatever the
+ * value does when read (a getter or `toJSON` that throws, a revoked proxy).
+ */
 export function describeThrown(value: unknown): string {
-  if (value instanceof Error) return value.message || value.name;
-  if (typeof value === 'string') return value;
+  try {
+    if (value instanceof Error) {
+      const message: unknown = value.message;
+      if (typeof message === 'string' && message.length > 0) return message;
+      const name: unknown = value.name;
+      return typeof name === 'string' && name.length > 0 ? name : 'Error';
+    }
+    if (typeof value === 'string') return value;
+  } catch {
+    return 'a thrown value that cannot be read';
+  }
   try {
     return `non-Error value thrown: ${JSON.stringify(value) ?? String(value)}`;
   } catch {
-    return `non-Error value thrown: ${String(value)}`;
+    try {
+      return `non-Error value thrown: ${String(value)}`;
+    } catch {
+      return 'a thrown value that cannot be read';
+    }
   }
 }
 
-/** Formats a value for an option error: "`0` (number)". */
+/** Formats a value for an option error: "`0` (number)". Long values are cut; never throws. */
 export function describeValue(value: unknown): string {
   let shown: string;
   try {
     shown = typeof value === 'function' ? '[function]' : (JSON.stringify(value) ?? String(value));
   } catch {
-    shown = String(value);
+    try {
+      shown = String(value);
+    } catch {
+      shown = '[unreadable]';
+    }
   }
-  return `\`${shown}\` (${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`;
+  if (shown.length > 200) shown = `${shown.slice(0, 200)}…`;
+  let type: string;
+  try {
+    type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  } catch {
+    type = typeof value;
+  }
+  return `\`${shown}\` (${type})`;
 }

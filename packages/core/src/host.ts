@@ -20,6 +20,7 @@ import { createTaskId } from './ids.js';
 import { inProcessRuntime } from './in-process-runtime.js';
 import { memoryStore } from './memory-store.js';
 import type { ExecuteContext, PluginPoint, TaskList } from './plugin.js';
+import { installProcessExitGuard } from './process-exit-guard.js';
 import { FlagParser, PropertyResolver } from './properties.js';
 import { type PluginInfo, PluginRegistry, type PluginStatus, type RegisteredPlugin } from './registry.js';
 import type { RuntimeEnvironment, TaskRuntime } from './runtime.js';
@@ -46,6 +47,8 @@ import {
   type TaskRecord,
   taskTypeName,
 } from './task.js';
+import { DEFAULT_MAX_LOG_LINES_PER_ATTEMPT } from './task-execution.js';
+import { MAX_TIMER_MS } from './timers.js';
 
 /** Decides whether a user may execute a plugin. */
 export type AuthorizeHook<User extends PlugboardUser = PlugboardUser> = (
@@ -86,7 +89,7 @@ export interface HostOptions<User extends PlugboardUser = PlugboardUser> {
   readonly concurrency?: number;
   /** Decides whether a user may execute a plugin. @default every plugin permission is in `user.permissions` */
   readonly authorize?: AuthorizeHook<User>;
-  /** @default 5000 */
+  /** How long a plugin's `isReady()` may take before it is reported not-ready, in milliseconds. @default 5000 */
   readonly readinessTimeoutMs?: number;
   /** Timeout of tasks whose plugin and type set none; `null` for none. @default null */
   readonly defaultTaskTimeoutMs?: number | null;
@@ -94,14 +97,27 @@ export interface HostOptions<User extends PlugboardUser = PlugboardUser> {
   readonly shutdownTimeoutMs?: number;
   /** Task log lines below this level are dropped. @default 'info' */
   readonly logLevel?: LogLevel;
-  /** @default 8192 */
+  /** Longer task log lines (and error messages) are cut to this many characters. @default 8192 */
   readonly maxLogLineLength?: number;
+  /**
+   * The most log lines one attempt of a task writes; later lines are dropped and one line at the end says how
+   * many, so a task logging in a loop keeps memory, the store and event listeners flat.
+   * @default 10000
+   */
+  readonly maxLogLinesPerAttempt?: number;
   /** @default 100 */
   readonly progressIntervalMs?: number;
   /** The most tasks one execution may create. @default 1000 */
   readonly maxTasksPerExecution?: number;
   /** The scheduler's clock; tests pass a fake one. @default the system clock */
   readonly clock?: Clock;
+  /**
+   * While the host runs, a `process.exit()` call from inside a task (at any depth of its asynchronous work) throws
+   * `PLUGBOARD_PROCESS_EXIT_REFUSED` at the call site and fails the task, instead of ending the process. Calls
+   * from anywhere else exit as usual. A safety net against a careless plugin, not a sandbox: see docs/security.md.
+   * @default false
+   */
+  readonly guardProcessExit?: boolean;
 }
 
 /** Options of {@link Host.execute}. */
@@ -197,22 +213,33 @@ function defaultAuthorize(user: PlugboardUser, plugin: PluginInfo): boolean {
   return plugin.permissions.every((p) => granted.has(p));
 }
 
-function checkNumber(name: string, value: unknown, min: number, allowNull = false): void {
+function checkNumber(name: string, value: unknown, min: number, allowNull = false, max = Infinity): void {
   if (value === undefined || (allowNull && value === null)) return;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min) {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
+    const range = typeof value === 'number' && value > max ? `<= ${max}` : `>= ${min}`;
     throw new PlugboardError(
       'PLUGBOARD_INVALID_OPTION',
-      `Expected \`${name}\` to be a number >= ${min}${allowNull ? ' or null' : ''}, got ${describeValue(value)}.`,
+      `Expected \`${name}\` to be a number ${range}${allowNull ? ' or null' : ''}, got ${describeValue(value)}.`,
     );
   }
 }
 
-function normaliseTaskList(list: TaskList): unknown[] {
+/**
+ * What `createTasks` returned, as a list of at most `max + 1` entries: an iterable that never ends (or a huge
+ * array) is cut there, and the caller refuses it as too many tasks.
+ */
+function normaliseTaskList(list: TaskList, max: number): unknown[] {
   if (list === undefined || list === null) return [];
   if (isTask(list)) return [list];
-  if (Array.isArray(list)) return list;
-  if (typeof list === 'object' && Symbol.iterator in (list as object))
-    return [...(list as Iterable<unknown>)];
+  if (Array.isArray(list)) return list.length > max ? list.slice(0, max + 1) : list;
+  if (typeof list === 'object' && Symbol.iterator in (list as object)) {
+    const out: unknown[] = [];
+    for (const item of list as Iterable<unknown>) {
+      out.push(item);
+      if (out.length > max) break;
+    }
+    return out;
+  }
   return [list];
 }
 
@@ -233,6 +260,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   #state: HostState = 'created';
   #report: BootReport | undefined;
   #failures: BootReportFailure[] = [];
+  #releaseExitGuard: (() => void) | undefined;
 
   constructor(options: HostOptions<User> = {}) {
     if (options === null || typeof options !== 'object') {
@@ -241,12 +269,19 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         `Expected host options to be an object, got ${describeValue(options)}.`,
       );
     }
-    checkNumber('readinessTimeoutMs', options.readinessTimeoutMs, 1);
-    checkNumber('defaultTaskTimeoutMs', options.defaultTaskTimeoutMs, 1, true);
-    checkNumber('shutdownTimeoutMs', options.shutdownTimeoutMs, 0);
+    checkNumber('readinessTimeoutMs', options.readinessTimeoutMs, 1, false, MAX_TIMER_MS);
+    checkNumber('defaultTaskTimeoutMs', options.defaultTaskTimeoutMs, 1, true, MAX_TIMER_MS);
+    checkNumber('shutdownTimeoutMs', options.shutdownTimeoutMs, 0, false, MAX_TIMER_MS);
     checkNumber('maxLogLineLength', options.maxLogLineLength, 80);
-    checkNumber('progressIntervalMs', options.progressIntervalMs, 0);
+    checkNumber('maxLogLinesPerAttempt', options.maxLogLinesPerAttempt, 1);
+    checkNumber('progressIntervalMs', options.progressIntervalMs, 0, false, MAX_TIMER_MS);
     checkNumber('maxTasksPerExecution', options.maxTasksPerExecution, 1);
+    if (options.guardProcessExit !== undefined && typeof options.guardProcessExit !== 'boolean') {
+      throw new PlugboardError(
+        'PLUGBOARD_INVALID_OPTION',
+        `Expected \`guardProcessExit\` to be a boolean, got ${describeValue(options.guardProcessExit)}.`,
+      );
+    }
     if (options.logLevel !== undefined && !(options.logLevel in LOG_LEVEL_RANK)) {
       throw new PlugboardError(
         'PLUGBOARD_INVALID_OPTION',
@@ -355,10 +390,15 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     const flags = new FlagParser(
       options.argv ?? process.argv.slice(2),
       classes.flatMap((cls) => {
-        const def = cls.definition as { id?: unknown; flags?: unknown };
-        return typeof def?.id === 'string' && def.flags && typeof def.flags === 'object'
-          ? [{ pluginId: def.id, schema: def.flags as never }]
-          : [];
+        try {
+          const def = cls.definition as { id?: unknown; flags?: unknown };
+          return typeof def?.id === 'string' && def.flags && typeof def.flags === 'object'
+            ? [{ pluginId: def.id, schema: def.flags as never }]
+            : [];
+        } catch {
+          // A definition that cannot be read is reported when the registry adds the class.
+          return [];
+        }
       }),
     );
     const failures: BootReportFailure[] = [];
@@ -398,6 +438,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       this.#emitStatus(plugin.info.id, plugin.info.status, null, plugin.info.reason);
     }
 
+    if (options.guardProcessExit) this.#releaseExitGuard = installProcessExitGuard();
     await this.#runtime.start(this.#environment());
     this.#state = 'started';
     const recovery = this.#runtime.recoversOwnTasks
@@ -444,6 +485,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     try {
       await this.#runtime.stop({ timeoutMs });
     } finally {
+      this.#releaseExitGuard?.();
+      this.#releaseExitGuard = undefined;
       await this.#store.close();
       this.#state = 'stopped';
     }
@@ -459,6 +502,13 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     options: ExecuteOptions<User> = {},
   ): Promise<ExecuteResult> {
     this.#requireStarted();
+    checkNumber('timeoutMs', options.timeoutMs, 1, true, MAX_TIMER_MS);
+    if (options.priority !== undefined && !Number.isFinite(options.priority)) {
+      throw new PlugboardError(
+        'PLUGBOARD_INVALID_OPTION',
+        `Expected \`priority\` to be a finite number, got ${describeValue(options.priority)}.`,
+      );
+    }
     const plugin = this.#operational(pluginId);
     const user = (options.user ?? ANONYMOUS_USER) as User;
     await this.#authorize(user, plugin.info);
@@ -480,21 +530,42 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       }
     } catch (error) {
       // What a plugin says about the request itself reaches the caller as is; anything else is the plugin's fault.
-      if (isPlugboardError(error) && CALLER_ERRORS.has(error.code)) throw error;
-      throw new PlugboardError(
-        'PLUGBOARD_CREATE_TASKS_FAILED',
-        `Plugin \`${pluginId}\` failed to create its tasks: ${describeThrown(error)}.`,
-        { cause: error },
+      if (isPlugboardError(error) && CALLER_ERRORS.has(error.code)) throw this.#withoutSecrets(plugin, error);
+      throw this.#withoutSecrets(
+        plugin,
+        new PlugboardError(
+          'PLUGBOARD_CREATE_TASKS_FAILED',
+          `Plugin \`${pluginId}\` failed to create its tasks: ${describeThrown(error)}.`,
+          { cause: error },
+        ),
       );
     }
-    const tasks = await this.#queue(plugin, list, {
-      user,
-      scheduleId: null,
-      contextId: plugin.info.kind === 'context' ? (options.context ?? null) : null,
-      timeoutMs: options.timeoutMs,
-      priority: options.priority,
+    try {
+      const tasks = await this.#queue(plugin, list, {
+        user,
+        scheduleId: null,
+        contextId: plugin.info.kind === 'context' ? (options.context ?? null) : null,
+        timeoutMs: options.timeoutMs,
+        priority: options.priority,
+      });
+      return { tasks };
+    } catch (error) {
+      throw isPlugboardError(error) ? this.#withoutSecrets(plugin, error) : error;
+    }
+  }
+
+  /**
+   * The error with the plugin's secret values replaced in its message, stack and details: it may reach an HTTP
+   * client, a log or the `error` event. The original stays as `cause` for the host's own diagnosis.
+   */
+  #withoutSecrets(plugin: RegisteredPlugin, error: PlugboardError): PlugboardError {
+    const { redactor } = plugin;
+    if (!redactor.active) return error;
+    const safe = new PlugboardError(error.code, redactor.text(error.message), {
+      cause: error.cause ?? error,
+      details: redactor.value(error.details),
     });
-    return { tasks };
+    return safe;
   }
 
   /** Reading and administering plugins. */
@@ -689,12 +760,14 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       now: () => Date.now(),
       logLevel: this.#options.logLevel ?? 'info',
       maxLogLineLength: this.#options.maxLogLineLength ?? 8192,
+      maxLogLinesPerAttempt: this.#options.maxLogLinesPerAttempt ?? DEFAULT_MAX_LOG_LINES_PER_ATTEMPT,
+      guardProcessExit: this.#options.guardProcessExit ?? false,
       progressIntervalMs: this.#options.progressIntervalMs ?? 100,
       reportError: (error) => this.#reportError(error),
       fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
       instantiate: (record) => {
         const { plugin, taskClass } = this.#taskClass(record);
-        return { task: new taskClass(record.input), properties: plugin.properties };
+        return { task: new taskClass(record.input), properties: plugin.properties, secrets: plugin.secrets };
       },
       retryPolicy: (record) => {
         try {
@@ -731,16 +804,58 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     },
   ): Promise<TaskRecord[]> {
     const id = plugin.info.id;
-    const tasks = normaliseTaskList(list);
     const max = this.#options.maxTasksPerExecution ?? 1000;
+    let tasks: unknown[];
+    try {
+      tasks = normaliseTaskList(list, max);
+    } catch (error) {
+      throw new PlugboardError(
+        'PLUGBOARD_INVALID_TASKS',
+        `Plugin \`${id}\`: reading what createTasks returned failed: ${describeThrown(error)}.`,
+        { cause: error },
+      );
+    }
     if (tasks.length > max) {
       throw new PlugboardError(
         'PLUGBOARD_TOO_MANY_TASKS',
-        `Plugin \`${id}\` created ${tasks.length} tasks in one execution; the host allows at most ${max} (maxTasksPerExecution).`,
+        `Plugin \`${id}\` created ${Array.isArray(list) ? list.length : `more than ${max}`} tasks in one execution; the host allows at most ${max} (maxTasksPerExecution).`,
       );
     }
     const now = this.#clock.now();
     const records: TaskRecord[] = [];
+    try {
+      this.#buildRecords(plugin, tasks, options, now, records);
+    } catch (error) {
+      if (isPlugboardError(error)) throw error;
+      // A task object whose getters throw, a proxy...: what createTasks returned cannot be read.
+      throw new PlugboardError(
+        'PLUGBOARD_INVALID_TASKS',
+        `Plugin \`${id}\`: reading what createTasks returned failed: ${describeThrown(error)}.`,
+        { cause: error },
+      );
+    }
+    for (const record of records) {
+      await this.#store.insertTask(record);
+      this.events.emit('task:queued', record);
+      await this.#runtime.enqueue(record);
+    }
+    return records;
+  }
+
+  #buildRecords(
+    plugin: RegisteredPlugin,
+    tasks: readonly unknown[],
+    options: {
+      user: PlugboardUser;
+      scheduleId: string | null;
+      contextId: string | null;
+      timeoutMs?: number | null;
+      priority?: number;
+    },
+    now: number,
+    records: TaskRecord[],
+  ): void {
+    const id = plugin.info.id;
     for (const [index, task] of tasks.entries()) {
       if (!isTask(task)) {
         throw new PlugboardError(
@@ -759,7 +874,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       let input: unknown;
       try {
         const text = JSON.stringify(task.input);
-        input = text === undefined ? null : JSON.parse(text);
+        input = text === undefined ? null : plugin.redactor.value(JSON.parse(text));
       } catch (error) {
         throw new PlugboardError(
           'PLUGBOARD_TASK_INPUT_NOT_SERIALIZABLE',
@@ -771,7 +886,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         options.timeoutMs !== undefined
           ? options.timeoutMs
           : (taskClass.timeoutMs ??
-            plugin.cls.definition.timeoutMs ??
+            (plugin.definition.timeoutMs as number | undefined) ??
             this.#options.defaultTaskTimeoutMs ??
             null);
       records.push({
@@ -798,12 +913,6 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         logCount: 0,
       });
     }
-    for (const record of records) {
-      await this.#store.insertTask(record);
-      this.events.emit('task:queued', record);
-      await this.#runtime.enqueue(record);
-    }
-    return records;
   }
 
   async #runSchedule(plugin: RegisteredPlugin, scheduleId: string): Promise<readonly TaskRecord[]> {
@@ -812,13 +921,21 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     try {
       list = await (plugin.instance as unknown as ActionCreate).createTasks({}, ctx);
     } catch (error) {
-      throw new PlugboardError(
-        'PLUGBOARD_CREATE_TASKS_FAILED',
-        `Background plugin \`${plugin.info.id}\` failed to create its tasks: ${describeThrown(error)}.`,
-        { cause: error },
+      throw this.#withoutSecrets(
+        plugin,
+        new PlugboardError(
+          'PLUGBOARD_CREATE_TASKS_FAILED',
+          `Background plugin \`${plugin.info.id}\` failed to create its tasks: ${describeThrown(error)}.`,
+          { cause: error },
+        ),
       );
     }
-    const records = await this.#queue(plugin, list, { user: SYSTEM_USER, scheduleId, contextId: null });
+    let records: TaskRecord[];
+    try {
+      records = await this.#queue(plugin, list, { user: SYSTEM_USER, scheduleId, contextId: null });
+    } catch (error) {
+      throw isPlugboardError(error) ? this.#withoutSecrets(plugin, error) : error;
+    }
     this.events.emit('schedule:fired', {
       id: scheduleId,
       pluginId: plugin.info.id,
@@ -968,7 +1085,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#registry.setStatus(plugin.info.id, outcome.status, outcome.reason, outcome.code);
     if (emit && previous !== outcome.status) {
       await this.#saveCatalogue(plugin, await this.#store.getPluginEntry(plugin.info.id));
-      this.#emitStatus(plugin.info.id, outcome.status, previous, outcome.reason);
+      this.#emitStatus(plugin.info.id, outcome.status, previous, plugin.info.reason);
     }
   }
 

@@ -84,6 +84,7 @@ export type {
 } from './runtime.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
 export { compileObjectValidator, invalidArguments, sanitizeInput, toJsonSchema } from './schema.js';
+export { SECRET_PLACEHOLDER } from './secrets.js';
 export type {
   LogQuery,
   PluginCatalogueEntry,

@@ -18,7 +18,9 @@ import {
   type ObjectValidator,
   toJsonSchema,
 } from './schema.js';
+import { type SecretRedactor, secretRedactor, secretValuesOf, withoutSecretExamples } from './secrets.js';
 import { isTaskClass, type TaskClass, taskTypeName } from './task.js';
+import { MAX_TIMER_MS } from './timers.js';
 import { isValidRange, PLUGBOARD_VERSION, satisfiesRange } from './version.js';
 
 /** A plugin's state: `checking` while its readiness check runs, then one of the five final states. */
@@ -92,14 +94,25 @@ export interface PluginInfo {
 
 const EMPTY_OBJECT: TObject = { type: 'object', properties: {}, required: [] } as unknown as TObject;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Readiness reasons longer than this are cut: a reason is one sentence a person reads. */
+const MAX_REASON_LENGTH = 1000;
+/** The most attempts a task type's retry policy may ask for. */
+const MAX_RETRY_ATTEMPTS = 100;
+const TEXT_FIELDS = ['name', 'description', 'icon', 'category', 'sortGroup', 'version'] as const;
 
 /** A plugin the registry holds: its class, its instance once built, and compiled validators. */
 export interface RegisteredPlugin {
   info: PluginInfo;
   readonly cls: PluginClass;
+  /** The class's definition as read once when the plugin was added. */
+  readonly definition: Readonly<Record<string, unknown>>;
   instance: PluginBase<unknown, unknown> | undefined;
   argsValidator: ObjectValidator<Record<string, unknown>> | undefined;
   properties: unknown;
+  /** The values of its App Properties marked `writeOnly: true`. */
+  secrets: readonly string[];
+  /** Replaces those values wherever the plugin's text is stored, sent or emitted. */
+  redactor: SecretRedactor;
   readonly taskTypes: Map<string, TaskClass>;
 }
 
@@ -114,6 +127,75 @@ function defaultsFor(kind: PluginKind, def: Record<string, unknown>): Required<B
 
 function describeId(id: unknown): string {
   return typeof id === 'string' ? JSON.stringify(id.slice(0, 80)) : String(typeof id);
+}
+
+function className(cls: unknown): string {
+  try {
+    const name = (cls as { name?: unknown }).name;
+    return typeof name === 'string' && name.length > 0 ? name.slice(0, 80) : '(anonymous class)';
+  } catch {
+    return '(anonymous class)';
+  }
+}
+
+/** Whether `value` is a usable timer length in milliseconds: a finite number from 1 to the timer maximum. */
+function isDuration(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 1 && value <= MAX_TIMER_MS;
+}
+
+/** Why a plugin's metadata or timeouts are unusable, or `undefined` when they are fine. */
+function definitionProblem(def: Record<string, unknown>): string | undefined {
+  for (const key of TEXT_FIELDS) {
+    if (def[key] !== undefined && typeof def[key] !== 'string')
+      return `\`${key}\` must be a string, got ${typeof def[key]}`;
+  }
+  if (def.sortOrder !== undefined && !(typeof def.sortOrder === 'number' && Number.isFinite(def.sortOrder)))
+    return '`sortOrder` must be a finite number';
+  if (
+    def.permissions !== undefined &&
+    !(Array.isArray(def.permissions) && def.permissions.every((p) => typeof p === 'string'))
+  )
+    return '`permissions` must be an array of strings';
+  for (const key of ['timeoutMs', 'readinessTimeoutMs'] as const) {
+    if (def[key] !== undefined && !isDuration(def[key]))
+      return `\`${key}\` must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${describeId(typeof def[key] === 'number' ? String(def[key]) : def[key])}`;
+  }
+  return undefined;
+}
+
+/** Why a task class's timeout or retry policy is unusable, or `undefined` when they are fine. */
+function taskClassProblem(cls: TaskClass): string | undefined {
+  const name = taskTypeName(cls);
+  if (typeof name !== 'string' || name.length === 0)
+    return 'a task class needs a name or a `static taskType`';
+  if (cls.timeoutMs !== undefined && cls.timeoutMs !== null && !isDuration(cls.timeoutMs))
+    return `task \`${name}\`: \`timeoutMs\` must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`;
+  const retry = cls.retry as unknown;
+  if (retry === undefined) return undefined;
+  if (retry === null || typeof retry !== 'object') return `task \`${name}\`: \`retry\` must be an object`;
+  const { attempts, backoff } = retry as { attempts?: unknown; backoff?: unknown };
+  if (
+    !(Number.isInteger(attempts) && (attempts as number) >= 1 && (attempts as number) <= MAX_RETRY_ATTEMPTS)
+  )
+    return `task \`${name}\`: \`retry.attempts\` must be an integer from 1 to ${MAX_RETRY_ATTEMPTS}`;
+  if (backoff === undefined) return undefined;
+  const { type, delayMs } = (backoff ?? {}) as { type?: unknown; delayMs?: unknown };
+  if (
+    backoff === null ||
+    (type !== 'fixed' && type !== 'exponential') ||
+    !(typeof delayMs === 'number' && Number.isFinite(delayMs) && delayMs >= 0 && delayMs <= MAX_TIMER_MS)
+  )
+    return `task \`${name}\`: \`retry.backoff\` must be { type: 'fixed' | 'exponential', delayMs } with delayMs from 0 to ${MAX_TIMER_MS}`;
+  return undefined;
+}
+
+/** A readiness reason as people will read it: a string, cut to one paragraph. */
+function readinessReason(reason: unknown): string {
+  if (typeof reason !== 'string' || reason.trim().length === 0)
+    return 'isReady() reported the plugin is not ready.';
+  return reason.length > MAX_REASON_LENGTH
+    ? `${reason.slice(0, MAX_REASON_LENGTH)}… [${reason.length - MAX_REASON_LENGTH} characters cut]`
+    : reason;
 }
 
 /** Holds every plugin the host found, in one named state each. */
@@ -178,13 +260,32 @@ export class PluginRegistry {
     error?: PlugboardError;
   } {
     const started = performance.now();
-    const def = cls.definition as unknown as Record<string, unknown>;
-    const id = def?.id;
+    const name = className(cls);
+    let def: Record<string, unknown>;
+    let kind: PluginKind;
+    let context: PluginClass['contextKind'];
+    try {
+      // Read once: a hostile class may define getters that throw or answer differently each time.
+      const definition: unknown = cls.definition;
+      if (definition === null || typeof definition !== 'object') throw new Error('it is not an object');
+      def = { ...(definition as Record<string, unknown>) };
+      kind = cls.pluginKind;
+      context = cls.contextKind;
+    } catch (error) {
+      return {
+        error: new PlugboardError(
+          'PLUGBOARD_INVALID_PLUGIN',
+          `The definition of plugin class \`${name}\` cannot be read: ${describeThrown(error)}.`,
+          { cause: error },
+        ),
+      };
+    }
+    const id = def.id;
     if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
       return {
         error: new PlugboardError(
           'PLUGBOARD_INVALID_PLUGIN',
-          `Plugin class \`${cls.name}\` has an invalid id ${describeId(id)}: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.`,
+          `Plugin class \`${name}\` has an invalid id ${describeId(id)}: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.`,
         ),
       };
     }
@@ -193,29 +294,33 @@ export class PluginRegistry {
       return {
         error: new PlugboardError(
           'PLUGBOARD_DUPLICATE_PLUGIN_ID',
-          `Plugin id \`${id}\` of \`${cls.name}\` (${source.location}) is already used by \`${existing.cls.name}\` (${existing.info.source.location}); the first one was kept. Give each plugin its own id.`,
+          `Plugin id \`${id}\` of \`${name}\` (${source.location}) is already used by \`${className(existing.cls)}\` (${existing.info.source.location}); the first one was kept. Give each plugin its own id.`,
           { details: { id } },
         ),
       };
     }
-    const kind = cls.pluginKind;
-    const context = cls.contextKind;
+    const metadataProblem = definitionProblem(def);
+    const text = (key: (typeof TEXT_FIELDS)[number]) => (typeof def[key] === 'string' ? def[key] : null);
     const info: PluginInfo = {
       id,
       name: typeof def.name === 'string' && def.name.length > 0 ? def.name : id,
-      description: (def.description as string | undefined) ?? null,
-      icon: (def.icon as string | undefined) ?? null,
-      category: (def.category as string | undefined) ?? null,
-      sortGroup: (def.sortGroup as string | undefined) ?? null,
-      sortOrder: typeof def.sortOrder === 'number' ? def.sortOrder : 0,
-      version: (def.version as string | undefined) ?? null,
-      permissions: Array.isArray(def.permissions) ? (def.permissions as string[]).map(String) : [],
+      description: text('description'),
+      icon: text('icon'),
+      category: text('category'),
+      sortGroup: text('sortGroup'),
+      sortOrder: typeof def.sortOrder === 'number' && Number.isFinite(def.sortOrder) ? def.sortOrder : 0,
+      version: text('version'),
+      permissions: Array.isArray(def.permissions)
+        ? def.permissions.filter((p): p is string => typeof p === 'string')
+        : [],
       kind,
       context: context
         ? { kind: context.id, idArgument: context.idArgument, description: context.description ?? null }
         : null,
       schedule: defaultsFor(kind, def),
-      implements: ((def.implements as PluginPoint<unknown>[] | undefined) ?? []).map((p) => p.id),
+      implements: Array.isArray(def.implements)
+        ? (def.implements as PluginPoint<unknown>[]).map((p) => String(p?.id))
+        : [],
       status: 'checking',
       reason: null,
       code: null,
@@ -230,13 +335,30 @@ export class PluginRegistry {
     const plugin: RegisteredPlugin = {
       info,
       cls,
+      definition: def,
       instance: undefined,
       argsValidator: undefined,
       properties: {},
+      secrets: [],
+      redactor: secretRedactor(undefined),
       taskTypes: new Map(),
     };
     this.#plugins.set(id, plugin);
-    const problem = this.#validate(plugin, def, deps);
+    let problem: PlugboardError | undefined;
+    if (metadataProblem) {
+      problem = new PlugboardError('PLUGBOARD_INVALID_PLUGIN', `Plugin \`${id}\`: ${metadataProblem}.`);
+    } else {
+      try {
+        problem = this.#validate(plugin, def, deps);
+      } catch (error) {
+        // Validation reads what the plugin declared (schemas, task classes, points): anything it throws is the plugin's.
+        problem = new PlugboardError(
+          'PLUGBOARD_INVALID_PLUGIN',
+          `Validating plugin \`${id}\` failed: ${describeThrown(error)}.`,
+          { cause: error },
+        );
+      }
+    }
     plugin.info = {
       ...plugin.info,
       timings: { ...plugin.info.timings, validateMs: performance.now() - started },
@@ -245,7 +367,7 @@ export class PluginRegistry {
       this.setStatus(
         id,
         problem.code === 'PLUGBOARD_PLUGIN_CONSTRUCT_FAILED' ? 'failed' : 'invalid',
-        problem.message,
+        plugin.redactor.text(problem.message),
         problem.code,
       );
     return { plugin };
@@ -274,14 +396,22 @@ export class PluginRegistry {
       }
       schemas[key] = schema as TObject;
     }
-    plugin.info = {
-      ...plugin.info,
-      schemas: {
-        args: toJsonSchema(schemas.args),
-        properties: toJsonSchema(schemas.properties),
-        flags: toJsonSchema(schemas.flags),
-      },
-    };
+    try {
+      plugin.info = {
+        ...plugin.info,
+        schemas: {
+          args: toJsonSchema(schemas.args),
+          properties: withoutSecretExamples(toJsonSchema(schemas.properties)),
+          flags: toJsonSchema(schemas.flags),
+        },
+      };
+    } catch (error) {
+      return new PlugboardError(
+        'PLUGBOARD_INVALID_SCHEMA',
+        `The schemas of plugin \`${id}\` cannot be written as JSON: ${describeThrown(error)}. Declare them with Type.Object({...}).`,
+        { cause: error },
+      );
+    }
     try {
       plugin.argsValidator = compileObjectValidator(schemas.args);
     } catch (error) {
@@ -332,6 +462,8 @@ export class PluginRegistry {
           `Plugin \`${id}\`: every entry of \`tasks\` must be a class extending Task, got ${describeId(typeof taskClass === 'function' ? taskClass.name : typeof taskClass)}.`,
         );
       }
+      const problem = taskClassProblem(taskClass as TaskClass);
+      if (problem) return new PlugboardError('PLUGBOARD_INVALID_PLUGIN', `Plugin \`${id}\`: ${problem}.`);
       const name = taskTypeName(taskClass as TaskClass);
       if (plugin.taskTypes.has(name)) {
         return new PlugboardError(
@@ -361,7 +493,30 @@ export class PluginRegistry {
         }
       }
     }
-    const properties = deps.properties.resolve(id, schemas.properties);
+    let properties: ReturnType<PropertyResolver['resolve']>;
+    let flags: ReturnType<FlagParser['resolve']>;
+    try {
+      properties = deps.properties.resolve(id, schemas.properties);
+    } catch (error) {
+      return new PlugboardError(
+        'PLUGBOARD_INVALID_SCHEMA',
+        `The \`properties\` schema of plugin \`${id}\` does not compile: ${describeThrown(error)}.`,
+        { cause: error },
+      );
+    }
+    if (properties.ok) {
+      plugin.secrets = secretValuesOf(schemas.properties, properties.value);
+      plugin.redactor = secretRedactor(plugin.secrets);
+    }
+    try {
+      flags = deps.flags.resolve(id, schemas.flags);
+    } catch (error) {
+      return new PlugboardError(
+        'PLUGBOARD_INVALID_SCHEMA',
+        `The \`flags\` schema of plugin \`${id}\` does not compile: ${describeThrown(error)}.`,
+        { cause: error },
+      );
+    }
     if (!properties.ok) {
       return new PlugboardError(
         'PLUGBOARD_INVALID_PROPERTIES',
@@ -369,7 +524,6 @@ export class PluginRegistry {
         { details: { fields: properties.errors } },
       );
     }
-    const flags = deps.flags.resolve(id, schemas.flags);
     if (!flags.ok) {
       return new PlugboardError(
         'PLUGBOARD_INVALID_FLAGS',
@@ -406,7 +560,8 @@ export class PluginRegistry {
     code: PlugboardErrorCode | null;
   }> {
     const started = performance.now();
-    const limit = plugin.cls.definition.readinessTimeoutMs ?? timeoutMs;
+    const limit = (plugin.definition.readinessTimeoutMs as number | undefined) ?? timeoutMs;
+    const redact = plugin.redactor.text;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const result = await Promise.race([
@@ -423,17 +578,21 @@ export class PluginRegistry {
         };
       }
       const outcome = result as ReadinessResult;
-      const ready = typeof outcome === 'boolean' ? outcome : Boolean(outcome?.ready);
+      // Only `true` or `{ ready: true }` make a plugin operational: any other answer is read as "not ready".
+      const ready =
+        outcome === true ||
+        (outcome !== null && typeof outcome === 'object' && (outcome as { ready?: unknown }).ready === true);
       if (ready) return { status: 'operational', reason: null, code: null };
-      const reason =
-        typeof outcome === 'object' && outcome?.reason
-          ? outcome.reason
-          : 'isReady() reported the plugin is not ready.';
-      return { status: 'not-ready', reason, code: 'PLUGBOARD_NOT_READY' };
+      const reason = readinessReason(
+        outcome !== null && typeof outcome === 'object'
+          ? (outcome as { reason?: unknown }).reason
+          : undefined,
+      );
+      return { status: 'not-ready', reason: redact(reason), code: 'PLUGBOARD_NOT_READY' };
     } catch (error) {
       return {
         status: 'failed',
-        reason: `The readiness check threw: ${describeThrown(error)}.`,
+        reason: redact(readinessReason(`The readiness check threw: ${describeThrown(error)}.`)),
         code: 'PLUGBOARD_READINESS_FAILED',
       };
     } finally {

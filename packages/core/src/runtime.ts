@@ -9,6 +9,11 @@ export interface InstantiatedTask {
   readonly task: Task<unknown, unknown>;
   /** The plugin's resolved app properties, handed to `run` as `ctx.properties`. */
   readonly properties: unknown;
+  /**
+   * The values of the plugin's secret App Properties (`writeOnly: true`): replaced by `[secret]` in the task's
+   * log lines, status and progress text, result and error before they are stored or emitted.
+   */
+  readonly secrets?: readonly string[];
 }
 
 /** What the host hands a runtime when it starts: the store, the bus and how to rebuild tasks. */
@@ -27,6 +32,13 @@ export interface RuntimeEnvironment {
   readonly logLevel: LogLevel;
   /** Longer log lines are cut to this many characters. */
   readonly maxLogLineLength: number;
+  /**
+   * The most log lines one attempt of a task writes; later lines are counted and dropped, and one line at the
+   * end says how many. @default 10000
+   */
+  readonly maxLogLinesPerAttempt?: number;
+  /** Runs each task so that a `process.exit` call from it is refused (the host installs the guard). */
+  readonly guardProcessExit?: boolean;
   /** Progress events of one task are emitted at most once per this many milliseconds. */
   readonly progressIntervalMs: number;
   /** Reports a failure outside any task (a store write, a listener) without stopping the host. */

@@ -67,12 +67,25 @@ export function checkObjectSchema(schema: unknown): string[] {
   if (properties !== undefined && (properties === null || typeof properties !== 'object')) {
     problems.push('`properties` must be an object of schemas');
   }
+  const ancestors = new Set<unknown>();
   const walk = (node: unknown, path: string): void => {
     if (node === null || typeof node !== 'object' || Array.isArray(node)) {
       problems.push(`${path || '/'}: a schema must be an object`);
       return;
     }
-    const s = node as Record<string, unknown>;
+    if (ancestors.has(node)) {
+      problems.push(`${path}: a schema must not contain itself`);
+      return;
+    }
+    if (ancestors.size >= 64) {
+      problems.push(`${path}: schemas nested more than 64 levels deep are not supported`);
+      return;
+    }
+    ancestors.add(node);
+    walkNode(node as Record<string, unknown>, path);
+    ancestors.delete(node);
+  };
+  const walkNode = (s: Record<string, unknown>, path: string): void => {
     const types = Array.isArray(s.type) ? s.type : s.type === undefined ? [] : [s.type];
     for (const t of types)
       if (!KNOWN_TYPES.has(t as string)) problems.push(`${path || '/'}: unknown type ${JSON.stringify(t)}`);

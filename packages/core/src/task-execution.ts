@@ -1,5 +1,7 @@
 import { describeThrown, PlugboardError } from './errors.js';
+import { runInExitScope } from './process-exit-guard.js';
 import type { RuntimeEnvironment } from './runtime.js';
+import { type SecretRedactor, secretRedactor } from './secrets.js';
 import {
   LOG_LEVEL_RANK,
   type LogLevel,
@@ -11,6 +13,7 @@ import {
   type TaskRecord,
   type TaskState,
 } from './task.js';
+import { MAX_TIMER_MS } from './timers.js';
 
 /** How one attempt ended. */
 export interface AttemptOutcome {
@@ -26,17 +29,40 @@ export interface AttemptOutcome {
 
 const LOG_FLUSH_BATCH = 200;
 const LOG_LEVELS = Object.keys(LOG_LEVEL_RANK) as LogLevel[];
+/** Status and progress texts are one line: longer ones are cut. */
+const MAX_STATUS_LENGTH = 500;
+/** Log lines one attempt writes unless the environment says otherwise. */
+export const DEFAULT_MAX_LOG_LINES_PER_ATTEMPT = 10_000;
 
-function errorInfo(thrown: unknown): TaskErrorInfo {
-  const own = (thrown as { code?: unknown } | null)?.code;
-  const code =
-    thrown instanceof PlugboardError || thrown instanceof TaskError
-      ? thrown.code
-      : typeof own === 'string' && (own.startsWith('PLUGBOARD_') || (thrown as Error).name === 'TaskError')
-        ? own
-        : 'PLUGBOARD_TASK_FAILED';
-  const info: TaskErrorInfo = { code, message: describeThrown(thrown) };
-  return thrown instanceof Error && thrown.stack ? { ...info, stack: thrown.stack } : info;
+/** Reads what a thrown value says about itself, whatever its getters do. */
+function thrownFacts(thrown: unknown): { code: string; stack?: string; retryable: boolean } {
+  try {
+    const own = (thrown as { code?: unknown } | null)?.code;
+    const code =
+      thrown instanceof PlugboardError || thrown instanceof TaskError
+        ? thrown.code
+        : typeof own === 'string' && (own.startsWith('PLUGBOARD_') || (thrown as Error).name === 'TaskError')
+          ? own
+          : 'PLUGBOARD_TASK_FAILED';
+    const stack = thrown instanceof Error && typeof thrown.stack === 'string' ? thrown.stack : undefined;
+    const retryable = (thrown as { retryable?: unknown } | null)?.retryable !== false;
+    return stack === undefined ? { code, retryable } : { code, stack, retryable };
+  } catch {
+    return { code: 'PLUGBOARD_TASK_FAILED', retryable: true };
+  }
+}
+
+/** A task's own error code is kept when it looks like one; anything else is recorded as a plain failure. */
+const ERROR_CODE_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+function errorInfo(thrown: unknown): TaskErrorInfo & { retryable: boolean } {
+  const { code, stack, retryable } = thrownFacts(thrown);
+  const info = {
+    code: typeof code === 'string' && ERROR_CODE_PATTERN.test(code) ? code : 'PLUGBOARD_TASK_FAILED',
+    message: describeThrown(thrown),
+    retryable,
+  };
+  return stack === undefined ? info : { ...info, stack };
 }
 
 function toJson(value: unknown): unknown {
@@ -63,12 +89,17 @@ export class TaskExecution {
   #lastProgressEmit = 0;
   #failure: { reason: string; retryable: boolean } | undefined;
   readonly #minLevel: number;
+  readonly #maxLines: number;
+  #linesWritten = 0;
+  #linesDropped = 0;
+  #redactor: SecretRedactor = secretRedactor(undefined);
 
   constructor(env: RuntimeEnvironment, record: TaskRecord) {
     this.#env = env;
     this.#record = record;
     this.#logSeq = record.logCount;
     this.#minLevel = LOG_LEVEL_RANK[env.logLevel];
+    this.#maxLines = env.maxLogLinesPerAttempt ?? DEFAULT_MAX_LOG_LINES_PER_ATTEMPT;
   }
 
   /** The record as this attempt last wrote it. */
@@ -89,6 +120,25 @@ export class TaskExecution {
     this.#stop?.({ state, error: { code, message }, retryable: false });
   }
 
+  /** A guarded `process.exit` call from the task: the attempt fails at once, whatever the task does next. */
+  #refuseExit(code: unknown): PlugboardError {
+    const shown =
+      typeof code === 'number' || typeof code === 'string' ? String(code).slice(0, 20) : 'undefined';
+    const error = new PlugboardError(
+      'PLUGBOARD_PROCESS_EXIT_REFUSED',
+      `The task called process.exit(${shown}); the host refused to end its process. Return or throw from run() instead.`,
+    );
+    if (!this.#finished) {
+      this.#signalController().abort(error);
+      this.#stop?.({
+        state: 'failed',
+        error: { code: error.code, message: error.message },
+        retryable: false,
+      });
+    }
+    return error;
+  }
+
   #signalController(): AbortController {
     this.#controller ??= new AbortController();
     return this.#controller;
@@ -105,21 +155,27 @@ export class TaskExecution {
     try {
       instantiated = env.instantiate(this.#record);
     } catch (error) {
-      return this.#finish({ state: 'failed', error: errorInfo(error), retryable: false });
+      const { retryable: _, ...info } = errorInfo(error);
+      return this.#finish({ state: 'failed', error: info, retryable: false });
     }
+    this.#redactor = secretRedactor(instantiated.secrets);
 
     let timer: ReturnType<typeof setTimeout> | undefined;
     if (this.#record.timeoutMs !== null) {
       const ms = this.#record.timeoutMs;
       timer = setTimeout(
         () => this.abort('timed-out', `The task ran longer than its timeout of ${ms} ms.`),
-        ms,
+        Math.min(ms, MAX_TIMER_MS),
       );
     }
 
     const ctx = this.#context(instantiated.properties);
+    const task = instantiated.task;
+    const start = env.guardProcessExit
+      ? () => runInExitScope({ refuse: (code) => this.#refuseExit(code) }, () => task.run(ctx))
+      : () => task.run(ctx);
     const work = Promise.resolve()
-      .then(() => instantiated.task.run(ctx))
+      .then(start)
       .then(
         (result): AttemptOutcome => {
           if (this.#failure) {
@@ -142,10 +198,17 @@ export class TaskExecution {
             };
           }
         },
-        (thrown): AttemptOutcome => ({
+        (thrown): AttemptOutcome => {
+          const { retryable, ...info } = errorInfo(thrown);
+          return { state: 'failed', error: info, retryable };
+        },
+      )
+      // Neither handler above throws by design; this keeps a surprise from leaving the attempt unsettled.
+      .catch(
+        (error): AttemptOutcome => ({
           state: 'failed',
-          error: errorInfo(thrown),
-          retryable: (thrown as { retryable?: unknown } | null)?.retryable !== false,
+          error: { code: 'PLUGBOARD_TASK_FAILED', message: describeThrown(error) },
+          retryable: false,
         }),
       );
 
@@ -184,22 +247,46 @@ export class TaskExecution {
       progress: (percent: number, message?: string) => this.#progress(percent, message),
       status: (text: string) => {
         if (this.#finished) return;
-        this.#record = { ...this.#record, statusText: String(text).slice(0, 500) };
+        this.#record = { ...this.#record, statusText: this.#shortText(text) };
         this.#progressChanged();
       },
       fail: (reason: string, options?: { retryable?: boolean }) => {
-        this.#failure = { reason: String(reason), retryable: options?.retryable ?? true };
+        this.#failure = {
+          reason: typeof reason === 'string' ? reason : describeThrown(reason),
+          retryable: options?.retryable !== false,
+        };
       },
     };
+  }
+
+  /** One line of text as it may be stored: secrets replaced, then cut to `max` characters. */
+  #safeText(text: string, max: number): string {
+    const safe = this.#redactor.text(text);
+    return safe.length > max ? `${safe.slice(0, max)}… [${safe.length - max} characters cut]` : safe;
+  }
+
+  #shortText(text: unknown): string {
+    const safe = this.#redactor.text(typeof text === 'string' ? text : describeThrown(text));
+    return safe.length > MAX_STATUS_LENGTH ? safe.slice(0, MAX_STATUS_LENGTH) : safe;
   }
 
   #log(level: LogLevel, message: unknown): void {
     if (this.#finished) return;
     if (level !== 'always' && LOG_LEVEL_RANK[level] < this.#minLevel) return;
-    let text = typeof message === 'string' ? message : describeThrown(message);
-    const max = this.#env.maxLogLineLength;
-    if (text.length > max) text = `${text.slice(0, max)}… [${text.length - max} characters cut]`;
-    const entry: TaskLogEntry = { seq: ++this.#logSeq, time: this.#env.now(), level, message: text };
+    // Past the limit a line costs a counter: a task logging in a tight loop keeps memory, store and listeners flat.
+    if (this.#linesWritten >= this.#maxLines) {
+      this.#linesDropped++;
+      return;
+    }
+    this.#linesWritten++;
+    const text = this.#safeText(
+      typeof message === 'string' ? message : describeThrown(message),
+      this.#env.maxLogLineLength,
+    );
+    this.#append({ seq: ++this.#logSeq, time: this.#env.now(), level, message: text });
+  }
+
+  #append(entry: TaskLogEntry): void {
     this.#logBuffer.push(entry);
     this.#emit('task:log', {
       id: this.#record.id,
@@ -233,7 +320,7 @@ export class TaskExecution {
     this.#record = {
       ...this.#record,
       progress: clamped,
-      progressMessage: message === undefined ? this.#record.progressMessage : String(message).slice(0, 500),
+      progressMessage: message === undefined ? this.#record.progressMessage : this.#shortText(message),
     };
     this.#progressChanged();
   }
@@ -275,13 +362,45 @@ export class TaskExecution {
     });
   }
 
-  async #finish(outcome: AttemptOutcome): Promise<AttemptOutcome> {
+  /** The outcome as it may be stored and sent: secrets replaced in the result and error, the error cut. */
+  #safeOutcome(outcome: AttemptOutcome): AttemptOutcome {
+    const max = this.#env.maxLogLineLength;
+    let error = outcome.error;
+    if (error !== null) {
+      const safe: TaskErrorInfo = { code: error.code, message: this.#safeText(error.message, max) };
+      error = error.stack === undefined ? safe : { ...safe, stack: this.#safeText(error.stack, max * 4) };
+    }
+    if (outcome.state !== 'succeeded') return { ...outcome, error };
+    try {
+      return { ...outcome, error, result: this.#redactor.value(outcome.result) };
+    } catch (thrown) {
+      return {
+        state: 'failed',
+        error: {
+          code: 'PLUGBOARD_TASK_FAILED',
+          message: `The task's result cannot be stored: ${describeThrown(thrown)}`,
+        },
+        retryable: false,
+      };
+    }
+  }
+
+  async #finish(raw: AttemptOutcome): Promise<AttemptOutcome> {
     this.#stop = undefined;
+    const outcome = this.#safeOutcome(raw);
     if (this.#progressTimer) {
       clearTimeout(this.#progressTimer);
       this.#progressTimer = undefined;
     }
     this.#flushProgress();
+    if (this.#linesDropped > 0) {
+      this.#append({
+        seq: ++this.#logSeq,
+        time: this.#env.now(),
+        level: 'warn',
+        message: `${this.#linesDropped} log lines were dropped: one attempt of a task keeps at most ${this.#maxLines} (maxLogLinesPerAttempt).`,
+      });
+    }
     this.#flushLogs();
     this.#finished = true;
     if (this.#controller && !this.#controller.signal.aborted) {
@@ -323,5 +442,7 @@ export function retryDelay(
 ): number | undefined {
   if (attempt >= maxAttempts) return undefined;
   const backoff = policy?.backoff ?? { type: 'exponential', delayMs: 1000 };
-  return backoff.type === 'fixed' ? backoff.delayMs : backoff.delayMs * 2 ** (attempt - 1);
+  const delay = backoff.type === 'fixed' ? backoff.delayMs : backoff.delayMs * 2 ** (attempt - 1);
+  // A longer delay would overflow the timer and fire at once.
+  return Math.min(delay, MAX_TIMER_MS);
 }
