@@ -134,6 +134,69 @@ export class Doubler extends ActionPlugin({ id: 'doubler', name: 'Doubler', args
     expect(relaxed.plugins.map((p) => p.id).sort()).toEqual(['ok', 'outsider']);
   });
 
+  it('does not follow a symbolic link to a folder outside the plugin folder unless the host allows it', async () => {
+    const outside = tempDir({ 'pkg/index.mjs': pluginModule('outsider') });
+    const dir = tempDir({ 'ok.mjs': pluginModule('ok') });
+    symlinkSync(join(outside, 'pkg'), join(dir, 'linked-folder'));
+    const strict = await host({ plugins: { dirs: [dir] } }).start();
+    expect(strict.plugins.map((p) => p.id)).toEqual(['ok']);
+    expect(strict.notes).toEqual([
+      {
+        location: join(dir, 'linked-folder'),
+        message: expect.stringMatching(/^ignored: a symbolic link to `.*pkg`, outside the plugin folder/),
+      },
+    ]);
+    const relaxed = await host({ plugins: { dirs: [dir], followSymlinks: true } }).start();
+    expect(relaxed.plugins.map((p) => p.id).sort()).toEqual(['ok', 'outsider']);
+  });
+
+  it('does not load a folder whose package.json entry points outside the plugin folder', async () => {
+    const outside = tempDir({ 'evil.mjs': pluginModule('escaped') });
+    const dir = tempDir({
+      'ok.mjs': pluginModule('ok'),
+      'sneaky/package.json': JSON.stringify({
+        name: 'sneaky',
+        type: 'module',
+        main: `../../${outside.split('/').at(-1)}/evil.mjs`,
+      }),
+    });
+    const strict = await host({ plugins: { dirs: [dir] } }).start();
+    expect(strict.plugins.map((p) => p.id)).toEqual(['ok']);
+    expect(strict.notes).toEqual([
+      {
+        location: join(dir, 'sneaky'),
+        message: expect.stringMatching(/^ignored: its entry `.*evil\.mjs` is outside the plugin folder/),
+      },
+    ]);
+    const relaxed = await host({ plugins: { dirs: [dir], followSymlinks: true } }).start();
+    expect(relaxed.plugins.map((p) => p.id).sort()).toEqual(['escaped', 'ok']);
+  });
+
+  it('loads a module reached twice through a link inside the folder once', async () => {
+    const dir = tempDir({ 'ok.mjs': pluginModule('ok') });
+    symlinkSync(join(dir, 'ok.mjs'), join(dir, 'alias.mjs'));
+    const report = await host({ plugins: { dirs: [dir] } }).start();
+    expect(report.failures).toEqual([]);
+    expect(report.plugins.map((p) => p.id)).toEqual(['ok']);
+  });
+
+  it('notes a broken link, a folder without an entry and a module without plugins, and starts the rest', async () => {
+    const dir = tempDir({
+      'ok.mjs': pluginModule('ok'),
+      'empty-folder/readme.txt': 'nothing to load',
+      'helpers.mjs': 'export const answer = 42;',
+    });
+    symlinkSync(join(dir, 'gone.mjs'), join(dir, 'dangling.mjs'));
+    const report = await host({ plugins: { dirs: [dir] } }).start();
+    expect(report.plugins.map((p) => p.id)).toEqual(['ok']);
+    expect(report.failures).toEqual([]);
+    expect(report.notes.map((n) => [n.location.slice(dir.length + 1), n.message])).toEqual([
+      ['dangling.mjs', 'ignored: a symbolic link whose target does not exist'],
+      ['empty-folder', 'ignored: a folder with no package.json entry and no index module'],
+      ['helpers.mjs', 'loaded, but it exports no plugin class'],
+    ]);
+  });
+
   it('notes a plugin folder that does not exist and still starts', async () => {
     const report = await host({
       plugins: { dirs: ['/nonexistent/plugboard-plugins'], classes: [EchoPlugin] },
