@@ -20,15 +20,23 @@ function freePort() {
   });
 }
 
+/** Copies a child's output line by line, each line prefixed with the child's name. */
 function relay(name, child) {
-  const prefix = (chunk) =>
-    String(chunk)
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => `[${name}] ${line}\n`)
-      .join('');
-  child.stdout.on('data', (chunk) => process.stdout.write(prefix(chunk)));
-  child.stderr.on('data', (chunk) => process.stderr.write(prefix(chunk)));
+  for (const [from, to] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ]) {
+    let partial = '';
+    from.setEncoding('utf8');
+    from.on('data', (chunk) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line) to.write(`[${name}] ${line}\n`);
+    });
+    from.on('end', () => {
+      if (partial) to.write(`[${name}] ${partial}\n`);
+    });
+  }
   return child;
 }
 

@@ -94,22 +94,26 @@ describe('the distributed example', () => {
     const response = await fetch(`${base}plugins/thumbnails/execute`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
+      // Eight 600 ms tasks, at most two at a time per worker: both workers get some.
       body: JSON.stringify({
-        args: { images: ['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg', 'e.jpg', 'f.jpg'], ms: 600 },
+        args: { images: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((name) => `${name}.jpg`), ms: 600 },
       }),
     });
     expect(response.status).toBe(202);
     const { tasks } = (await response.json()) as { tasks: TaskRecord[] };
-    expect(tasks).toHaveLength(6);
+    expect(tasks).toHaveLength(8);
 
     const records = await until(
       () => Promise.all(tasks.map((t) => json<TaskRecord>(`${base}tasks/${t.id}`))),
       (all) => all.every((r) => r.state === 'succeeded'),
       30_000,
     );
-    expect(records.map((r) => r.state)).toEqual(Array(6).fill('succeeded'));
+    expect(
+      records.map((r) => r.state),
+      output,
+    ).toEqual(Array(8).fill('succeeded'));
     const workerPids = new Set(records.map((r) => (r.result as { worker: number }).worker));
-    expect(workerPids.size).toBe(2);
+    expect(workerPids.size, output).toBe(2);
     const logs = await json<{ items: Array<{ message: string }> }>(`${base}tasks/${tasks[0]!.id}/logs`);
     expect(logs.items.map((l) => l.message)).toEqual(['made a thumbnail of a.jpg']);
 
