@@ -189,15 +189,26 @@ export class BullmqRuntime implements TaskRuntime {
     const job = await live.queue.getJob(id);
     if (!job) return false;
     const state = await job.getState();
-    // Finished: its final update is on its way and will settle the host's wait.
-    if (state === 'completed' || state === 'failed') return true;
+    // Finished already: record the outcome now (its update may still be on its way, or may have been missed), so
+    // the host's wait settles either way.
+    if (state === 'completed') {
+      if (job.returnvalue) await live.applier.finish(job.returnvalue as TaskRecord);
+      return true;
+    }
+    if (state === 'failed') {
+      await this.#recordLost(id, job.failedReason);
+      return true;
+    }
     if (WAITING_STATES.has(state) && (await live.queue.remove(id)) === 1) {
-      await live.applier.finish({
+      const cancelled: TaskRecord = {
         ...((await env.store.getTask(id)) ?? job.data.record),
         state: 'cancelled',
         finishedAt: env.now(),
         error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled before it ran.' },
-      });
+      };
+      await live.applier.finish(cancelled);
+      // Other API processes learn of it as of any finished task.
+      await this.#publish(live, { type: 'finished', record: cancelled });
       return true;
     }
     // Running (or taken by a worker since we looked): BullMQ's own cancel reaches only the worker's process, so ask

@@ -87,10 +87,14 @@ export class UpdateApplier {
     }
   }
 
-  /** Writes a task's final record and emits `task:finished`, unless the store already holds it finished. */
+  /**
+   * Writes a task's final record and emits `task:finished`, unless the store already holds it finished: the same
+   * outcome may arrive twice (from the update stream and from the job itself).
+   */
   async finish(record: TaskRecord): Promise<void> {
     const { store, events } = this.#env;
     const stored = await store.getTask(record.id);
+    if (stored && isFinalState(stored.state)) return;
     if (!stored) await store.insertTask(record);
     else await store.updateTask(record.id, finalPatch(record));
     const final = (await store.getTask(record.id)) ?? record;
