@@ -1,0 +1,199 @@
+// The BullMQ runtime against bare BullMQ (same Redis, same concurrency), and how it scales with workers on
+// I/O-bound tasks. Starts its own redis-server on a free loopback port.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { compare, emit, ensureBuilt, row, size, sleep } from './lib.mjs';
+
+ensureBuilt('core');
+ensureBuilt('bullmq');
+const { createHost } = await import('@plugboard/core');
+const { bullmqRuntime } = await import('@plugboard/bullmq');
+const { Queue, QueueEvents } = await import('bullmq');
+const { NoopPlugin, WaitPlugin } = await import('./bullmq-plugins.mjs');
+
+const CONCURRENCY = 8;
+const workerScript = fileURLToPath(new URL('./bullmq-worker.mjs', import.meta.url));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function startWorkers(mode, count, options) {
+  const workers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const child = spawn(process.execPath, [workerScript, mode, JSON.stringify(options)], {
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      });
+      let out = '';
+      await new Promise((resolve, reject) => {
+        child.once('exit', (code) => reject(new Error(`${mode} worker exited with ${code}`)));
+        child.stdout.on('data', (chunk) => {
+          out += chunk;
+          if (out.includes('ready')) resolve();
+        });
+      });
+      child.removeAllListeners('exit');
+      return child;
+    }),
+  );
+  return async () => {
+    for (const child of workers) child.kill('SIGTERM');
+    await Promise.all(workers.map((child) => (child.exitCode === null ? once(child, 'exit') : null)));
+  };
+}
+
+let round = 0;
+
+/** Tasks per second through an API host with the BullMQ runtime and `workers` worker processes. */
+async function throughPlugboard(port, { workers, count, plugin, args }) {
+  const queue = `pb-${round++}`;
+  const stopWorkers = await startWorkers('plugboard', workers, { port, queue, concurrency: CONCURRENCY });
+  const host = createHost({
+    plugins: { classes: [NoopPlugin, WaitPlugin] },
+    runtime: bullmqRuntime({ connection: { host: '127.0.0.1', port }, queue }),
+    argv: [],
+    env: false,
+  });
+  await host.start();
+  let finished = 0;
+  let failed = 0;
+  const done = new Promise((resolve) =>
+    host.events.on('task:finished', (record) => {
+      if (record.state !== 'succeeded') failed++;
+      if (++finished === count) resolve();
+    }),
+  );
+  const t0 = performance.now();
+  let next = 0;
+  const caller = async () => {
+    while (next++ < count) await host.execute(plugin, args);
+  };
+  await Promise.all(Array.from({ length: 16 }, caller));
+  await done;
+  const rate = (count / (performance.now() - t0)) * 1000;
+  await host.stop({ timeoutMs: 2000 });
+  await stopWorkers();
+  if (failed > 0) throw new Error(`${failed} of ${count} tasks did not succeed`);
+  return rate;
+}
+
+/** Jobs per second through a bare BullMQ Queue and Worker process with a no-op processor. */
+async function throughBullmq(port, count) {
+  const queue = `bare-${round++}`;
+  const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
+  const stopWorkers = await startWorkers('bare', 1, { port, queue, concurrency: CONCURRENCY });
+  const q = new Queue(queue, { connection });
+  const events = new QueueEvents(queue, { connection });
+  await events.waitUntilReady();
+  let completed = 0;
+  const done = new Promise((resolve) =>
+    events.on('completed', () => {
+      if (++completed === count) resolve();
+    }),
+  );
+  const t0 = performance.now();
+  let next = 0;
+  const caller = async () => {
+    while (next++ < count) await q.add('noop', {}, { removeOnComplete: { count: 1000 } });
+  };
+  await Promise.all(Array.from({ length: 16 }, caller));
+  await done;
+  const rate = (count / (performance.now() - t0)) * 1000;
+  await events.close();
+  await q.obliterate({ force: true });
+  await q.close();
+  await stopWorkers();
+  return rate;
+}
+
+const redis = await startRedis();
+const rows = [];
+try {
+  const count = size(2_000, 200);
+  const r = await compare({
+    rounds: size(3, 1),
+    warmup: 1,
+    candidate: () => throughPlugboard(redis.port, { workers: 1, count, plugin: 'noop', args: {} }),
+    baseline: () => throughBullmq(redis.port, count),
+  });
+  rows.push(
+    row({
+      figure: 'BullMQ runtime: no-op jobs, API process + 1 worker',
+      value: r.candidate,
+      unit: 'tasks/s',
+      baseline: 'bare BullMQ Queue + Worker',
+      baselineValue: r.baseline,
+      ratio: r.candidate / r.baseline,
+      target: { min: 0.8 },
+      notes: `${count} tasks a round, worker concurrency ${CONCURRENCY}, local Redis`,
+    }),
+  );
+
+  const ioCount = size(320, 64);
+  const waitMs = 50;
+  const scaling = {};
+  for (const workers of [1, 2, 4]) {
+    const rates = [];
+    for (let i = 0; i < size(3, 1); i++) {
+      rates.push(
+        await throughPlugboard(redis.port, { workers, count: ioCount, plugin: 'wait', args: { ms: waitMs } }),
+      );
+    }
+    rates.sort((a, b) => a - b);
+    scaling[workers] = rates[rates.length >> 1];
+  }
+  for (const workers of [2, 4]) {
+    rows.push(
+      row({
+        figure: `BullMQ runtime scaling: ${workers} workers, I/O-bound tasks`,
+        value: scaling[workers],
+        unit: 'tasks/s',
+        baseline: '1 worker',
+        baselineValue: scaling[1],
+        ratio: scaling[workers] / scaling[1],
+        target: workers === 2 ? { min: 1.8 } : undefined,
+        notes: `${ioCount} tasks of ${waitMs} ms each, concurrency ${CONCURRENCY} per worker`,
+      }),
+    );
+  }
+} finally {
+  await redis.stop();
+}
+await sleep(10);
+emit(rows);
