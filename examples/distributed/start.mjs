@@ -51,8 +51,9 @@ function startProcess(name, role, env) {
 }
 
 /**
- * redis-server under a small shell that kills it once its stdin closes: when this script stops, or dies, Redis
- * goes with it.
+ * redis-server under a small shell that stops it once its stdin closes: when this script stops, or dies, Redis
+ * goes with it. It runs in a process group of its own, so Ctrl+C in the terminal does not stop it before the API
+ * and the workers have stopped.
  */
 function startRedis(port) {
   const script = 'exec 3<&0; redis-server "$@" & r=$!; { read -r _ <&3; kill "$r"; } 2>/dev/null & wait "$r"';
@@ -60,6 +61,7 @@ function startRedis(port) {
   const child = spawn('/bin/sh', ['-c', script, 'redis', ...args], {
     env: { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` },
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
   });
   return relay('redis', child);
 }

@@ -14,7 +14,7 @@ import { type KeepJobs, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobSchedules } from './job-schedules.js';
 import { connectionOption, integerOption, optionsObject, queueNameOption } from './option-checks.js';
-import { dedicatedConnection, type RedisConnection, reachRedis } from './redis-connection.js';
+import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
 import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
 import type { BullmqRuntimeOptions } from './runtime-options.js';
 import {
@@ -222,8 +222,8 @@ export class BullmqRuntime implements TaskRuntime {
   }
 
   /**
-   * Stops taking schedule firings and reading updates, and closes the connections; tasks keep running on the
-   * workers, and tasks and schedules stay in Redis.
+   * Stops taking schedule firings and reading updates, and closes the connections (dropping them if Redis does not
+   * answer within `connectTimeoutMs`); tasks keep running on the workers, and tasks and schedules stay in Redis.
    */
   async stop(_options: RuntimeStopOptions): Promise<void> {
     this.#stopping = true;
@@ -231,11 +231,14 @@ export class BullmqRuntime implements TaskRuntime {
     this.#statsTimer = undefined;
     const schedules = this.#jobSchedules;
     this.#jobSchedules = undefined;
-    await schedules?.then((s) => s.close()).catch(() => {});
+    await schedules?.then((s) => s.close(this.#connectTimeoutMs)).catch(() => {});
     const live = this.#live;
     this.#live = undefined;
     if (!live) return;
-    await Promise.allSettled([live.reader.stop(), live.queueEvents.close(), live.queue.close()]);
+    const closing = Promise.allSettled([live.reader.stop(), live.queueEvents.close(), live.queue.close()]);
+    if (!(await settlesWithin(closing, this.#connectTimeoutMs))) {
+      await Promise.allSettled([live.queueEvents.disconnect(), live.queue.disconnect()]);
+    }
     live.commands.disconnect();
   }
 

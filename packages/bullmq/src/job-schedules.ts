@@ -5,7 +5,7 @@ import type {
   ScheduleRecord,
 } from '@plugboard/core';
 import { type Job, type JobSchedulerJson, Queue, Worker } from 'bullmq';
-import type { RedisConnection } from './redis-connection.js';
+import { type RedisConnection, settlesWithin } from './redis-connection.js';
 
 /** What each firing job of a schedule's job scheduler carries. */
 export interface ScheduleJobData {
@@ -94,9 +94,13 @@ export class JobSchedules {
     return armed ? this.#state(armed) : { ...requested, nextRunAt: null };
   }
 
-  /** Stops taking firings (waiting for the ones in progress) and closes the connections. */
-  async close(): Promise<void> {
-    await Promise.allSettled([this.#worker.close(), this.#queue.close()]);
+  /**
+   * Stops taking firings (waiting for the ones in progress) and closes the connections; after `ms` without Redis
+   * answering, drops them.
+   */
+  async close(ms: number): Promise<void> {
+    if (await settlesWithin(Promise.allSettled([this.#worker.close(), this.#queue.close()]), ms)) return;
+    await Promise.allSettled([this.#worker.close(true), this.#queue.disconnect()]);
   }
 
   async #state(held: JobSchedulerJson<ScheduleJobData>): Promise<RuntimeScheduleState> {

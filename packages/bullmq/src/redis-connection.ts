@@ -57,3 +57,22 @@ function unreachable(queue: string, why: string, cause: unknown): PlugboardError
     { cause },
   );
 }
+
+/**
+ * Waits for `work` for at most `ms` and says whether it settled: closing a BullMQ client waits for Redis, which
+ * may be gone, and stopping must not hang on it.
+ */
+export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}

@@ -13,7 +13,7 @@ import {
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { connectionOption, integerOption, optionsObject, queueNameOption } from './option-checks.js';
-import { dedicatedConnection, type RedisConnection, reachRedis } from './redis-connection.js';
+import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
 import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
 import { relayEnvironment } from './relay-environment.js';
 import type { TaskJobData } from './task-update.js';
@@ -181,26 +181,30 @@ export class PlugboardWorker {
     const timeoutMs = integerOption('timeoutMs', options.timeoutMs, 0, this.#shutdownTimeoutMs);
     this.#state = 'stopping';
     const closing = live.worker.close();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const drained = await Promise.race([
-      closing.then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-    if (timer) clearTimeout(timer);
-    if (!drained) {
+    const waitForRedis = this.#connectTimeoutMs;
+    if (!(await settlesWithin(closing, timeoutMs))) {
       for (const execution of this.#executions.values()) {
         execution.abort(
           'interrupted',
           `The worker stopped while the task ran (it did not finish within the ${timeoutMs} ms shutdown timeout).`,
         );
       }
-      await closing;
+      // The aborted tasks settle at once; recording them needs Redis, which may be gone: then their jobs stall and
+      // another worker recovers them.
+      if (!(await settlesWithin(closing, waitForRedis))) {
+        // Dropping the connection fails what waits on it, so BullMQ's close can finish.
+        await settlesWithin(live.worker.disconnect(), waitForRedis);
+        await settlesWithin(closing, waitForRedis);
+      }
     }
-    await live.publisher.flush().catch((error) => live.env.reportError(error));
-    await live.subscriber.quit().catch(() => live.subscriber.disconnect());
-    await live.commands.quit().catch(() => live.commands.disconnect());
+    if (!(await settlesWithin(live.publisher.flush(), waitForRedis))) {
+      live.env.reportError(
+        new Error('Task updates could not be sent before the worker stopped: Redis did not answer.'),
+      );
+    }
+    for (const redis of [live.subscriber, live.commands]) {
+      if (!(await settlesWithin(redis.quit(), waitForRedis))) redis.disconnect();
+    }
     this.#live = undefined;
     await this.#host.stop();
     this.#state = 'stopped';
