@@ -208,6 +208,9 @@ const CALLER_ERRORS: ReadonlySet<string> = new Set([
   'PLUGBOARD_FORBIDDEN',
 ]);
 
+/** How many recent task ends the host keeps in memory for when the store lags behind. */
+const RECENT_ENDS = 256;
+
 function defaultAuthorize(user: PlugboardUser, plugin: PluginInfo): boolean {
   const granted = new Set(user.permissions ?? []);
   return plugin.permissions.every((p) => granted.has(p));
@@ -257,6 +260,11 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   readonly #registry = new PluginRegistry();
   readonly #schedules: ScheduleManager;
   readonly #waiters = new Map<string, Array<(record: TaskRecord) => void>>();
+  /**
+   * The most recent task ends, as the runtime reported them. While the store refuses writes (a full disk, a lock
+   * held elsewhere) it still holds such a task as unfinished; reads, waits and cancels go by the reported end.
+   */
+  readonly #recentEnds = new Map<string, TaskRecord>();
   #state: HostState = 'created';
   #report: BootReport | undefined;
   #failures: BootReportFailure[] = [];
@@ -315,6 +323,9 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       runtime: this.#runtime.schedules,
     });
     this.events.on('task:finished', (record) => {
+      this.#recentEnds.delete(record.id);
+      this.#recentEnds.set(record.id, record);
+      if (this.#recentEnds.size > RECENT_ENDS) this.#recentEnds.delete(this.#recentEnds.keys().next().value!);
       const waiters = this.#waiters.get(record.id);
       if (waiters) {
         this.#waiters.delete(record.id);
@@ -607,7 +618,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   /** Watching, listing and cancelling tasks. */
   readonly tasks = {
     /** One task's record, or `undefined`. */
-    get: async (id: string): Promise<TaskRecord | undefined> => this.#store.getTask(id),
+    get: async (id: string): Promise<TaskRecord | undefined> => this.#withEnd(await this.#store.getTask(id)),
     /** Tasks newest first, filtered by user, plugin and state, paged by cursor. */
     list: async (query: TaskQuery = {}): Promise<TaskPage> => {
       if (query.cursor !== undefined && decodeCursor(query.cursor) === undefined) {
@@ -623,7 +634,13 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
           { path: '/limit', message: 'must be an integer from 1 to 500' },
         ]);
       }
-      return this.#store.listTasks(query);
+      const page = await this.#store.listTasks(query);
+      if (this.#recentEnds.size === 0) return page;
+      const states = query.state === undefined ? undefined : [query.state].flat();
+      const items = page.items
+        .map((record) => this.#withEnd(record)!)
+        .filter((record) => states === undefined || states.includes(record.state));
+      return { ...page, items };
     },
     /** A task's log lines after `after` (a `seq`). */
     logs: async (id: string, query: LogQuery = {}): Promise<readonly TaskLogEntry[]> => {
@@ -1027,8 +1044,14 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     return plugin;
   }
 
+  /** The stored record, or the end the runtime reported when the store could not record it yet. */
+  #withEnd(record: TaskRecord | undefined): TaskRecord | undefined {
+    if (record === undefined || isFinalState(record.state)) return record;
+    return this.#recentEnds.get(record.id) ?? record;
+  }
+
   async #knownTask(id: string): Promise<TaskRecord> {
-    const record = typeof id === 'string' ? await this.#store.getTask(id) : undefined;
+    const record = typeof id === 'string' ? this.#withEnd(await this.#store.getTask(id)) : undefined;
     if (!record) {
       this.#dropWaiters(id);
       throw new PlugboardError(

@@ -15,6 +15,9 @@ export interface InProcessRuntimeOptions {
 
 /** Tasks started in a row before the runtime lets the event loop take a turn. */
 const YIELD_EVERY = 32;
+/** The first wait before writing a task's end again after the store refused it; it doubles up to the maximum. */
+const END_RETRY_FIRST_MS = 500;
+const END_RETRY_MAX_MS = 30_000;
 
 interface Entry {
   /** Set when the task is cancelled or the runtime stops before the queue reaches it: it is then skipped. */
@@ -37,6 +40,11 @@ export class InProcessRuntime implements TaskRuntime {
   /** Cancelled tasks whose closures still wait in the queue (they return at once when reached). */
   #droppedWaiting = 0;
   #sinceYield = 0;
+  /** Ends of tasks the store refused to record, waiting to be written again. */
+  readonly #unwrittenEnds = new Map<
+    string,
+    { timer: ReturnType<typeof setTimeout>; patch: Partial<TaskRecord> }
+  >();
 
   constructor(options: InProcessRuntimeOptions = {}) {
     const concurrency = options.concurrency ?? 4;
@@ -132,6 +140,18 @@ export class InProcessRuntime implements TaskRuntime {
     }
     this.#queue.clear();
     this.#droppedWaiting = 0;
+    await this.#drainRunning(options);
+    // One last try for the ends the store refused; what still fails is recovered at the next start.
+    const unwritten = [...this.#unwrittenEnds];
+    this.#unwrittenEnds.clear();
+    const env = this.#env;
+    for (const [id, { timer, patch }] of unwritten) {
+      clearTimeout(timer);
+      if (env) await env.store.updateTask(id, patch).catch((error) => env.reportError(error));
+    }
+  }
+
+  async #drainRunning(options: RuntimeStopOptions): Promise<void> {
     const running = [...this.#entries.values()].filter((e) => e.execution && e.done);
     if (running.length === 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -199,16 +219,7 @@ export class InProcessRuntime implements TaskRuntime {
         return;
       }
       this.#entries.delete(record.id);
-      await env.store.updateTask(record.id, {
-        state: record.state,
-        finishedAt: record.finishedAt,
-        result: record.result,
-        error: record.error,
-        progress: record.progress,
-        progressMessage: record.progressMessage,
-        statusText: record.statusText,
-        logCount: record.logCount,
-      });
+      await this.#recordEnd(env, record);
     } catch (error) {
       env.reportError(error);
     }
@@ -217,6 +228,45 @@ export class InProcessRuntime implements TaskRuntime {
     } catch (error) {
       env.reportError(error);
     }
+  }
+
+  /**
+   * Writes how a task ended. A store that refuses (a full disk, a lock held elsewhere) is asked again in the
+   * background until it accepts or the runtime stops, so the record does not stay `running` once the store is back.
+   */
+  async #recordEnd(env: RuntimeEnvironment, record: TaskRecord): Promise<void> {
+    const patch: Partial<TaskRecord> = {
+      state: record.state,
+      attempt: record.attempt,
+      startedAt: record.startedAt,
+      finishedAt: record.finishedAt,
+      result: record.result,
+      error: record.error,
+      progress: record.progress,
+      progressMessage: record.progressMessage,
+      statusText: record.statusText,
+      logCount: record.logCount,
+    };
+    try {
+      await env.store.updateTask(record.id, patch);
+    } catch (error) {
+      env.reportError(error);
+      this.#retryEnd(env, record.id, patch, 1);
+    }
+  }
+
+  #retryEnd(env: RuntimeEnvironment, id: string, patch: Partial<TaskRecord>, attempt: number): void {
+    const timer = setTimeout(
+      () => {
+        this.#unwrittenEnds.delete(id);
+        env.store
+          .updateTask(id, patch)
+          .catch(() => (this.#stopping ? undefined : this.#retryEnd(env, id, patch, attempt + 1)));
+      },
+      Math.min(END_RETRY_MAX_MS, END_RETRY_FIRST_MS * 2 ** (attempt - 1)),
+    );
+    timer.unref?.();
+    this.#unwrittenEnds.set(id, { timer, patch });
   }
 
   #requireEnv(): RuntimeEnvironment {

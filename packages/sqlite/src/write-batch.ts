@@ -76,7 +76,9 @@ export class WriteBatch {
   #transaction(body: () => void): void {
     const undo = this.#hooks?.begin();
     try {
-      this.#db.transaction(body)();
+      // IMMEDIATE takes the write lock first, waiting up to the busy timeout for another connection to let go. A
+      // deferred transaction would read first and then could not wait: SQLite refuses it at once (SQLITE_BUSY).
+      this.#db.transaction(body).immediate();
     } catch (error) {
       undo?.();
       throw error;
