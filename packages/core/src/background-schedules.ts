@@ -93,6 +93,15 @@ export class ScheduleManager {
     return schedule;
   }
 
+  /**
+   * Takes a schedule off this host's timer (its plugin was removed or is no longer a background plugin); the
+   * stored record stays as history. A schedule the runtime keeps still fires there, and the firing is reported
+   * as an error while the plugin is not operational.
+   */
+  disarm(id: string): void {
+    this.#wheel.set(id, null);
+  }
+
   /** Runs a schedule now, out of cadence; refused while a run is in progress. */
   async trigger(id: string): Promise<readonly TaskRecord[]> {
     const schedule = await this.#host.store.getSchedule(id);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeThrown, PlugboardError } from './errors.js';
@@ -43,6 +44,18 @@ export interface LoadedSource {
   readonly classes: readonly PluginClass[];
   readonly error?: PlugboardError;
   readonly loadMs: number;
+  /** For a module found in a plugin folder: the folder (absolute) and the entry of it the module stands for. */
+  readonly folder?: PluginFolderEntry;
+}
+
+/** A module a plugin folder holds: a file at its top level, or the entry module of a sub-folder. */
+export interface PluginFolderEntry {
+  /** The plugin folder, as an absolute path. */
+  readonly root: string;
+  /** The name of the file or sub-folder at the top of `root`. */
+  readonly name: string;
+  /** The module file that is loaded for it. */
+  readonly file: string;
 }
 
 /** Something discovery skipped on purpose, kept in the boot report. */
@@ -56,7 +69,8 @@ export interface DiscoveryNote {
 const MODULE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
-function isModuleFile(name: string): boolean {
+/** Whether a file name is a JavaScript or TypeScript module (declaration files are not). */
+export function isModuleFile(name: string): boolean {
   return MODULE_EXTENSIONS.has(extname(name)) && !/\.d\.[cm]?ts$/.test(name);
 }
 
@@ -66,8 +80,26 @@ function isInside(child: string, parent: string): boolean {
 }
 
 let jitiInstance: { import(id: string): Promise<unknown> } | undefined;
+/** Counts fresh imports, so each one gets a URL the ES module loader has not seen. */
+let freshImports = 0;
 
-async function importModule(file: string): Promise<unknown> {
+/**
+ * Forgets the CommonJS and jiti-compiled modules loaded from `folder` (outside its node_modules), so the next
+ * import evaluates them again: the plugin's own file and the relative imports jiti or `require` loaded for it.
+ */
+function forgetModulesUnder(folder: string): void {
+  const cache = createRequire(import.meta.url).cache;
+  for (const key of Object.keys(cache)) {
+    if (isInside(key, folder) && !key.split(sep).includes('node_modules')) delete cache[key];
+  }
+}
+
+async function importModule(file: string, fresh: { readonly folder: string } | undefined): Promise<unknown> {
+  if (fresh) {
+    forgetModulesUnder(fresh.folder);
+    const real = await realpath(fresh.folder).catch(() => fresh.folder);
+    if (real !== fresh.folder) forgetModulesUnder(real);
+  }
   if (TS_EXTENSIONS.has(extname(file))) {
     if (!jitiInstance) {
       let createJiti: (url: string, options?: object) => { import(id: string): Promise<unknown> };
@@ -84,7 +116,10 @@ async function importModule(file: string): Promise<unknown> {
     }
     return jitiInstance.import(file);
   }
-  return import(pathToFileURL(file).href);
+  // An ES module stays in the loader's cache for the life of the process: a new URL is the only way to
+  // evaluate the file again (the old module stays in memory).
+  const href = pathToFileURL(file).href;
+  return import(fresh ? `${href}?reload=${++freshImports}` : href);
 }
 
 /** Every plugin class a module exports, by name or as its default (including CommonJS `module.exports`). */
@@ -105,12 +140,18 @@ export function pluginClassesOf(namespace: unknown): PluginClass[] {
   return [...found];
 }
 
-async function loadFile(source: PluginSource, file: string, timeoutMs: number): Promise<LoadedSource> {
+async function loadFile(
+  source: PluginSource,
+  file: string,
+  timeoutMs: number,
+  fresh?: { readonly folder: string },
+  advice = 'Fix the module; the other plugins started.',
+): Promise<LoadedSource> {
   const started = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const namespace = await Promise.race([
-      importModule(file),
+      importModule(file, fresh),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () =>
@@ -131,7 +172,7 @@ async function loadFile(source: PluginSource, file: string, timeoutMs: number): 
         ? error
         : new PlugboardError(
             'PLUGBOARD_PLUGIN_LOAD_FAILED',
-            `\`${file}\` could not be loaded: ${describeThrown(error)}. Fix the module; the other plugins started.`,
+            `\`${file}\` could not be loaded: ${describeThrown(error)}. ${advice}`,
             { cause: error },
           );
     return { source, classes: [], error: coded, loadMs: performance.now() - started };
@@ -169,11 +210,15 @@ async function packageEntry(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
-async function scanDir(
+/**
+ * The modules a plugin folder holds (its top-level module files and the entry modules of its sub-folders),
+ * noting what it skips and why.
+ */
+export async function scanPluginFolder(
   dir: string,
   options: { cwd: string; followSymlinks: boolean },
   notes: DiscoveryNote[],
-): Promise<string[]> {
+): Promise<PluginFolderEntry[]> {
   const root = resolve(options.cwd, dir);
   let rootReal: string;
   try {
@@ -187,13 +232,13 @@ async function scanDir(
     return [];
   }
   const entries = (await readdir(root)).sort();
-  const files: string[] = [];
+  const files: PluginFolderEntry[] = [];
   const seen = new Set<string>();
   // A link to a module the folder already holds would load it twice and report its plugins as duplicates.
-  const add = (file: string, real: string) => {
+  const add = (name: string, file: string, real: string) => {
     if (seen.has(real)) return;
     seen.add(real);
-    files.push(file);
+    files.push({ root, name, file });
   };
   for (const name of entries) {
     if (name.startsWith('.') || name === 'node_modules') continue;
@@ -240,9 +285,9 @@ async function scanDir(
         });
         continue;
       }
-      add(entry, entryReal);
+      add(name, entry, entryReal);
     } else if (info.isFile()) {
-      if (isModuleFile(name)) add(target, target === full ? join(rootReal, name) : target);
+      if (isModuleFile(name)) add(name, target, target === full ? join(rootReal, name) : target);
       else notes.push({ location: full, message: 'ignored: not a JavaScript or TypeScript module' });
     }
   }
@@ -304,6 +349,20 @@ async function packageSources(
   return found;
 }
 
+/**
+ * Loads a module of a plugin folder again, evaluating it anew: the CommonJS and jiti-compiled modules cached from
+ * the folder are forgotten first, and an ES module is imported under a new URL.
+ */
+export function reloadFolderEntry(entry: PluginFolderEntry, timeoutMs: number): Promise<LoadedSource> {
+  return loadFile(
+    { type: 'file', location: entry.file },
+    entry.file,
+    timeoutMs,
+    { folder: entry.root },
+    'Fix the module and reload it.',
+  ).then((loaded) => ({ ...loaded, folder: entry }));
+}
+
 /** Finds and loads every plugin source: explicit classes, folders, then installed packages. */
 export async function discoverPlugins(
   options: PluginDiscoveryOptions,
@@ -328,12 +387,17 @@ export async function discoverPlugins(
     }
     sources.push({ source: { type: 'class', location: cls.name }, classes: [cls], loadMs: 0 });
   }
-  const files: string[] = [];
+  const entries: PluginFolderEntry[] = [];
   for (const dir of options.dirs ?? []) {
-    files.push(...(await scanDir(dir, { cwd, followSymlinks: options.followSymlinks ?? false }, notes)));
+    entries.push(
+      ...(await scanPluginFolder(dir, { cwd, followSymlinks: options.followSymlinks ?? false }, notes)),
+    );
   }
   const loaded = await Promise.all(
-    files.map((file) => loadFile({ type: 'file', location: file }, file, timeoutMs)),
+    entries.map(async (entry) => ({
+      ...(await loadFile({ type: 'file', location: entry.file }, entry.file, timeoutMs)),
+      folder: entry,
+    })),
   );
   for (const source of loaded) {
     if (!source.error && source.classes.length === 0) {

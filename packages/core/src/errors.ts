@@ -58,6 +58,10 @@ const catalogue = {
     title: 'The store was written by a newer version of Plugboard',
   },
   PLUGBOARD_PROCESS_EXIT_REFUSED: { status: 500, title: 'A task called process.exit' },
+  PLUGBOARD_PLUGIN_NOT_RELOADABLE: {
+    status: 409,
+    title: 'The plugin or file cannot be reloaded while the host runs',
+  },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 /**

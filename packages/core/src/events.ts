@@ -1,3 +1,4 @@
+import type { PluginReload } from './plugin-reloader.js';
 import type { PluginStatus } from './registry.js';
 import type { TaskLogEntry, TaskRecord } from './task.js';
 
@@ -53,8 +54,16 @@ export interface ScheduleEvent {
 
 /** The typed event map of the host's bus. */
 export interface HostEvents {
-  /** A plugin moved to another status (at start, on a readiness re-check, when disabled or enabled). */
+  /**
+   * A plugin moved to another status (at start, on a readiness re-check, when disabled or enabled), or a new
+   * version of it was swapped in by a reload (then `previous` may equal `status`).
+   */
   'plugin:status': [event: PluginStatusEvent];
+  /**
+   * A plugin module was reloaded while the host ran (by the folder watcher or `host.plugins.reload()`): which
+   * plugins were reloaded, added or removed, and what failed; a failed reload leaves the old version running.
+   */
+  'plugin:reloaded': [reload: PluginReload];
   /** A task was stored and waits for the runtime. */
   'task:queued': [record: TaskRecord];
   /** An attempt of a task began to run. */

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { ScheduleManager } from './background-schedules.js';
 import { type Clock, systemClock } from './clock.js';
@@ -19,7 +20,15 @@ import type { HostEvents } from './events.js';
 import { createTaskId } from './ids.js';
 import { inProcessRuntime } from './in-process-runtime.js';
 import { memoryStore } from './memory-store.js';
-import type { ExecuteContext, PluginPoint, TaskList } from './plugin.js';
+import type { ExecuteContext, PluginClass, PluginPoint, TaskList } from './plugin.js';
+import {
+  MAX_RELOADS_KEPT,
+  type PluginReload,
+  PluginReloader,
+  type ReloadHost,
+  reloadError,
+} from './plugin-reloader.js';
+import type { WatchOptions } from './plugin-watcher.js';
 import { installProcessExitGuard } from './process-exit-guard.js';
 import { FlagParser, PropertyResolver } from './properties.js';
 import { type PluginInfo, PluginRegistry, type PluginStatus, type RegisteredPlugin } from './registry.js';
@@ -118,6 +127,12 @@ export interface HostOptions<User extends PlugboardUser = PlugboardUser> {
    * @default false
    */
   readonly guardProcessExit?: boolean;
+  /**
+   * Watch the plugin folders (`plugins.dirs`) once the host has started, and reload a plugin whose module changes
+   * without restarting the host: `true`, or options. For development; see {@link Host.plugins} `watch()`.
+   * @default false
+   */
+  readonly watch?: boolean | WatchOptions;
 }
 
 /** Options of {@link Host.execute}. */
@@ -189,6 +204,11 @@ export interface BootReport {
   readonly store: string;
   /** The task runtime's name, such as `in-process`. */
   readonly runtime: string;
+  /**
+   * The plugin modules reloaded since the start (by the folder watcher or `host.plugins.reload()`), oldest first;
+   * the last 100 are kept.
+   */
+  readonly reloads: readonly PluginReload[];
 }
 
 /** Options of {@link Host.stop}. */
@@ -225,6 +245,20 @@ function checkNumber(name: string, value: unknown, min: number, allowNull = fals
       `Expected \`${name}\` to be a number ${range}${allowNull ? ' or null' : ''}, got ${describeValue(value)}.`,
     );
   }
+}
+
+/** Checks the `watch` host option or the options of `plugins.watch()`; returns the options to watch with. */
+function checkWatchOptions(name: string, value: unknown): WatchOptions | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  if (value === null || typeof value !== 'object') {
+    throw new PlugboardError(
+      'PLUGBOARD_INVALID_OPTION',
+      `Expected \`${name}\` to be a boolean or { debounceMs }, got ${describeValue(value)}.`,
+    );
+  }
+  checkNumber(`${name}.debounceMs`, (value as WatchOptions).debounceMs, 0, false, MAX_TIMER_MS);
+  return value as WatchOptions;
 }
 
 /**
@@ -269,6 +303,13 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   #report: BootReport | undefined;
   #failures: BootReportFailure[] = [];
   #releaseExitGuard: (() => void) | undefined;
+  /** Set by `host.start()`: reloads plugin modules of the plugin folders. */
+  #reloader: PluginReloader | undefined;
+  /** Watch options asked for before the start (the `watch` option or `plugins.watch()`), applied by it. */
+  #watchRequest: WatchOptions | undefined;
+  /** Property sources as loaded at start, reused to validate reloaded plugins. */
+  #properties: PropertyResolver | undefined;
+  #reloads: readonly PluginReload[] = [];
 
   constructor(options: HostOptions<User> = {}) {
     if (options === null || typeof options !== 'object') {
@@ -290,6 +331,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         `Expected \`guardProcessExit\` to be a boolean, got ${describeValue(options.guardProcessExit)}.`,
       );
     }
+    this.#watchRequest = checkWatchOptions('watch', options.watch);
     if (options.logLevel !== undefined && !(options.logLevel in LOG_LEVEL_RANK)) {
       throw new PlugboardError(
         'PLUGBOARD_INVALID_OPTION',
@@ -342,6 +384,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
 
   /** The report of the last start, once it finished. */
   get report(): BootReport | undefined {
+    const report = this.#report;
+    if (report && report.reloads !== this.#reloads) this.#report = { ...report, reloads: this.#reloads };
     return this.#report;
   }
 
@@ -398,20 +442,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     const cwd = options.cwd ?? process.cwd();
     const { sources, notes } = await discoverPlugins(options.plugins ?? {}, cwd);
     const classes = sources.flatMap((s) => s.classes);
-    const flags = new FlagParser(
-      options.argv ?? process.argv.slice(2),
-      classes.flatMap((cls) => {
-        try {
-          const def = cls.definition as { id?: unknown; flags?: unknown };
-          return typeof def?.id === 'string' && def.flags && typeof def.flags === 'object'
-            ? [{ pluginId: def.id, schema: def.flags as never }]
-            : [];
-        } catch {
-          // A definition that cannot be read is reported when the registry adds the class.
-          return [];
-        }
-      }),
-    );
+    const flags = this.#flagParser(classes);
+    this.#properties = properties;
     const failures: BootReportFailure[] = [];
     for (const loaded of sources) {
       if (loaded.error) {
@@ -424,6 +456,11 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       }
     }
     this.#failures = failures;
+    this.#reloader = new PluginReloader(
+      this.#reloadHost(),
+      (options.plugins?.dirs ?? []).map((dir) => resolve(cwd, dir)),
+      sources,
+    );
 
     const catalogue = new Map((await this.#store.listPluginEntries()).map((e) => [e.id, e]));
     const readinessTimeout = options.readinessTimeoutMs ?? 5000;
@@ -476,7 +513,9 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       recovery,
       store: this.#store.name,
       runtime: this.#runtime.name,
+      reloads: this.#reloads,
     };
+    if (this.#watchRequest) this.#reloader.watch(this.#watchRequest);
     return this.#report;
   }
 
@@ -492,6 +531,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     const timeoutMs = options.timeoutMs ?? this.#options.shutdownTimeoutMs ?? 10_000;
     checkNumber('timeoutMs', timeoutMs, 0);
     this.#state = 'stopping';
+    // A reload under way finishes first, so it cannot arm a schedule once the timers are stopped.
+    await this.#reloader?.close();
     this.#schedules.stop();
     try {
       await this.#runtime.stop({ timeoutMs });
@@ -604,6 +645,69 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       } catch {
         return false;
       }
+    },
+    /**
+     * Loads the plugin's module again and swaps in its new version without restarting the host: the module is
+     * re-imported, its plugins validated and their readiness checked. Tasks already running finish with the old
+     * version; tasks that start later are built from the new task classes of the same name. Other plugins of
+     * the same module are reloaded with it, and the reload is recorded in the boot report's `reloads` and
+     * announced as `plugin:reloaded`. Only plugins from the plugin folders (`plugins.dirs`) can be reloaded.
+     *
+     * Resolves with the plugin's new info. When the new version does not load or validate, the old one keeps
+     * running and the promise rejects with the reason's code (such as `PLUGBOARD_PLUGIN_LOAD_FAILED`); when the
+     * module no longer exports the plugin, it is removed and the promise rejects with `PLUGBOARD_UNKNOWN_PLUGIN`.
+     */
+    reload: async (id: string): Promise<PluginInfo> => {
+      this.#requireStarted();
+      const plugin = this.#known(id);
+      const file = this.#reloader?.fileOf(plugin);
+      if (file === undefined) {
+        const { type, location } = plugin.info.source;
+        throw new PlugboardError(
+          'PLUGBOARD_PLUGIN_NOT_RELOADABLE',
+          `Plugin \`${id}\` comes from ${type === 'class' ? `the class \`${location}\` passed in plugins.classes` : `the installed package \`${location}\``}: only plugins from plugin folders (plugins.dirs) are reloaded; restart the host to load a new version.`,
+        );
+      }
+      const reload = await this.#reloader!.reloadFile(file);
+      const error = reloadError(id, reload);
+      if (error) throw error;
+      return this.#known(id).info;
+    },
+    /**
+     * Reloads the plugin module at `path`, a file in a plugin folder (or in a sub-folder plugin): its plugins are
+     * swapped for their new versions, a module the host had not loaded is added, and the plugins of a deleted one
+     * are removed. Resolves with what happened, also when the module failed to load (the old version then keeps
+     * running); rejects with `PLUGBOARD_PLUGIN_NOT_RELOADABLE` for a path outside the plugin folders.
+     */
+    reloadFile: async (path: string): Promise<PluginReload> => {
+      this.#requireStarted();
+      if (typeof path !== 'string' || path.length === 0) {
+        throw new PlugboardError(
+          'PLUGBOARD_INVALID_OPTION',
+          `Expected \`path\` to be a file path, got ${describeValue(path)}.`,
+        );
+      }
+      return this.#reloader!.reloadFile(resolve(this.#options.cwd ?? process.cwd(), path));
+    },
+    /**
+     * Watches the plugin folders (`plugins.dirs`, recursively with `fs.watch`) and reloads a plugin module when
+     * it changes, is added or is deleted, as `reloadFile()` does. Meant for development: each reload of an ES
+     * module keeps the old one in memory. Called before `start()`, watching begins once the host has started;
+     * it ends with `unwatch()` or `stop()`. Returns the folders watched (or to be watched); the watcher never
+     * keeps the process alive by itself.
+     */
+    watch: (options: WatchOptions = {}): readonly string[] => {
+      const checked = checkWatchOptions('options', options) ?? {};
+      if (this.#state === 'stopping' || this.#state === 'stopped') this.#requireStarted();
+      this.#watchRequest = checked;
+      if (this.#state === 'started') return this.#reloader!.watch(checked);
+      const cwd = this.#options.cwd ?? process.cwd();
+      return (this.#options.plugins?.dirs ?? []).map((dir) => resolve(cwd, dir));
+    },
+    /** Stops watching the plugin folders; a reload already under way finishes. */
+    unwatch: (): void => {
+      this.#watchRequest = undefined;
+      this.#reloader?.unwatch();
     },
     /** Runs a plugin's readiness check again (for example after the thing it waited for is fixed). */
     recheck: async (id: string): Promise<PluginInfo> => {
@@ -758,6 +862,87 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       }
     }
     return counts;
+  }
+
+  #flagParser(classes: readonly PluginClass[]): FlagParser {
+    return new FlagParser(
+      this.#options.argv ?? process.argv.slice(2),
+      classes.flatMap((cls) => {
+        try {
+          const def = cls.definition as { id?: unknown; flags?: unknown };
+          return typeof def?.id === 'string' && def.flags && typeof def.flags === 'object'
+            ? [{ pluginId: def.id, schema: def.flags as never }]
+            : [];
+        } catch {
+          // A definition that cannot be read is reported when the registry adds the class.
+          return [];
+        }
+      }),
+    );
+  }
+
+  /** What the plugin reloader may do to the host: validate, check, swap and announce plugins. */
+  #reloadHost(): ReloadHost {
+    return {
+      registry: this.#registry,
+      clock: this.#clock,
+      loadTimeoutMs: this.#options.plugins?.loadTimeoutMs ?? 10_000,
+      followSymlinks: this.#options.plugins?.followSymlinks ?? false,
+      isStarted: () => this.#state === 'started',
+      validation: (classes) => ({ properties: this.#properties!, flags: this.#flagParser(classes) }),
+      prepare: async (plugin) => {
+        const entry = await this.#store.getPluginEntry(plugin.info.id).catch((error) => {
+          this.#reportError(error);
+          return undefined;
+        });
+        const outcome =
+          entry?.enabled === false
+            ? {
+                status: 'disabled' as const,
+                reason: 'An administrator disabled this plugin; enable it to run it again.',
+                code: 'PLUGBOARD_PLUGIN_DISABLED' as const,
+              }
+            : await this.#registry.checkReadiness(plugin, this.#options.readinessTimeoutMs ?? 5000);
+        plugin.info = { ...plugin.info, ...outcome };
+      },
+      activate: async (plugin, previous) => {
+        const id = plugin.info.id;
+        try {
+          await this.#saveCatalogue(plugin, await this.#store.getPluginEntry(id));
+        } catch (error) {
+          this.#reportError(error);
+        }
+        this.#emitStatus(id, plugin.info.status, previous?.info.status ?? null, plugin.info.reason);
+        if (this.#state !== 'started') return;
+        try {
+          if (plugin.info.kind === 'background' && plugin.info.status === 'operational') {
+            await this.#schedules.arm(plugin);
+          } else if (previous?.info.kind === 'background') {
+            this.#schedules.disarm(id);
+          }
+        } catch (error) {
+          this.#reportError(error);
+        }
+      },
+      deactivate: (plugin) => {
+        if (plugin.info.kind === 'background') this.#schedules.disarm(plugin.info.id);
+      },
+      replaceFailures: (locations, problems, source) => {
+        this.#failures = [
+          ...this.#failures.filter((f) => !locations.includes(f.source.location)),
+          ...problems.map((p) => ({ source, code: p.code, reason: p.reason })),
+        ];
+      },
+      reloaded: (reload) => {
+        this.#reloads = [...this.#reloads.slice(-(MAX_RELOADS_KEPT - 1)), reload];
+        try {
+          this.events.emit('plugin:reloaded', reload);
+        } catch (error) {
+          this.#reportError(error);
+        }
+      },
+      reportError: (error) => this.#reportError(error),
+    };
   }
 
   async #lastLogSeq(record: TaskRecord): Promise<number> {

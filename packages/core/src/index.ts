@@ -69,6 +69,8 @@ export {
   PointPlugin,
   PointPluginBase,
 } from './plugin.js';
+export type { PluginReload, PluginReloadProblem } from './plugin-reloader.js';
+export type { WatchOptions } from './plugin-watcher.js';
 export type { PropertySourceOptions } from './properties.js';
 export { propertyEnvName } from './properties.js';
 export type { PluginInfo, PluginStatus, PluginTimings } from './registry.js';

@@ -230,6 +230,23 @@ export class PluginRegistry {
     return [...this.#plugins.values()];
   }
 
+  /**
+   * Puts a plugin in the place of the one with the same id (keeping its place in {@link all}), or adds it when
+   * there is none; returns the plugin it replaced. Used to swap in a reloaded version.
+   */
+  replace(plugin: RegisteredPlugin): RegisteredPlugin | undefined {
+    const previous = this.#plugins.get(plugin.info.id);
+    this.#plugins.set(plugin.info.id, plugin);
+    return previous;
+  }
+
+  /** Takes the plugin with this id out of the registry; returns it, or `undefined` when there was none. */
+  remove(id: string): RegisteredPlugin | undefined {
+    const plugin = this.#plugins.get(id);
+    this.#plugins.delete(id);
+    return plugin;
+  }
+
   /** Sets a plugin's status; returns the previous one. */
   setStatus(
     id: string,
