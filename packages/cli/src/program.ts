@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import type { CliSession } from './cli-session.js';
+import { addDevCommand } from './commands/dev-command.js';
 import { addPluginCommand, addUnavailablePluginCommand } from './commands/plugin-command.js';
 import { addPluginsCommand } from './commands/plugins-command.js';
 import { addRunCommand } from './commands/run-command.js';
@@ -67,7 +68,8 @@ export function buildProgram(session: CliSession<any>, scope: { readonly plugins
 
   for (const info of session.host.plugins.list()) {
     if (!RUNNABLE_KINDS.has(info.kind)) continue;
-    if (!scope.pluginsOnly && ['plugins', 'tasks', 'schedules', 'run', 'help'].includes(info.id)) continue;
+    if (!scope.pluginsOnly && ['plugins', 'tasks', 'schedules', 'dev', 'run', 'help'].includes(info.id))
+      continue;
     if (info.status === 'operational') addPluginCommand(program, session, info);
     else addUnavailablePluginCommand(program, session, info);
   }
@@ -76,6 +78,7 @@ export function buildProgram(session: CliSession<any>, scope: { readonly plugins
     addPluginsCommand(program, session);
     addTasksCommand(program, session);
     addSchedulesCommand(program, session);
+    addDevCommand(program, session);
     addRunCommand(program, async (argv) => {
       session.exitCode = await parseCommandLine(session, argv, { pluginsOnly: true });
     });
