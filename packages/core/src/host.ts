@@ -129,7 +129,7 @@ export interface HostOptions<User extends PlugboardUser = PlugboardUser> {
   readonly guardProcessExit?: boolean;
   /**
    * Watch the plugin folders (`plugins.dirs`) once the host has started, and reload a plugin whose module changes
-   * without restarting the host: `true`, or options. For development; see {@link Host.plugins} `watch()`.
+   * without restarting the host: `true`, or options. For development; see `host.plugins.watch()`.
    * @default false
    */
   readonly watch?: boolean | WatchOptions;
