@@ -215,12 +215,12 @@ export class PluginReloader {
   ): Promise<PluginReload[]> {
     // A folder that is gone for a moment (a branch switch) must not unload every plugin it held.
     if (!existsSync(root)) {
-      this.#host.reportError(
-        new PlugboardError(
-          'PLUGBOARD_PLUGIN_LOAD_FAILED',
-          `The plugin folder \`${root}\` is gone; its plugins stay loaded as they were.`,
-        ),
+      const error = new PlugboardError(
+        'PLUGBOARD_PLUGIN_LOAD_FAILED',
+        `The plugin folder \`${root}\` is gone; its plugins stay loaded as they were.`,
       );
+      if (trigger === 'request') throw error;
+      this.#host.reportError(error);
       return [];
     }
     const notes: DiscoveryNote[] = [];

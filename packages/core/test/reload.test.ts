@@ -376,6 +376,34 @@ describe('host.plugins.reload()', () => {
     expect(await answer(h, 'answer')).toEqual({ answer: 'two' });
   });
 
+  it('adds the plugins of a module that failed to load at start once it is fixed', async () => {
+    const dir = tempDir({ 'answer.ts': 'export const oops = ;' });
+    const file = join(dir, 'answer.ts');
+    const h = host({ plugins: { dirs: [dir] } });
+    const report = await h.start();
+    expect(report.failures).toEqual([expect.objectContaining({ code: 'PLUGBOARD_PLUGIN_LOAD_FAILED' })]);
+
+    save(file, versioned('answer', 'one'));
+    expect(await h.plugins.reloadFile(file)).toMatchObject({ outcome: 'reloaded', added: ['answer'] });
+    expect(h.plugins.failures()).toEqual([]);
+    expect(await answer(h, 'answer')).toEqual({ answer: 'one' });
+  });
+
+  it('refuses a new module whose plugin id another module already uses, keeping the first', async () => {
+    const dir = tempDir({ 'first.ts': versioned('answer', 'first') });
+    const h = host({ plugins: { dirs: [dir] } });
+    await h.start();
+    save(join(dir, 'second.ts'), versioned('answer', 'second'));
+    const reload = await h.plugins.reloadFile(join(dir, 'second.ts'));
+    expect(reload).toMatchObject({
+      outcome: 'failed',
+      added: [],
+      problems: [{ pluginId: null, code: 'PLUGBOARD_DUPLICATE_PLUGIN_ID' }],
+    });
+    expect(h.plugins.get('answer')?.source.location).toBe(join(dir, 'first.ts'));
+    expect(await answer(h, 'answer')).toEqual({ answer: 'first' });
+  });
+
   it('refuses plugins passed as classes and paths outside the plugin folders', async () => {
     const dir = tempDir({ 'answer.ts': versioned('answer', 'one') });
     const h = host({ plugins: { dirs: [dir], classes: [EchoPlugin] } });
