@@ -79,11 +79,14 @@ async function startWorkers(mode, count, options) {
 }
 
 let round = 0;
+const debug = (...args) => process.env.BENCH_DEBUG && console.error('[bullmq bench]', ...args);
 
 /** Tasks per second through an API host with the BullMQ runtime and `workers` worker processes. */
 async function throughPlugboard(port, { workers, count, plugin, args }) {
   const queue = `pb-${round++}`;
+  debug('plugboard round', queue, workers);
   const stopWorkers = await startWorkers('plugboard', workers, { port, queue, concurrency: CONCURRENCY });
+  debug('workers ready');
   const host = createHost({
     plugins: { classes: [NoopPlugin, WaitPlugin] },
     runtime: bullmqRuntime({ connection: { host: '127.0.0.1', port }, queue }),
@@ -105,7 +108,9 @@ async function throughPlugboard(port, { workers, count, plugin, args }) {
     while (next++ < count) await host.execute(plugin, args);
   };
   await Promise.all(Array.from({ length: 16 }, caller));
+  debug('executed');
   await done;
+  debug('done');
   const rate = (count / (performance.now() - t0)) * 1000;
   await host.stop({ timeoutMs: 2000 });
   await stopWorkers();
@@ -117,9 +122,13 @@ async function throughPlugboard(port, { workers, count, plugin, args }) {
 async function throughBullmq(port, count) {
   const queue = `bare-${round++}`;
   const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
+  debug('bare round', queue);
   const stopWorkers = await startWorkers('bare', 1, { port, queue, concurrency: CONCURRENCY });
+  debug('bare worker ready');
   const q = new Queue(queue, { connection });
-  const events = new QueueEvents(queue, { connection });
+  // Read the queue's event stream from its start: a reader that starts at `$` misses completions that happen
+  // before its first blocking read is issued.
+  const events = new QueueEvents(queue, { connection, lastEventId: '0' });
   await events.waitUntilReady();
   let completed = 0;
   const done = new Promise((resolve) =>
@@ -133,7 +142,9 @@ async function throughBullmq(port, count) {
     while (next++ < count) await q.add('noop', {}, { removeOnComplete: { count: 1000 } });
   };
   await Promise.all(Array.from({ length: 16 }, caller));
+  debug('bare jobs added');
   await done;
+  debug('bare done');
   const rate = (count / (performance.now() - t0)) * 1000;
   await events.close();
   await q.obliterate({ force: true });
