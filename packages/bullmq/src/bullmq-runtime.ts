@@ -161,7 +161,22 @@ export class BullmqRuntime implements TaskRuntime {
     const { env, live } = this.#require();
     if (this.#stopping)
       throw new PlugboardError('PLUGBOARD_HOST_STOPPING', 'The runtime is stopping; no task is accepted.');
-    await this.#publish(live, { type: 'queued', origin: this.#origin, record });
+    // The update and the job go out on the queue's own connection, so Redis takes the update first (a worker's
+    // `started` can never overtake it) without waiting a round trip in between.
+    // The queue connection is the ioredis client this runtime created from `connection`.
+    const client = (await live.queue.client) as unknown as Redis;
+    const published = client.xadd(
+      this.#keys.updates,
+      'MAXLEN',
+      '~',
+      STREAM_MAX_LENGTH,
+      '*',
+      UPDATE_FIELD,
+      JSON.stringify([{ type: 'queued', origin: this.#origin, record } satisfies TaskUpdate]),
+    );
+    published.catch(() => {
+      // Awaited below; this only keeps an early rejection from being reported as unhandled.
+    });
     await live.queue.add(
       record.taskType,
       {
@@ -181,6 +196,7 @@ export class BullmqRuntime implements TaskRuntime {
         removeOnFail: this.#keep,
       },
     );
+    await published;
     this.#counts = { ...this.#counts, queued: this.#counts.queued + 1 };
   }
 

@@ -215,7 +215,14 @@ export class PlugboardWorker {
     const { settings } = job.data;
     let record = job.data.record;
     const env = relayEnvironment(live.env, settings, live.publisher, record, this.#host.events);
-    if (await live.commands.exists(this.#keys.cancelFlag(record.id))) {
+    // One round trip for both: whether a cancel came first, and marking the job's record running (which tells a
+    // worker that later gets this job after a stall that the first one died).
+    const running = { ...record, state: 'running' as const };
+    const [cancelled] = await Promise.all([
+      live.commands.exists(this.#keys.cancelFlag(record.id)),
+      record.state === 'running' ? undefined : job.updateData({ ...job.data, record: running }),
+    ]);
+    if (cancelled) {
       return this.#finish(live, {
         ...record,
         state: 'cancelled',
@@ -223,21 +230,26 @@ export class PlugboardWorker {
         error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled before it ran.' },
       });
     }
-    if (record.state === 'running') {
+    const recoveredFromStall = record.state === 'running';
+    if (recoveredFromStall) {
       // The job says a worker was running it: that worker died and BullMQ's stalled check handed the job on.
       const recovered = await this.#recoverStalled(live, env, record);
       if (recovered.state !== 'queued') return this.#finish(live, recovered);
       record = recovered;
     }
-    await job.updateData({ ...job.data, record: { ...record, state: 'running' } });
+    if (recoveredFromStall) await job.updateData({ ...job.data, record: { ...record, state: 'running' } });
     const execution = new TaskExecution(env, record);
     this.#executions.set(record.id, execution);
-    const running = execution.run();
-    // A cancel published before this worker held the task left its flag behind.
-    if (await live.commands.exists(this.#keys.cancelFlag(record.id))) {
-      execution.abort('cancelled', 'The task was cancelled while it ran.');
-    }
-    const outcome = await running;
+    const outcome$ = execution.run();
+    // A cancel published between the check above and this worker holding the task left its flag behind; the
+    // task does not wait for the answer (an abort after it finished changes nothing).
+    live.commands.exists(this.#keys.cancelFlag(record.id)).then(
+      (flagged) => {
+        if (flagged) execution.abort('cancelled', 'The task was cancelled while it ran.');
+      },
+      (error: unknown) => live.env.reportError(error),
+    );
+    const outcome = await outcome$;
     this.#executions.delete(record.id);
     const attempted = execution.record;
     const delay =
@@ -297,8 +309,7 @@ export class PlugboardWorker {
 
   async #finish(live: Live, record: TaskRecord): Promise<TaskRecord> {
     live.publisher.publish({ type: 'finished', record });
-    await live.publisher.flush();
-    await live.commands.del(this.#keys.cancelFlag(record.id));
+    await Promise.all([live.publisher.flush(), live.commands.del(this.#keys.cancelFlag(record.id))]);
     return record;
   }
 }
