@@ -49,7 +49,9 @@ if (mode === 'plugboard') {
       res.status(400).json({ errors: result.errors });
       return;
     }
-    res.status(202).json({ tasks: [{ id: 'x', pluginId: req.params.id, state: 'queued', input: result.value }] });
+    res
+      .status(202)
+      .json({ tasks: [{ id: 'x', pluginId: req.params.id, state: 'queued', input: result.value }] });
   });
 }
 

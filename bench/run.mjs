@@ -9,7 +9,10 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, formatTable, parseRows, root, short } from './lib.mjs';
 
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const benchDir = join(root, 'bench');
 const scripts = readdirSync(benchDir)
   .filter((f) => f.endsWith('.bench.mjs'))
@@ -79,7 +82,10 @@ const dir = join(benchDir, 'results');
 mkdirSync(dir, { recursive: true });
 const stamp = results.date.replace(/[:.]/g, '-');
 writeFileSync(join(dir, `${stamp}${short ? '-short' : ''}.json`), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(join(dir, short ? 'latest-short.json' : 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(
+  join(dir, short ? 'latest-short.json' : 'latest.json'),
+  `${JSON.stringify(results, null, 2)}\n`,
+);
 process.stdout.write(`\nResults written to bench/results/${short ? 'latest-short.json' : 'latest.json'}\n`);
 if (failures.length > 0) {
   process.stderr.write(`bench: ${failures.length} script(s) failed: ${failures.join(', ')}\n`);

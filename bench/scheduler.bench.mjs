@@ -70,7 +70,9 @@ await idle.stop();
 const firings = [];
 const busy = createHost({
   ...options,
-  plugins: { classes: schedulePlugins(SCHEDULES, { frequent: FREQUENT, onFire: (id, at) => firings.push({ id, at }) }) },
+  plugins: {
+    classes: schedulePlugins(SCHEDULES, { frequent: FREQUENT, onFire: (id, at) => firings.push({ id, at }) }),
+  },
 });
 await busy.start();
 const first = new Map((await busy.schedules.list()).map((s) => [s.id, s.nextRunAt]));

@@ -21,7 +21,13 @@ let finishedSeen = 0;
 function follow() {
   return new Promise((resolve, reject) => {
     const req = http.get(
-      { host: '127.0.0.1', port: server.port, path: '/plugboard/events', agent, headers: { accept: 'text/event-stream' } },
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path: '/plugboard/events',
+        agent,
+        headers: { accept: 'text/event-stream' },
+      },
       (res) => {
         if (res.statusCode !== 200) {
           reject(new Error(`GET /events answered ${res.statusCode}`));
@@ -73,7 +79,9 @@ async function execute() {
       },
       (res) => {
         res.resume();
-        res.on('end', () => (res.statusCode === 202 ? resolve() : reject(new Error(`execute: ${res.statusCode}`))));
+        res.on('end', () =>
+          res.statusCode === 202 ? resolve() : reject(new Error(`execute: ${res.statusCode}`)),
+        );
       },
     );
     req.on('error', reject);
