@@ -85,6 +85,8 @@ export class SqliteTaskStore implements TaskStore {
   #statements: Statements | undefined;
   #batch: WriteBatch | undefined;
   readonly #updateStatements = new Map<string, BetterSqlite3.Statement>();
+  /** Updates waiting for the next commit, by task id. */
+  readonly #pendingUpdates = new Map<string, PendingUpdate>();
   readonly #listStatements = new Map<string, BetterSqlite3.Statement>();
   /** Finished tasks held, and the last finish order handed out: the count-based retention. */
   #finishedCount = 0;
@@ -119,6 +121,9 @@ export class SqliteTaskStore implements TaskStore {
     this.#db = db;
     this.#batch = new WriteBatch(db, {
       begin: () => {
+        // The batch being committed holds every pending update: later ones start new writes, even when this
+        // commit fails before any write ran (a lock held elsewhere).
+        this.#pendingUpdates.clear();
         const finished = this.#finishedCount;
         const seq = this.#lastRetiredSeq;
         return () => {
@@ -136,6 +141,7 @@ export class SqliteTaskStore implements TaskStore {
     this.#batch?.flush();
     this.#db = undefined;
     this.#batch = undefined;
+    this.#pendingUpdates.clear();
     this.#statements = undefined;
     this.#updateStatements.clear();
     this.#listStatements.clear();
@@ -183,17 +189,32 @@ export class SqliteTaskStore implements TaskStore {
       return Promise.reject(error);
     }
     const state = typeof patch.state === 'string' ? patch.state : undefined;
-    // Progress, status and log counts do not move a task in retention: one UPDATE, no read before it.
-    if (state === undefined) return this.#write(() => this.#updateStatement(Object.keys(values)).run(values));
-    return this.#write((st) => {
+    // Updates of one task waiting for the same commit become one UPDATE (a short task's `running` and its end
+    // usually do): later values win, and every caller's promise settles with that commit.
+    const pending = this.#pendingUpdates.get(id);
+    if (pending) {
+      Object.assign(pending.values, values);
+      if (state !== undefined) pending.state = state;
+      return pending.done;
+    }
+    const update: PendingUpdate = { values, state, done: Promise.resolve() };
+    this.#pendingUpdates.set(id, update);
+    update.done = this.#write((st) => {
+      const target = update.state;
+      // Progress, status and log counts do not move a task in retention: one UPDATE, no read before it.
+      if (target === undefined) {
+        this.#updateStatement(Object.keys(update.values)).run(update.values);
+        return;
+      }
       const current = st.getTaskRetention.get(id) as Retention | undefined;
       if (!current) return;
-      const row = { ...values, ...this.#retention(current, state) };
+      const row = { ...update.values, ...this.#retention(current, target) };
       this.#updateStatement(Object.keys(row)).run(row);
-      if (isFinalState(state) && !isFinalState(current.state)) {
+      if (isFinalState(target) && !isFinalState(current.state)) {
         this.#evictOverflow(st);
       }
     });
+    return update.done;
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
@@ -393,6 +414,13 @@ export class SqliteTaskStore implements TaskStore {
       { cause: error },
     );
   }
+}
+
+/** One task's update waiting for the next commit. */
+interface PendingUpdate {
+  readonly values: Record<string, unknown>;
+  state: TaskState | undefined;
+  done: Promise<void>;
 }
 
 /** Creates the embedded persistent {@link TaskStore} on an SQLite file. */

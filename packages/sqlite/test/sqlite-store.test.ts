@@ -75,6 +75,29 @@ describe('SqliteTaskStore writes', () => {
     expect(await again.getLogs(record.id)).toHaveLength(1);
   });
 
+  it('updates of one task waiting for the same commit are merged, later values winning', async () => {
+    const store = await opened();
+    const record = taskRecord();
+    await store.insertTask(record);
+    const writes = [
+      store.updateTask(record.id, { state: 'running', startedAt: 5, progress: 10, statusText: 'first' }),
+      store.updateTask(record.id, { progress: 60 }),
+      store.updateTask(record.id, { state: 'succeeded', finishedAt: 9, result: { ok: true } }),
+    ];
+    await Promise.all(writes);
+    expect(await store.getTask(record.id)).toMatchObject({
+      state: 'succeeded',
+      startedAt: 5,
+      finishedAt: 9,
+      progress: 60,
+      statusText: 'first',
+      result: { ok: true },
+    });
+    // A later update starts a new write.
+    await store.updateTask(record.id, { statusText: 'after' });
+    expect((await store.getTask(record.id))?.statusText).toBe('after');
+  });
+
   it('appending log lines advances the record’s logCount in the same commit, so recovery never reuses a seq', async () => {
     const store = await opened();
     const record = taskRecord();
