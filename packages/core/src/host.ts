@@ -638,7 +638,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
      */
     mayExecute: async (user: User, id: string): Promise<boolean> => {
       const plugin = this.#registry.get(id);
-      if (!plugin || plugin.info.status !== 'operational') return false;
+      if (plugin?.info.status !== 'operational') return false;
       try {
         await this.#authorize(user, plugin.info);
         return true;
