@@ -584,8 +584,10 @@ describe('any query string', () => {
           const abort = new AbortController();
           const response = await server.request('alice', `${path}?${query}`, { signal: abort.signal });
           if (response.status === 200) {
-            // Only an empty query (`?`, `&&`) reaches the route.
-            expect(Object.keys(parse(query))).toEqual([]);
+            // Only an empty query (`?`, `&&`) reaches the route. The query is read as the URL
+            // parser sends it: it drops trailing spaces, tabs and newlines before the request leaves.
+            const sent = new URL(`http://127.0.0.1${path}?${query}`).search.slice(1);
+            expect(Object.keys(parse(sent))).toEqual([]);
             abort.abort();
             await response.body?.cancel().catch(() => undefined);
             return;
