@@ -40,6 +40,8 @@ export class InProcessRuntime implements TaskRuntime {
   /** Cancelled tasks whose closures still wait in the queue (they return at once when reached). */
   #droppedWaiting = 0;
   #sinceYield = 0;
+  /** Attempts that ended and whose end is being recorded and announced. */
+  readonly #settling = new Set<Promise<void>>();
   /** Ends of tasks the store refused to record, waiting to be written again. */
   readonly #unwrittenEnds = new Map<
     string,
@@ -94,9 +96,15 @@ export class InProcessRuntime implements TaskRuntime {
           }
           const execution = new TaskExecution(env, record);
           entry.execution = execution;
-          const done = execution.run().then((outcome) => this.#settle(execution.record, outcome));
+          const attempt = execution.run();
+          const done = attempt.then((outcome) => this.#settle(execution.record, outcome));
           entry.done = done;
-          await done;
+          this.#settling.add(done);
+          done.then(() => this.#settling.delete(done));
+          // The slot is free once the attempt has ended: writing its end to the store (and announcing it once
+          // written) does not hold back the next task. A slow store would otherwise cap throughput at
+          // `concurrency` tasks per write.
+          await attempt;
         },
         { priority: record.priority },
       )
@@ -141,6 +149,8 @@ export class InProcessRuntime implements TaskRuntime {
     this.#queue.clear();
     this.#droppedWaiting = 0;
     await this.#drainRunning(options);
+    // Ends being written when the host stops are written before the store closes.
+    await Promise.all(this.#settling);
     // One last try for the ends the store refused; what still fails is recovered at the next start.
     const unwritten = [...this.#unwrittenEnds];
     this.#unwrittenEnds.clear();

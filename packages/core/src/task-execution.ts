@@ -171,54 +171,54 @@ export class TaskExecution {
 
     const ctx = this.#context(instantiated.properties);
     const task = instantiated.task;
-    const start = env.guardProcessExit
-      ? () => runInExitScope({ refuse: (code) => this.#refuseExit(code) }, () => task.run(ctx))
-      : () => task.run(ctx);
-    const work = Promise.resolve()
-      .then(start)
-      .then(
-        (result): AttemptOutcome => {
-          if (this.#failure) {
-            return {
-              state: 'failed',
-              error: { code: 'PLUGBOARD_TASK_FAILED', message: this.#failure.reason },
-              retryable: this.#failure.retryable,
-            };
-          }
-          try {
-            return { state: 'succeeded', result: toJson(result), error: null, retryable: false };
-          } catch (error) {
-            return {
-              state: 'failed',
-              error: {
-                code: 'PLUGBOARD_TASK_FAILED',
-                message: `The task's result is not JSON-serialisable: ${describeThrown(error)}`,
-              },
-              retryable: false,
-            };
-          }
-        },
-        (thrown): AttemptOutcome => {
-          const { retryable, ...info } = errorInfo(thrown);
-          return { state: 'failed', error: info, retryable };
-        },
-      )
-      // Neither handler above throws by design; this keeps a surprise from leaving the attempt unsettled.
-      .catch(
-        (error): AttemptOutcome => ({
-          state: 'failed',
-          error: { code: 'PLUGBOARD_TASK_FAILED', message: describeThrown(error) },
-          retryable: false,
-        }),
-      );
-
     // Settles with the task's own outcome, or earlier when cancel, timeout or shutdown call `abort`.
     const outcome = await new Promise<AttemptOutcome>((resolve) => {
       this.#stop = resolve;
-      work.then(resolve);
+      let work: unknown;
+      try {
+        work = env.guardProcessExit
+          ? runInExitScope({ refuse: (code) => this.#refuseExit(code) }, () => task.run(ctx))
+          : task.run(ctx);
+      } catch (thrown) {
+        resolve(this.#thrownOutcome(thrown));
+        return;
+      }
+      Promise.resolve(work).then(
+        (result) => resolve(this.#returnedOutcome(result)),
+        (thrown) => resolve(this.#thrownOutcome(thrown)),
+      );
     });
     if (timer) clearTimeout(timer);
     return this.#finish(outcome);
+  }
+
+  /** The outcome of an attempt whose `run` returned (or resolved to) `result`. */
+  #returnedOutcome(result: unknown): AttemptOutcome {
+    if (this.#failure) {
+      return {
+        state: 'failed',
+        error: { code: 'PLUGBOARD_TASK_FAILED', message: this.#failure.reason },
+        retryable: this.#failure.retryable,
+      };
+    }
+    try {
+      return { state: 'succeeded', result: toJson(result), error: null, retryable: false };
+    } catch (error) {
+      return {
+        state: 'failed',
+        error: {
+          code: 'PLUGBOARD_TASK_FAILED',
+          message: `The task's result is not JSON-serialisable: ${describeThrown(error)}`,
+        },
+        retryable: false,
+      };
+    }
+  }
+
+  /** The outcome of an attempt whose `run` threw (or rejected with) `thrown`. */
+  #thrownOutcome(thrown: unknown): AttemptOutcome {
+    const { retryable, ...info } = errorInfo(thrown);
+    return { state: 'failed', error: info, retryable };
   }
 
   #context(properties: unknown) {
@@ -385,7 +385,7 @@ export class TaskExecution {
     }
   }
 
-  async #finish(raw: AttemptOutcome): Promise<AttemptOutcome> {
+  #finish(raw: AttemptOutcome): AttemptOutcome {
     this.#stop = undefined;
     const outcome = this.#safeOutcome(raw);
     if (this.#progressTimer) {

@@ -613,6 +613,35 @@ export function describeTaskStoreContract(
           expect(await small.getTask(other.id)).toBeDefined();
         });
 
+        it('a retried task that finishes again is evicted in the order of its last finish', async () => {
+          const small = await fresh(() => createWithRetention({ maxFinishedTasks: 2 }));
+          const [retried, b, c] = [taskRecord(), taskRecord(), taskRecord()];
+          await insertAll(small, [retried, b, c]);
+          await small.updateTask(retried.id, { state: 'failed', finishedAt: 1 });
+          await small.updateTask(retried.id, { state: 'queued', finishedAt: null, attempt: 2 });
+          await small.updateTask(b.id, { state: 'succeeded', finishedAt: 2 });
+          await small.updateTask(retried.id, { state: 'succeeded', finishedAt: 3 });
+          await small.updateTask(c.id, { state: 'succeeded', finishedAt: 4 });
+          // b finished before the retried task's second finish: b goes first.
+          expect(await small.getTask(b.id)).toBeUndefined();
+          expect(ids((await small.listTasks({})).items).sort()).toEqual([retried.id, c.id].sort());
+        });
+
+        it('keeps exactly the newest maxFinishedTasks through thousands of finishes and retries', async () => {
+          const small = await fresh(() => createWithRetention({ maxFinishedTasks: 50 }));
+          const records = Array.from({ length: 3000 }, () => taskRecord());
+          await insertAll(small, records);
+          for (const [i, record] of records.entries()) {
+            if (i % 7 === 0) {
+              await small.updateTask(record.id, { state: 'failed', finishedAt: i });
+              await small.updateTask(record.id, { state: 'queued', finishedAt: null, attempt: 2 });
+            }
+            await small.updateTask(record.id, { state: 'succeeded', finishedAt: i });
+          }
+          const kept = await small.listTasks({ limit: 500 });
+          expect(ids(kept.items)).toEqual(ids(records.slice(-50)).reverse());
+        });
+
         it('evicts finished tasks older than maxFinishedAgeMs, counted from when they finished', async () => {
           let now = 1_000_000;
           const aging = await fresh(() => createWithRetention({ maxFinishedAgeMs: 60_000, now: () => now }));

@@ -168,7 +168,11 @@ export class SqliteTaskStore implements TaskStore {
     } catch (error) {
       return Promise.reject(error);
     }
+    const unfinished = !isFinalState(record.state);
     return this.#write((st) => {
+      // A new unfinished task, the usual insert, is not in retention: one INSERT, no read before it.
+      if (unfinished && st.insertNewTask.run({ ...row, retired_at: null, retired_seq: null }).changes === 1)
+        return;
       const current = st.getTaskRetention.get(row.id) as Retention | undefined;
       const retention = this.#retention(current, record.state);
       st.upsertTask.run({ ...row, ...retention });
