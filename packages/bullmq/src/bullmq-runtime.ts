@@ -346,6 +346,8 @@ export class BullmqRuntime implements TaskRuntime {
 
   async #recordLost(id: string, reason: string): Promise<void> {
     const { env, live } = this.#require();
+    // No worker will finish it: drop what workers keep for a running task.
+    await live.commands.multi().hdel(this.#keys.started, id).hdel(this.#keys.logSeq, id).exec();
     const record = await env.store.getTask(id);
     if (!record || isFinalState(record.state)) return;
     const stalled = /stalled/i.test(reason);

@@ -6,6 +6,8 @@ export interface PlugboardKeys {
   readonly cancelChannel: string;
   /** A hash of task id → last log `seq` written, so a worker recovering a stalled task continues the log. */
   readonly logSeq: string;
+  /** A hash of the ids of tasks a worker has started and not finished: a stalled job's next worker finds it there. */
+  readonly started: string;
   /** A flag that outlives pub/sub: a worker that picks the task up later still sees the cancel request. */
   cancelFlag(taskId: string): string;
 }
@@ -17,6 +19,7 @@ export function plugboardKeys(prefix: string, queue: string): PlugboardKeys {
     updates: `${base}:updates`,
     cancelChannel: `${base}:cancel`,
     logSeq: `${base}:log-seq`,
+    started: `${base}:started`,
     cancelFlag: (taskId) => `${base}:cancel:${taskId}`,
   };
 }

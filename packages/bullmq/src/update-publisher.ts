@@ -41,7 +41,10 @@ export class UpdatePublisher {
         .xadd(this.#keys.updates, 'MAXLEN', '~', STREAM_MAX_LENGTH, '*', UPDATE_FIELD, JSON.stringify(batch));
       for (const update of batch) {
         if (update.type === 'logs') multi.hset(this.#keys.logSeq, update.id, update.entries.at(-1)?.seq ?? 0);
-        if (update.type === 'finished') multi.hdel(this.#keys.logSeq, update.record.id);
+        if (update.type === 'finished') {
+          const id = update.record.id;
+          multi.hdel(this.#keys.logSeq, id).hdel(this.#keys.started, id).del(this.#keys.cancelFlag(id));
+        }
       }
       const sent = multi.exec().then(() => undefined);
       this.#last = this.#last.then(

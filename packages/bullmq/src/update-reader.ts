@@ -5,6 +5,11 @@ import { type TaskUpdate, UPDATE_FIELD } from './task-update.js';
 const BLOCK_MS = 1000;
 const BATCH = 200;
 const RETRY_MS = 500;
+/**
+ * How often a busy reader asks whether entries it had not read were trimmed (`XINFO STREAM` is costly next to the
+ * reads). The check counts every entry ever added, so a loss is found by the next check, however late.
+ */
+const LOSS_CHECK_MS = 250;
 
 type StreamReply = Array<[key: string, entries: Array<[id: string, fields: string[]]>]> | null;
 
@@ -60,9 +65,15 @@ export class UpdateReader {
   async #read(from: string): Promise<void> {
     let cursor = from;
     let busy = false;
+    let behind = false;
+    let lastCheck = 0;
     while (!this.#stopping) {
-      // Only a reader that had something to read can have fallen behind; an idle one was at the end.
-      if (busy && (await this.#lostEntries())) {
+      // Only a reader that had something to read can have fallen behind; an idle one was at the end. One that read
+      // a full batch may be behind: it checks at once.
+      const now = Date.now();
+      const check = busy && (behind || now - lastCheck >= LOSS_CHECK_MS);
+      if (check) lastCheck = now;
+      if (check && (await this.#lostEntries())) {
         try {
           await this.#resync();
         } catch (error) {
@@ -87,6 +98,7 @@ export class UpdateReader {
         continue;
       }
       busy = reply !== null && reply.length > 0;
+      behind = (reply?.[0]?.[1].length ?? 0) >= BATCH;
       for (const [, entries] of reply ?? []) {
         for (const [id, fields] of entries) {
           cursor = id;

@@ -53,6 +53,8 @@ export class PlugboardWorker {
   readonly #shutdownTimeoutMs: number;
   readonly #connectTimeoutMs: number;
   readonly #executions = new Map<string, TaskExecution>();
+  /** Tasks this worker has taken and not started yet; a cancel that arrives meanwhile is kept here. */
+  readonly #starting = new Map<string, { cancelled: boolean }>();
   #live: Live | undefined;
   #state: WorkerState = 'created';
 
@@ -129,7 +131,12 @@ export class PlugboardWorker {
     const subscriber = dedicatedConnection(this.#connection, onError);
     const publisher = new UpdatePublisher(commands, this.#keys, (error) => env.reportError(error));
     subscriber.on('message', (_channel: string, id: string) => {
-      this.#executions.get(id)?.abort('cancelled', 'The task was cancelled while it ran.');
+      const execution = this.#executions.get(id);
+      if (execution) execution.abort('cancelled', 'The task was cancelled while it ran.');
+      else {
+        const starting = this.#starting.get(id);
+        if (starting) starting.cancelled = true;
+      }
     });
     const worker = new Worker<TaskJobData, TaskRecord>(
       this.#queueName,
@@ -211,17 +218,39 @@ export class PlugboardWorker {
   }
 
   async #process(job: Job<TaskJobData, TaskRecord>, token: string | undefined): Promise<TaskRecord> {
+    const id = job.data.record.id;
+    // Registered before the cancel check goes out: a cancel published after Redis answered it reaches the
+    // subscriber after this, and is kept until the task has started.
+    const starting = { cancelled: false };
+    this.#starting.set(id, starting);
+    try {
+      return await this.#attempt(job, token, starting);
+    } finally {
+      this.#starting.delete(id);
+    }
+  }
+
+  async #attempt(
+    job: Job<TaskJobData, TaskRecord>,
+    token: string | undefined,
+    starting: { readonly cancelled: boolean },
+  ): Promise<TaskRecord> {
     const live = this.#live!;
     const { settings } = job.data;
     let record = job.data.record;
     const env = relayEnvironment(live.env, settings, live.publisher, record, this.#host.events);
-    // One round trip for both: whether a cancel came first, and marking the job's record running (which tells a
-    // worker that later gets this job after a stall that the first one died).
-    const running = { ...record, state: 'running' as const };
-    const [cancelled] = await Promise.all([
-      live.commands.exists(this.#keys.cancelFlag(record.id)),
-      record.state === 'running' ? undefined : job.updateData({ ...job.data, record: running }),
-    ]);
+    // One round trip for both: whether a cancel came first, and marking the task started in the worker-held hash.
+    // A mark already there means a worker started this attempt before and died (BullMQ's stalled check handed the
+    // job on); the job's record says so too when an earlier worker recovered it.
+    const replies = await live.commands
+      .pipeline()
+      .exists(this.#keys.cancelFlag(record.id))
+      .hset(this.#keys.started, record.id, 1)
+      .exec();
+    const failed = replies?.find(([error]) => error)?.[0];
+    if (!replies || failed) throw failed ?? new Error('Redis did not answer the start of a task.');
+    const cancelled = replies[0]![1] === 1;
+    const startedBefore = replies[1]![1] === 0 || record.state === 'running';
     if (cancelled) {
       return this.#finish(live, {
         ...record,
@@ -230,25 +259,18 @@ export class PlugboardWorker {
         error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled before it ran.' },
       });
     }
-    const recoveredFromStall = record.state === 'running';
-    if (recoveredFromStall) {
-      // The job says a worker was running it: that worker died and BullMQ's stalled check handed the job on.
+    if (startedBefore) {
       const recovered = await this.#recoverStalled(live, env, record);
       if (recovered.state !== 'queued') return this.#finish(live, recovered);
       record = recovered;
+      // The next attempt is now the job's record, should this worker die too.
+      await job.updateData({ ...job.data, record: { ...record, state: 'running' } });
     }
-    if (recoveredFromStall) await job.updateData({ ...job.data, record: { ...record, state: 'running' } });
     const execution = new TaskExecution(env, record);
     this.#executions.set(record.id, execution);
     const outcome$ = execution.run();
-    // A cancel published between the check above and this worker holding the task left its flag behind; the
-    // task does not wait for the answer (an abort after it finished changes nothing).
-    live.commands.exists(this.#keys.cancelFlag(record.id)).then(
-      (flagged) => {
-        if (flagged) execution.abort('cancelled', 'The task was cancelled while it ran.');
-      },
-      (error: unknown) => live.env.reportError(error),
-    );
+    // A cancel published after the check above, before the task was registered as running.
+    if (starting.cancelled) execution.abort('cancelled', 'The task was cancelled while it ran.');
     const outcome = await outcome$;
     this.#executions.delete(record.id);
     const attempted = execution.record;
@@ -267,7 +289,11 @@ export class PlugboardWorker {
     };
     live.publisher.publish({ type: 'retry', record: next });
     await live.publisher.flush();
-    await job.updateData({ ...job.data, record: next });
+    // The next attempt starts afresh: it is not a stalled one.
+    await Promise.all([
+      job.updateData({ ...job.data, record: next }),
+      live.commands.hdel(this.#keys.started, record.id),
+    ]);
     // The same job waits out the backoff, so its id stays the task id and a cancel still finds it.
     await job.moveToDelayed(Date.now() + delay, token);
     throw new DelayedError();
@@ -307,9 +333,13 @@ export class PlugboardWorker {
     return next;
   }
 
-  async #finish(live: Live, record: TaskRecord): Promise<TaskRecord> {
+  /**
+   * Publishes the outcome with the next batch of updates (which also clears the task's cancel flag) and completes
+   * the job with the record without waiting for Redis to take the update: the job's return value holds the same
+   * record, which API processes read when they catch up (at start, or after falling behind the update stream).
+   */
+  #finish(live: Live, record: TaskRecord): TaskRecord {
     live.publisher.publish({ type: 'finished', record });
-    await Promise.all([live.publisher.flush(), live.commands.del(this.#keys.cancelFlag(record.id))]);
     return record;
   }
 }

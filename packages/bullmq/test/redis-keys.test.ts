@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { bullmqRuntime, createWorker } from '@plugboard/bullmq';
+import { ActionPlugin, createHost, Task, type TaskContext, TaskError, Type } from '@plugboard/core';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type TestRedisServer } from './redis-server.js';
+
+let redis: TestRedisServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+class Quick extends Task<{ n: number }> {
+  async run() {
+    return { n: this.input.n };
+  }
+}
+
+/** Fails its first attempt, succeeds on the second. */
+class Flaky extends Task<Record<string, never>> {
+  static override retry = { attempts: 2, backoff: { type: 'fixed' as const, delayMs: 50 } };
+  async run(ctx: TaskContext) {
+    if (ctx.attempt === 1) throw new TaskError('first attempt fails');
+    return { attempt: ctx.attempt };
+  }
+}
+
+class Nap extends Task<Record<string, never>> {
+  async run(ctx: TaskContext) {
+    ctx.log.info('napping');
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, 30_000);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(ctx.signal.reason);
+      });
+    });
+  }
+}
+
+class Mixed extends ActionPlugin({
+  id: 'mixed',
+  name: 'Mixed',
+  args: Type.Object({}),
+  tasks: [Quick, Flaky, Nap],
+}) {
+  createTasks() {
+    return [...Array.from({ length: 20 }, (_, n) => new Quick({ n })), new Flaky({}), new Nap({})];
+  }
+}
+
+describe('what workers keep in Redis for running tasks', () => {
+  it('is gone once every task has finished: retried, cancelled or succeeded', async () => {
+    const queue = `keys-${randomUUID()}`;
+    const worker = createWorker({
+      plugins: { classes: [Mixed] },
+      env: false,
+      argv: [],
+      connection: redis.connection,
+      queue,
+      concurrency: 4,
+    });
+    await worker.start();
+    const host = createHost({
+      env: false,
+      argv: [],
+      plugins: { classes: [Mixed] },
+      runtime: bullmqRuntime({ connection: redis.connection, queue }),
+    });
+    await host.start();
+    const client = new Redis(redis.connection);
+    try {
+      const started = new Promise<void>((resolve) =>
+        host.events.on('task:log', (event) => {
+          if (event.entry.message === 'napping') resolve();
+        }),
+      );
+      const { tasks } = await host.execute('mixed', {});
+      const nap = tasks.at(-1)!;
+      await started;
+      await host.tasks.cancel(nap.id);
+      const records = await Promise.all(tasks.map((task) => host.tasks.wait(task.id)));
+      expect(records.filter((r) => r.state === 'succeeded')).toHaveLength(21);
+      expect(records.find((r) => r.taskType.endsWith('Flaky'))).toMatchObject({ attempt: 2 });
+      expect(records.at(-1)).toMatchObject({ state: 'cancelled' });
+      // The outcome updates (which clear the keys) go out with the worker's next batch.
+      await worker.stop({ timeoutMs: 1000 });
+      const base = `bull:${queue}:plugboard`;
+      expect(await client.hlen(`${base}:started`)).toBe(0);
+      expect(await client.hlen(`${base}:log-seq`)).toBe(0);
+      expect(await client.keys(`${base}:cancel:*`)).toEqual([]);
+    } finally {
+      client.disconnect();
+      await host.stop({ timeoutMs: 500 });
+      await worker.stop({ timeoutMs: 500 });
+    }
+  }, 30_000);
+});
