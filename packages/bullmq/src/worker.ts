@@ -334,12 +334,14 @@ export class PlugboardWorker {
   }
 
   /**
-   * Publishes the outcome with the next batch of updates (which also clears the task's cancel flag) and completes
-   * the job with the record without waiting for Redis to take the update: the job's return value holds the same
-   * record, which API processes read when they catch up (at start, or after falling behind the update stream).
+   * Sends the outcome (with updates still buffered, and the clearing of the task's cancel flag) and completes the
+   * job with the record without waiting for Redis to answer: the update is written to the connection before BullMQ
+   * completes the job, so Redis takes it first even if this process dies right after. Should it be lost all the
+   * same, the job's return value holds the record, which API processes read when they catch up.
    */
   #finish(live: Live, record: TaskRecord): TaskRecord {
     live.publisher.publish({ type: 'finished', record });
+    live.publisher.flush().catch((error: unknown) => live.env.reportError(error));
     return record;
   }
 }
