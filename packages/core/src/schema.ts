@@ -262,8 +262,20 @@ function fieldErrorsFinder(
     Object.keys(root).every((key) => PLAIN_OBJECT_KEYWORDS.has(key)) &&
     (root.additionalProperties === undefined || typeof root.additionalProperties === 'boolean');
   if (!plain) return whole;
+  // Each property's validator is compiled when a value first fails: a host starting hundreds of plugins does not
+  // pay for validators that only error messages need.
   const properties = Object.entries((root.properties ?? {}) as Record<string, TSchema>).map(
-    ([name, property]) => ({ name, path: `/${name}`, validator: Compile(property) }),
+    ([name, schema]) => {
+      let compiled: ReturnType<typeof Compile> | undefined;
+      return {
+        name,
+        path: `/${name}`,
+        get validator() {
+          compiled ??= Compile(schema);
+          return compiled;
+        },
+      };
+    },
   );
   const known = new Set(properties.map((p) => p.name));
   const required = (root.required ?? []) as readonly string[];
@@ -298,8 +310,20 @@ function fieldErrorsFinder(
   };
 }
 
-/** Compiles `schema` once into an {@link ObjectValidator}. */
+/** Validators already compiled, by schema: a schema shared by many plugins (or seen again on reload) compiles once. */
+const compiled = new WeakMap<object, ObjectValidator<unknown>>();
+
+/** Compiles `schema` once into an {@link ObjectValidator}; the same schema object gets the same validator. */
 export function compileObjectValidator<T>(schema: TSchema): ObjectValidator<T> {
+  let validator = compiled.get(schema) as ObjectValidator<T> | undefined;
+  if (!validator) {
+    validator = buildObjectValidator<T>(schema);
+    compiled.set(schema, validator as ObjectValidator<unknown>);
+  }
+  return validator;
+}
+
+function buildObjectValidator<T>(schema: TSchema): ObjectValidator<T> {
   const validator = Compile(schema);
   const properties = (schema as { properties?: Record<string, { default?: unknown }> }).properties ?? {};
   const topDefaults = Object.entries(properties)
