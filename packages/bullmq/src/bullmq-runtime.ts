@@ -68,6 +68,8 @@ export class BullmqRuntime implements TaskRuntime {
   #counts = { queued: 0, running: 0 };
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   #jobSchedules: Promise<JobSchedules> | undefined;
+  /** Tasks queued in this turn of the event loop, added to the queue together in the next. */
+  #adding: Array<{ record: TaskRecord; resolve: () => void; reject: (error: unknown) => void }> = [];
 
   constructor(options: BullmqRuntimeOptions) {
     optionsObject('bullmqRuntime', options);
@@ -158,46 +160,67 @@ export class BullmqRuntime implements TaskRuntime {
   }
 
   async enqueue(record: TaskRecord): Promise<void> {
-    const { env, live } = this.#require();
+    this.#require();
     if (this.#stopping)
       throw new PlugboardError('PLUGBOARD_HOST_STOPPING', 'The runtime is stopping; no task is accepted.');
-    // The update and the job go out on the queue's own connection, so Redis takes the update first (a worker's
-    // `started` can never overtake it) without waiting a round trip in between.
-    // The queue connection is the ioredis client this runtime created from `connection`.
-    const client = (await live.queue.client) as unknown as Redis;
-    const published = client.xadd(
-      this.#keys.updates,
-      'MAXLEN',
-      '~',
-      STREAM_MAX_LENGTH,
-      '*',
-      UPDATE_FIELD,
-      JSON.stringify([{ type: 'queued', origin: this.#origin, record } satisfies TaskUpdate]),
-    );
-    published.catch(() => {
-      // Awaited below; this only keeps an early rejection from being reported as unhandled.
+    // Tasks queued in one turn of the event loop go out together: one stream entry and one bulk add.
+    return new Promise<void>((resolve, reject) => {
+      this.#adding.push({ record, resolve, reject });
+      if (this.#adding.length === 1) setImmediate(() => this.#addPending());
     });
-    await live.queue.add(
-      record.taskType,
-      {
-        record,
-        settings: {
-          logLevel: env.logLevel,
-          maxLogLineLength: env.maxLogLineLength,
-          progressIntervalMs: env.progressIntervalMs,
-        },
-      },
-      {
-        jobId: record.id,
-        priority: bullmqPriority(record.priority),
-        // Retries, with the task type's backoff, are the worker's: it re-delays the same job.
-        attempts: 1,
-        removeOnComplete: this.#keep,
-        removeOnFail: this.#keep,
-      },
-    );
-    await published;
-    this.#counts = { ...this.#counts, queued: this.#counts.queued + 1 };
+  }
+
+  /** Sends the tasks queued since the last turn: their `queued` update first, then their jobs. */
+  async #addPending(): Promise<void> {
+    const batch = this.#adding;
+    if (batch.length === 0) return;
+    this.#adding = [];
+    try {
+      const { env, live } = this.#require();
+      // The update and the jobs go out on the queue's own connection, so Redis takes the update first (a worker's
+      // `started` can never overtake it) without waiting a round trip in between.
+      // The queue connection is the ioredis client this runtime created from `connection`.
+      const client = (await live.queue.client) as unknown as Redis;
+      const published = client.xadd(
+        this.#keys.updates,
+        'MAXLEN',
+        '~',
+        STREAM_MAX_LENGTH,
+        '*',
+        UPDATE_FIELD,
+        JSON.stringify(
+          batch.map(({ record }) => ({ type: 'queued', origin: this.#origin, record }) satisfies TaskUpdate),
+        ),
+      );
+      published.catch(() => {
+        // Awaited below; this only keeps an early rejection from being reported as unhandled.
+      });
+      const settings = {
+        logLevel: env.logLevel,
+        maxLogLineLength: env.maxLogLineLength,
+        progressIntervalMs: env.progressIntervalMs,
+      };
+      await live.queue.addBulk(
+        batch.map(({ record }) => ({
+          name: record.taskType,
+          data: { record, settings },
+          opts: {
+            jobId: record.id,
+            priority: bullmqPriority(record.priority),
+            // Retries, with the task type's backoff, are the worker's: it re-delays the same job.
+            attempts: 1,
+            removeOnComplete: this.#keep,
+            removeOnFail: this.#keep,
+          },
+        })),
+      );
+      await published;
+      this.#counts = { ...this.#counts, queued: this.#counts.queued + batch.length };
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+      return;
+    }
+    for (const { resolve } of batch) resolve();
   }
 
   async cancel(id: string): Promise<boolean> {
@@ -248,6 +271,9 @@ export class BullmqRuntime implements TaskRuntime {
     const schedules = this.#jobSchedules;
     this.#jobSchedules = undefined;
     await schedules?.then((s) => s.close(this.#connectTimeoutMs)).catch(() => {});
+    // Tasks accepted before the stop are added before the connections close.
+    if (this.#adding.length > 0 && this.#live)
+      await settlesWithin(this.#addPending(), this.#connectTimeoutMs);
     const live = this.#live;
     this.#live = undefined;
     if (!live) return;
