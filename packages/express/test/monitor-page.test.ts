@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './helpers.js';
+import { startServer, type TestServer, USERS } from './helpers.js';
 
 const ARTEFACTS = join(tmpdir(), 'plugboard-express-artefacts');
 
@@ -165,6 +165,43 @@ describe('the monitor page in Chromium', () => {
     await expect.poll(() => page.locator('li.task .task-state').allTextContents()).toEqual(['cancelled']);
     await page.locator('#filter-state').selectOption('');
     await expect.poll(() => page.locator('li.task').count()).toBe(2);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('keeps a task the event stream delivered while the task list was still on its way', async () => {
+    await context?.close();
+    context = await browser.newContext();
+    const { hostname } = new URL(server.url);
+    await context.addCookies([{ name: 'user', value: 'alice', domain: hostname, path: '/' }]);
+    page = await context.newPage();
+    // The server answers the list at once; the page gets the answer only once a task has run and finished.
+    let listed!: () => void;
+    const listAnswered = new Promise<void>((resolve) => {
+      listed = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(/\/tasks\?/, async (route) => {
+      const response = await route.fetch();
+      listed();
+      await released;
+      await route.fulfill({ response });
+    });
+    await page.goto(`${server.url}/`);
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    await listAnswered;
+    const { tasks } = await server.host.execute('greet', { name: 'Late' }, { user: USERS.alice! });
+    const id = tasks[0]!.id;
+    await server.host.tasks.wait(id);
+    await expect.poll(() => taskItem(id).locator('.task-state').textContent()).toBe('succeeded');
+    release();
+    // The list as the server wrote it (Alice's two earlier tasks) has been drawn, and the later task is still there.
+    await page.locator('#task-list li.task').nth(1).waitFor();
+    expect(await taskItem(id).count()).toBe(1);
+    expect(await taskItem(id).locator('.task-state').textContent()).toBe('succeeded');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
     expect(consoleErrors).toEqual([]);
   });
 

@@ -9,6 +9,8 @@ const state = {
   tasks: new Map(),
   cursor: null,
   events: null,
+  /** Maps collecting task records from the event stream while a task list request is on its way. */
+  liveCaptures: new Set(),
 };
 
 const $ = (id) => document.getElementById(id);
@@ -362,7 +364,17 @@ async function loadTasks({ more = false } = {}) {
   for (const [key, value] of Object.entries(filters())) if (value) query.set(key, value);
   query.set('limit', '25');
   if (more && state.cursor) query.set('cursor', state.cursor);
-  const { ok, body } = await api(`tasks?${query}`);
+  // Task records the event stream delivers while the list is on its way, replayed over the fresh list below: the
+  // answer may have been written before them.
+  const live = new Map();
+  if (!more) state.liveCaptures.add(live);
+  let answer;
+  try {
+    answer = await api(`tasks?${query}`);
+  } finally {
+    state.liveCaptures.delete(live);
+  }
+  const { ok, body } = answer;
   if (!ok) {
     showBanner(body.detail);
     return;
@@ -372,6 +384,7 @@ async function loadTasks({ more = false } = {}) {
     $('task-list').replaceChildren();
   }
   for (const task of body.items) upsertTask(task, { prepend: false });
+  for (const task of live.values()) upsertTask(task);
   state.cursor = body.nextCursor;
   $('task-more').hidden = !state.cursor;
   $('task-empty').hidden = state.tasks.size > 0;
@@ -532,7 +545,11 @@ function connectEvents() {
     failed = true;
     setConnection('Reconnecting…', 'reconnecting');
   });
-  const onRecord = (event) => upsertTask(JSON.parse(event.data));
+  const onRecord = (event) => {
+    const task = JSON.parse(event.data);
+    for (const capture of state.liveCaptures) capture.set(task.id, task);
+    upsertTask(task);
+  };
   events.addEventListener('task:queued', onRecord);
   events.addEventListener('task:started', onRecord);
   events.addEventListener('task:finished', onRecord);
