@@ -171,7 +171,7 @@ export class SqliteTaskStore implements TaskStore {
     const unfinished = !isFinalState(record.state);
     return this.#write((st) => {
       // A new unfinished task, the usual insert, is not in retention: one INSERT, no read before it.
-      if (unfinished && st.insertNewTask.run({ ...row, retired_at: null, retired_seq: null }).changes === 1)
+      if (unfinished && st.insertNewTask.run(...TASK_COLUMNS.map((c) => row[c]), null, null).changes === 1)
         return;
       const current = st.getTaskRetention.get(row.id) as Retention | undefined;
       const retention = this.#retention(current, record.state);
@@ -208,6 +208,22 @@ export class SqliteTaskStore implements TaskStore {
       // Progress, status and log counts do not move a task in retention: one UPDATE, no read before it.
       if (target === undefined) {
         this.#updateStatement(Object.keys(update.values)).run(update.values);
+        return;
+      }
+      if (isFinalState(target)) {
+        // A task finishing, the usual case: retired in the same statement, which keeps the retirement of a task
+        // already finished. No read before it.
+        const seq = this.#lastRetiredSeq + 1;
+        const retired = this.#finishStatement(Object.keys(update.values)).get({
+          ...update.values,
+          retire_at: this.#options.now(),
+          retire_seq: seq,
+        }) as { retired_seq: number } | undefined;
+        if (retired?.retired_seq === seq) {
+          this.#lastRetiredSeq = seq;
+          this.#finishedCount++;
+          this.#evictOverflow(st);
+        }
         return;
       }
       const current = st.getTaskRetention.get(id) as Retention | undefined;
@@ -381,10 +397,28 @@ export class SqliteTaskStore implements TaskStore {
     const key = columns.join(',');
     let statement = this.#updateStatements.get(key);
     if (!statement) {
-      const sets = columns
-        .filter((c) => c !== 'id')
-        .map((c) => (c === 'log_count' ? 'log_count = max(log_count, @log_count)' : `${c} = @${c}`));
-      statement = this.#db!.prepare(`UPDATE tasks SET ${sets.join(', ')} WHERE id = @id`);
+      statement = this.#db!.prepare(`UPDATE tasks SET ${updateSets(columns).join(', ')} WHERE id = @id`);
+      this.#updateStatements.set(key, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * The UPDATE that moves a task to a final state and retires it (`@retire_at`, `@retire_seq`) unless it is
+   * retired already; it answers the task's `retired_seq`, so the caller knows whether its number was taken.
+   */
+  #finishStatement(columns: readonly string[]): BetterSqlite3.Statement {
+    const key = `finish:${columns.join(',')}`;
+    let statement = this.#updateStatements.get(key);
+    if (!statement) {
+      const sets = [
+        ...updateSets(columns),
+        'retired_at = CASE WHEN retired_seq IS NULL THEN @retire_at ELSE coalesce(retired_at, @retire_at) END',
+        'retired_seq = coalesce(retired_seq, @retire_seq)',
+      ];
+      statement = this.#db!.prepare(
+        `UPDATE tasks SET ${sets.join(', ')} WHERE id = @id RETURNING retired_seq`,
+      );
       this.#updateStatements.set(key, statement);
     }
     return statement;
@@ -418,6 +452,13 @@ export class SqliteTaskStore implements TaskStore {
       { cause: error },
     );
   }
+}
+
+/** The SET clauses of an UPDATE of `columns` (named like the parameters); `log_count` never moves backwards. */
+function updateSets(columns: readonly string[]): string[] {
+  return columns
+    .filter((c) => c !== 'id')
+    .map((c) => (c === 'log_count' ? 'log_count = max(log_count, @log_count)' : `${c} = @${c}`));
 }
 
 /** One task's update waiting for the next commit. */
