@@ -66,7 +66,10 @@ function errorInfo(thrown: unknown): TaskErrorInfo & { retryable: boolean } {
 }
 
 function toJson(value: unknown): unknown {
-  if (value === undefined) return null;
+  if (value === undefined || value === null) return null;
+  // What JSON keeps as is needs no round trip (a non-finite number becomes null, as JSON writes it).
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : null; // -0 is written 0
   return JSON.parse(JSON.stringify(value));
 }
 
@@ -364,6 +367,8 @@ export class TaskExecution {
 
   /** The outcome as it may be stored and sent: secrets replaced in the result and error, the error cut. */
   #safeOutcome(outcome: AttemptOutcome): AttemptOutcome {
+    // A success of a plugin without secrets has nothing to replace or cut.
+    if (outcome.error === null && outcome.state === 'succeeded' && !this.#redactor.active) return outcome;
     const max = this.#env.maxLogLineLength;
     let error = outcome.error;
     if (error !== null) {
