@@ -2,10 +2,10 @@
 // The one test command: installs what the tests need, lints, type-checks, builds the API reference, checks the packed
 // packages, runs the benchmarks once in short mode, runs every vitest test, and ends with a plain "N passed, N failed, N skipped" line. Exits non-zero on
 // any failure.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installIfNeeded, runStep } from './install-deps.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ci = Boolean(process.env.CI) && process.env.CI !== 'false';
@@ -13,34 +13,12 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const filters = args.filter((a) => !a.startsWith('--'));
 
-function run(title, command, commandArgs, options = {}) {
-  process.stdout.write(`\n▶ ${title}\n`);
-  const result = spawnSync(command, commandArgs, {
-    cwd: root,
-    stdio: 'inherit',
-    env: process.env,
-    ...options,
-  });
-  const ok = result.status === 0;
-  process.stdout.write(`${ok ? '✔' : '✖'} ${title}\n`);
-  return ok;
-}
-
-function needsInstall() {
-  const marker = join(root, 'node_modules', '.package-lock.json');
-  if (!existsSync(marker)) return true;
-  return statSync(join(root, 'package-lock.json')).mtimeMs > statSync(marker).mtimeMs;
-}
+const run = runStep;
 
 const checks = [];
-if (needsInstall()) {
-  const installed =
-    run('install npm packages (npm ci)', 'npm', ['ci', '--no-audit', '--no-fund']) ||
-    run('install npm packages (npm install)', 'npm', ['install', '--no-audit', '--no-fund']);
-  if (!installed) {
-    console.log('\n0 passed, 1 failed');
-    process.exit(1);
-  }
+if (!installIfNeeded(run)) {
+  console.log('\n0 passed, 1 failed');
+  process.exit(1);
 }
 for (const step of ['setup-system']) {
   const script = join(root, 'scripts', `${step}.mjs`);
