@@ -14,9 +14,17 @@ interface StreamClient<User extends PlugboardUser> {
   readonly audience: Audience<User>;
 }
 
+/** One frame a host event becomes. */
+type Forward = { payload: unknown; scope: EventScope };
+
 type Forwarded = {
-  [K in keyof HostEvents]?: (...args: HostEvents[K]) => { payload: unknown; scope: EventScope };
+  [K in keyof HostEvents]?: (...args: HostEvents[K]) => Forward | Forward[];
 };
+
+/** A plugin that came or changed with a reload: everyone who may see the plugin learns of it. */
+function pluginChange(id: string, change: 'reloaded' | 'added', at: number): Forward {
+  return { payload: { id, change, at }, scope: { pluginId: id, userId: null, adminOnly: false } };
+}
 
 // The host's events, as clients receive them: task records without stacks, each event scoped to its owner.
 const FORWARDED: Forwarded = {
@@ -38,6 +46,16 @@ const FORWARDED: Forwarded = {
     payload: taskView(record),
     scope: taskScope(record.pluginId, record.user.id),
   }),
+  // One frame per plugin, without the module's path or the reload's problems (administrators read those in the
+  // boot report). A removed plugin can no longer be looked up to decide who sees it: only administrators learn of it.
+  'plugin:reloaded': (reload) => [
+    ...reload.reloaded.map((id) => pluginChange(id, 'reloaded', reload.at)),
+    ...reload.added.map((id) => pluginChange(id, 'added', reload.at)),
+    ...reload.removed.map((id) => ({
+      payload: { id, change: 'removed', at: reload.at },
+      scope: { pluginId: id, userId: null, adminOnly: true },
+    })),
+  ],
   'schedule:fired': (event) => ({
     payload: event,
     scope: { pluginId: event.pluginId, userId: null, adminOnly: true },
@@ -120,8 +138,10 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
   #forward<K extends keyof Forwarded>(name: K): void {
     const toClient = FORWARDED[name]!;
     const listener = (...args: HostEvents[K]) => {
-      const { payload, scope } = toClient(...args);
-      this.#broadcast(this.#log.append(name, payload, scope));
+      const frames = toClient(...args);
+      for (const { payload, scope } of Array.isArray(frames) ? frames : [frames]) {
+        this.#broadcast(this.#log.append(name, payload, scope));
+      }
     };
     // eventemitter3's typed `on` cannot relate a generic K to its listener type; the map above is typed per event.
     this.#host.events.on(name, listener as never);

@@ -418,7 +418,7 @@ export function buildOpenApiDocument(plugins: readonly PluginInfo[], serverUrl: 
         get: {
           summary: 'Server-Sent Events of the plugins and tasks the user may see',
           description:
-            'Events: `plugin:status`, `task:queued`, `task:started`, `task:progress`, `task:log`, `task:finished`, `schedule:fired` (administrators), `ready` and `resync`. Send `Last-Event-ID` to resume.',
+            'Events: `plugin:status`, `plugin:reloaded` (one per plugin a dev reload changed), `task:queued`, `task:started`, `task:progress`, `task:log`, `task:finished`, `schedule:fired` (administrators), `ready` and `resync`. Send `Last-Event-ID` to resume.',
           tags: ['Events'],
           parameters: [{ name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } }],
           responses: {

@@ -570,6 +570,16 @@ function connectEvents() {
     appendLog(entry.view, data.entry);
     upsertTask({ id: data.id, logCount: Math.max(entry.task.logCount ?? 0, data.entry.seq) });
   });
+  events.addEventListener('plugin:reloaded', async (event) => {
+    const { id, change } = JSON.parse(event.data);
+    if (change === 'removed') {
+      state.plugins.delete(id);
+      renderPlugins();
+      return;
+    }
+    const { ok, body } = await api(`plugins/${encodeURIComponent(id)}`);
+    if (ok) updatePlugin(body);
+  });
   events.addEventListener('plugin:status', async (event) => {
     const { id } = JSON.parse(event.data);
     const { ok, body } = await api(`plugins/${encodeURIComponent(id)}`);
