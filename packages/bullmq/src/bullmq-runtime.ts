@@ -181,16 +181,9 @@ export class BullmqRuntime implements TaskRuntime {
       // `started` can never overtake it) without waiting a round trip in between.
       // The queue connection is the ioredis client this runtime created from `connection`.
       const client = (await live.queue.client) as unknown as Redis;
-      const published = client.xadd(
-        this.#keys.updates,
-        'MAXLEN',
-        '~',
-        STREAM_MAX_LENGTH,
-        '*',
-        UPDATE_FIELD,
-        JSON.stringify(
-          batch.map(({ record }) => ({ type: 'queued', origin: this.#origin, record }) satisfies TaskUpdate),
-        ),
+      const published = this.#addUpdates(
+        client,
+        batch.map(({ record }) => ({ type: 'queued', origin: this.#origin, record })),
       );
       published.catch(() => {
         // Awaited below; this only keeps an early rejection from being reported as unhandled.
@@ -319,14 +312,19 @@ export class BullmqRuntime implements TaskRuntime {
 
   /** Adds one update to the stream, for every API process (this one ignores its own `queued` and `schedule`). */
   async #publish(live: Connections, update: TaskUpdate): Promise<void> {
-    await live.commands.xadd(
+    await this.#addUpdates(live.commands, [update]);
+  }
+
+  /** Adds `updates` to the stream as one entry, on `client`. */
+  #addUpdates(client: Redis, updates: readonly TaskUpdate[]): Promise<unknown> {
+    return client.xadd(
       this.#keys.updates,
       'MAXLEN',
       '~',
       STREAM_MAX_LENGTH,
       '*',
       UPDATE_FIELD,
-      JSON.stringify([update]),
+      JSON.stringify(updates),
     );
   }
 

@@ -52,13 +52,11 @@ export class MemoryTaskStore implements TaskStore {
   /** Each finished task's place in the eviction queue (a number that grows with each finish). */
   readonly #finished = new Map<string, number>();
   /**
-   * Finished task ids, places and times in the order they finished, read from `#head`: the eviction order. A queue of
-   * plain arrays, because reading the oldest key of a Map after many deletions scans every deleted slot.
-   * Entries whose task was dropped or is no longer finished are stale and skipped.
+   * Finished tasks in the order they finished, read from `#head`: the eviction order. An array queue, because
+   * reading the oldest key of a Map after many deletions scans every deleted slot. Entries whose task was dropped
+   * or is no longer finished (their `seq` is not the task's place in `#finished`) are stale and skipped.
    */
-  #orderIds: string[] = [];
-  #orderSeq: number[] = [];
-  #orderAt: number[] = [];
+  #order: Array<{ readonly id: string; readonly seq: number; readonly at: number }> = [];
   #head = 0;
   #finishSeq = 0;
   readonly #schedules = new Map<string, ScheduleRecord>();
@@ -179,45 +177,28 @@ export class MemoryTaskStore implements TaskStore {
   #markFinished(id: string): void {
     const seq = ++this.#finishSeq;
     this.#finished.set(id, seq);
-    this.#orderIds.push(id);
-    this.#orderSeq.push(seq);
-    this.#orderAt.push(this.#now());
-    while (this.#finished.size > this.#maxFinished && this.#head < this.#orderIds.length) this.#evictOldest();
+    this.#order.push({ id, seq, at: this.#now() });
+    while (this.#finished.size > this.#maxFinished && this.#head < this.#order.length) this.#evictOldest();
     this.#compactOrder();
   }
 
   #evictExpired(): void {
     const horizon = this.#now() - this.#maxAge;
-    while (this.#head < this.#orderIds.length && this.#orderAt[this.#head]! <= horizon) this.#evictOldest();
+    while (this.#head < this.#order.length && this.#order[this.#head]!.at <= horizon) this.#evictOldest();
     this.#compactOrder();
   }
 
   /** Takes the oldest entry off the queue and drops its task, unless the entry is stale. */
   #evictOldest(): void {
-    const id = this.#orderIds[this.#head]!;
-    const seq = this.#orderSeq[this.#head]!;
-    this.#head++;
+    const { id, seq } = this.#order[this.#head++]!;
     if (this.#finished.get(id) === seq) this.#drop(id);
   }
 
   /** Frees the queue's consumed head once it is the larger part, and its stale entries once they outnumber the live ones. */
   #compactOrder(): void {
-    const held = this.#orderIds.length - this.#head;
+    const held = this.#order.length - this.#head;
     if (this.#head <= held && held <= 2 * this.#finished.size + 1024) return;
-    const ids: string[] = [];
-    const seqs: number[] = [];
-    const at: number[] = [];
-    for (let i = this.#head; i < this.#orderIds.length; i++) {
-      const id = this.#orderIds[i]!;
-      if (this.#finished.get(id) === this.#orderSeq[i]) {
-        ids.push(id);
-        seqs.push(this.#orderSeq[i]!);
-        at.push(this.#orderAt[i]!);
-      }
-    }
-    this.#orderIds = ids;
-    this.#orderSeq = seqs;
-    this.#orderAt = at;
+    this.#order = this.#order.slice(this.#head).filter(({ id, seq }) => this.#finished.get(id) === seq);
     this.#head = 0;
   }
 

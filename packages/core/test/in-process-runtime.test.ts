@@ -46,17 +46,22 @@ class QuickPlugin extends ActionPlugin({
   }
 }
 
+/** A started host with one task slot, on `store`. */
+async function oneSlotOver(store: SlowEndStore) {
+  const host = createHost({
+    env: false,
+    argv: [],
+    store,
+    concurrency: 1,
+    plugins: { classes: [QuickPlugin] },
+  });
+  await host.start();
+  return { store, host };
+}
+
 describe('in-process runtime and a slow store', () => {
   it('starts the next task while the end of the last one is being written, and announces each end once written', async () => {
-    const store = new SlowEndStore(150);
-    const host = createHost({
-      env: false,
-      argv: [],
-      store,
-      concurrency: 1,
-      plugins: { classes: [QuickPlugin] },
-    });
-    await host.start();
+    const { store, host } = await oneSlotOver(new SlowEndStore(150));
     const seen: string[] = [];
     const finished: string[] = [];
     host.events.on('task:started', () => seen.push('started'));
@@ -74,15 +79,7 @@ describe('in-process runtime and a slow store', () => {
   });
 
   it('stop waits for ends still being written, so none is lost', async () => {
-    const store = new SlowEndStore(200);
-    const host = createHost({
-      env: false,
-      argv: [],
-      store,
-      concurrency: 1,
-      plugins: { classes: [QuickPlugin] },
-    });
-    await host.start();
+    const { store, host } = await oneSlotOver(new SlowEndStore(200));
     const started = new Promise<void>((resolve) => host.events.once('task:started', () => resolve()));
     const { tasks } = await host.execute('quick', {});
     await started;
