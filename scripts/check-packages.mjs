@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Builds every published package, packs it, and checks the tarball with publint and @arethetypeswrong/cli.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packagesInDependencyOrder } from './workspace-order.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const packagesDir = join(root, 'packages');
 const out = mkdtempSync(join(tmpdir(), 'plugboard-pack-'));
 let ok = true;
 
@@ -16,11 +16,8 @@ function step(cwd, command, args) {
   return result.status === 0;
 }
 
-// Core first: the other packages' declarations are built against its.
-const order = (name) => (name === 'core' ? 0 : 1);
-for (const name of readdirSync(packagesDir).sort((a, b) => order(a) - order(b) || a.localeCompare(b))) {
-  const dir = join(packagesDir, name);
-  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+// Dependencies first: a package's declarations are built against theirs.
+for (const { dir, manifest } of packagesInDependencyOrder(root)) {
   if (manifest.private) continue;
   console.log(`\n— ${manifest.name}`);
   if (!step(dir, 'npm', ['run', 'build', '--silent'])) {

@@ -1,6 +1,5 @@
-// Installs the repository's npm packages when they are missing or older than package-lock.json, as a fresh clone
-// needs before anything runs: `npm ci`, or `npm install` (which keeps the locked versions) when npm refuses the
-// lock file (npm 11 writes it without other platforms' optional binaries).
+// Installs the repository's npm packages with `npm ci` when they are missing or older than package-lock.json, as a
+// fresh clone needs before anything runs. It never falls back to `npm install`: that would rewrite the committed lock.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,14 +16,11 @@ export function needsInstall() {
 
 /**
  * Installs when needed; `run(title, command, args)` runs one step and returns whether it succeeded. Returns false
- * when both installs failed.
+ * when `npm ci` failed.
  */
 export function installIfNeeded(run) {
   if (!needsInstall()) return true;
-  return (
-    run('install npm packages (npm ci)', 'npm', ['ci', '--no-audit', '--no-fund']) ||
-    run('install npm packages (npm install)', 'npm', ['install', '--no-audit', '--no-fund'])
-  );
+  return run('install npm packages (npm ci)', 'npm', ['ci', '--no-audit', '--no-fund']);
 }
 
 /** Runs a command in the repository root with the terminal's output; true when it exits 0. */

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packagesInDependencyOrder } from './workspace-order.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = new Set(process.argv.slice(2));
@@ -33,22 +34,9 @@ function step(title, command, commandArgs, cwd = root) {
   if (result.status !== 0) fail(`${title} failed.`);
 }
 
-function readJson(path) {
-  return JSON.parse(readFileSync(path, 'utf8'));
-}
-
 /** Every package that is published: not private. Core first, since the others' declarations are built against it. */
 function publicPackages(base) {
-  const dir = join(base, 'packages');
-  return readdirSync(dir)
-    .filter((name) => existsSync(join(dir, name, 'package.json')))
-    .map((name) => ({
-      dir: join(dir, name),
-      folder: name,
-      manifest: readJson(join(dir, name, 'package.json')),
-    }))
-    .filter((pkg) => !pkg.manifest.private)
-    .sort((a, b) => (a.folder === 'core' ? -1 : b.folder === 'core' ? 1 : a.folder.localeCompare(b.folder)));
+  return packagesInDependencyOrder(base).filter((pkg) => !pkg.manifest.private);
 }
 
 function pendingChangesets() {
