@@ -145,5 +145,6 @@ describe('the docs', () => {
     });
     expect(result.stdout + result.stderr).not.toContain('error TS');
     expect(result.status).toBe(0);
-  });
+    // A whole-program type-check: about 15 s alone, longer while the other test files run beside it.
+  }, 120_000);
 });

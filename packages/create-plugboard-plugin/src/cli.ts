@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 import { createPlugin } from './create-plugin.js';
 import { ScaffoldError } from './scaffold-error.js';
 
+/** Where a new user reads how to install the packages from a clone before their first release. */
+const INSTALLING_DOCS = 'https://github.com/plugboard/plugboard/blob/main/docs/installing.md';
+
 const USAGE = `Usage: npm create plugboard-plugin <folder> [-- --name <package> --id <plugin-id>]
        create-plugboard-plugin <folder> [--name <package>] [--id <plugin-id>]
 
@@ -59,7 +62,9 @@ function main(argv: readonly string[]): number {
   process.stdout.write(
     `Created the plugin \`${created.spec.id}\` (package ${created.spec.packageName}) in ${where}:\n` +
       created.files.map((file) => `  ${file}\n`).join('') +
-      `\nNext:\n${where === '.' ? '' : `  cd ${cd}\n`}  npm install\n  npm test\n`,
+      `\nNext:\n${where === '.' ? '' : `  cd ${cd}\n`}  npm install\n  npm test\n` +
+      `\nIf npm cannot find @plugboard/core (it is not on the registry before its first release), install the\n` +
+      `packed tarballs of a Plugboard clone first (npm run pack:local there): see ${INSTALLING_DOCS}\n`,
   );
   return 0;
 }

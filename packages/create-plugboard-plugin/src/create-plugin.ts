@@ -34,12 +34,21 @@ export interface CreatedPlugin {
 }
 
 /**
+ * The range of `@plugboard/core` a plugin built against `version` accepts: the same range the SDK's own packages
+ * use. Before 1.0 a caret would pin the minor (`^0.1.0` refuses 0.2.0), so a 0.x release accepts every later
+ * 0.x; from 1.0 on, the major.
+ */
+export function compatibleRange(version: string): string {
+  return version.startsWith('0.') ? `>=${version} <1.0.0` : `^${version}`;
+}
+
+/**
  * The release this scaffolder belongs to. It is released together with `@plugboard/core` and
  * `@plugboard/testing` at the same version, so its own version is the one the new package depends on.
  */
 function plugboardRange(): string {
   const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
-  return `^${version}`;
+  return compatibleRange(version);
 }
 
 // A folder holding only these is as good as empty: `git init` first is a common way to start.

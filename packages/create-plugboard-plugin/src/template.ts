@@ -8,7 +8,7 @@ export interface PluginSpec {
   readonly className: string;
   /** The name people see. */
   readonly displayName: string;
-  /** The version range of `@plugboard/core` and `@plugboard/testing`, e.g. `^0.1.0`. */
+  /** The version range of `@plugboard/core` and `@plugboard/testing`, e.g. `>=0.1.0 <1.0.0`. */
   readonly plugboardRange: string;
 }
 

@@ -65,7 +65,12 @@ describe('npm create plugboard-plugin', () => {
       'tsconfig.json',
     ]);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    const range = `^${PLUGBOARD_VERSION}`;
+    const range = `>=${PLUGBOARD_VERSION} <1.0.0`;
+    // The next minor and patch of a 0.x release are accepted, as the SDK's own packages accept them.
+    const [major, minor, patch] = PLUGBOARD_VERSION.split('.').map(Number) as [number, number, number];
+    expect(satisfiesRange(`${major}.${minor + 1}.0`, range)).toBe(true);
+    expect(satisfiesRange(`${major}.${minor}.${patch + 1}`, range)).toBe(true);
+    expect(satisfiesRange('1.0.0', range)).toBe(false);
     expect(manifest).toMatchObject({
       name: 'plugboard-plugin-word-count',
       type: 'module',
