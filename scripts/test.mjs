@@ -47,6 +47,12 @@ if (!quick) {
       '--skip-checks',
     ]),
   ]);
+  checks.push([
+    'tests of core, testing, express and cli on Node.js 22 and 24',
+    run('tests of core, testing, express and cli on Node.js 22 and 24', 'node', [
+      'scripts/test-node-versions.mjs',
+    ]),
+  ]);
   // Benchmarks report figures and never fail on a missed target; here they run once, small, to prove they work.
   checks.push([
     'benchmarks (npm run bench -- --short)',
