@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { ActionPlugin, createHost, PLUGBOARD_VERSION, satisfiesRange, Task, Type } from '@plugboard/core';
+import { describe, expect, it } from 'vitest';
 
 describe('hostVersion ranges follow npm semver', () => {
   it.each([
