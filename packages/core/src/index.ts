@@ -9,7 +9,6 @@ export type { Static, TObject, TSchema } from 'typebox';
 export { Type } from 'typebox';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
-export type { DiscoveryNote, PluginDiscoveryOptions, PluginSource } from './discovery.js';
 export type { ErrorCatalogueEntry, FieldError, PlugboardErrorCode, PlugboardErrorOptions } from './errors.js';
 export { describeValue, errorCatalogue, isPlugboardError, PlugboardError } from './errors.js';
 export type {
@@ -20,23 +19,16 @@ export type {
   TaskLogEvent,
   TaskProgressEvent,
 } from './events.js';
+export type { BootReport, BootReportFailure, BootReportPlugin } from './host/boot-report.js';
+export { createHost, Host } from './host/host.js';
 export type {
-  AuthorizeHook,
-  BootReport,
-  BootReportFailure,
-  BootReportPlugin,
   ExecuteOptions,
   ExecuteResult,
   HostOptions,
   HostState,
   StopOptions,
-} from './host.js';
-export { createHost, Host } from './host.js';
+} from './host/host-options.js';
 export { createTaskId } from './ids.js';
-export type { InProcessRuntimeOptions } from './in-process-runtime.js';
-export { InProcessRuntime, inProcessRuntime } from './in-process-runtime.js';
-export type { MemoryStoreOptions } from './memory-store.js';
-export { MemoryTaskStore, memoryStore } from './memory-store.js';
 export type {
   ActionPluginConstructor,
   BackgroundTaskOptions,
@@ -69,12 +61,16 @@ export {
   PointPlugin,
   PointPluginBase,
 } from './plugin.js';
-export type { PluginReload, PluginReloadProblem } from './plugin-reloader.js';
-export type { WatchOptions } from './plugin-watcher.js';
-export type { PropertySourceOptions } from './properties.js';
-export { propertyEnvName } from './properties.js';
-export type { PluginInfo, PluginStatus, PluginTimings } from './registry.js';
-export { PluginRegistry } from './registry.js';
+export type { AuthorizeHook } from './plugins/authorization.js';
+export type { DiscoveryNote, PluginDiscoveryOptions, PluginSource } from './plugins/discovery.js';
+export type { PluginReload, PluginReloadProblem } from './plugins/plugin-reloader.js';
+export type { WatchOptions } from './plugins/plugin-watcher.js';
+export type { PropertySourceOptions } from './plugins/properties.js';
+export { propertyEnvName } from './plugins/properties.js';
+export type { PluginInfo, PluginStatus, PluginTimings } from './plugins/registry.js';
+export { PluginRegistry } from './plugins/registry.js';
+export type { InProcessRuntimeOptions } from './runtime/in-process-runtime.js';
+export { InProcessRuntime, inProcessRuntime } from './runtime/in-process-runtime.js';
 export type {
   InstantiatedTask,
   RuntimeEnvironment,
@@ -83,10 +79,15 @@ export type {
   RuntimeSchedules,
   RuntimeStopOptions,
   TaskRuntime,
-} from './runtime.js';
+} from './runtime/runtime.js';
+export type { AttemptOutcome } from './runtime/task-execution.js';
+export { TaskExecution } from './runtime/task-execution.js';
+export { retryDelay } from './runtime/task-life.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
 export { compileObjectValidator, invalidArguments, sanitizeInput, toJsonSchema } from './schema.js';
 export { SECRET_PLACEHOLDER } from './secrets.js';
+export type { MemoryStoreOptions } from './store/memory-store.js';
+export { MemoryTaskStore, memoryStore } from './store/memory-store.js';
 export type {
   LogQuery,
   PluginCatalogueEntry,
@@ -94,8 +95,8 @@ export type {
   TaskPage,
   TaskQuery,
   TaskStore,
-} from './store.js';
-export { decodeCursor, encodeCursor, pageLimit } from './store.js';
+} from './store/store.js';
+export { decodeCursor, encodeCursor, pageLimit } from './store/store.js';
 export type {
   LogLevel,
   PlugboardUser,
@@ -120,6 +121,4 @@ export {
   TaskError,
   taskTypeName,
 } from './task.js';
-export type { AttemptOutcome } from './task-execution.js';
-export { retryDelay, TaskExecution } from './task-execution.js';
 export { PLUGBOARD_VERSION, satisfiesRange } from './version.js';
