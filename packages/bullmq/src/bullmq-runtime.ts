@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { isFinalState, PlugboardError, type TaskRecord } from '@plugboard/core';
 import {
-  isFinalState,
-  PlugboardError,
+  checkOptionsObject,
+  integerOption,
   type RuntimeEnvironment,
   type RuntimeScheduleRequest,
   type RuntimeScheduleState,
   type RuntimeSchedules,
   type RuntimeStopOptions,
-  type TaskRecord,
   type TaskRuntime,
-} from '@plugboard/core';
+} from '@plugboard/core/spi';
 import { type KeepJobs, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobSchedules } from './job-schedules.js';
-import { connectionOption, integerOption, optionsObject, queueNameOption } from './option-checks.js';
+import { connectionOption, queueNameOption } from './option-checks.js';
 import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
 import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
 import type { BullmqRuntimeOptions } from './runtime-options.js';
@@ -72,7 +72,7 @@ export class BullmqRuntime implements TaskRuntime {
   #adding: Array<{ record: TaskRecord; resolve: () => void; reject: (error: unknown) => void }> = [];
 
   constructor(options: BullmqRuntimeOptions) {
-    optionsObject('bullmqRuntime', options);
+    checkOptionsObject('bullmqRuntime', options);
     connectionOption(options.connection);
     this.#connection = options.connection;
     this.#queueName = queueNameOption('queue', options.queue, 'plugboard');
@@ -80,7 +80,7 @@ export class BullmqRuntime implements TaskRuntime {
     this.#keys = plugboardKeys(this.#prefix, this.#queueName);
     if (options.keepFinishedJobs !== undefined) {
       const keep = options.keepFinishedJobs as { age?: unknown; count?: unknown };
-      optionsObject('keepFinishedJobs', keep);
+      checkOptionsObject('keepFinishedJobs', keep);
       integerOption('keepFinishedJobs.age', keep.age, 0, 0);
       integerOption('keepFinishedJobs.count', keep.count, 0, 0);
       if (keep.age === undefined && keep.count === undefined) {

@@ -1,7 +1,8 @@
 /**
  * Host-embeddable plugins with typed arguments, App Properties and background tasks: the plugin base classes,
  * the host, the task runtime and scheduler, and the in-memory store. `Type`, `Static`, `TObject` and `TSchema`
- * are re-exported from [TypeBox](https://github.com/sinclairzx81/typebox) so plugins need no second import.
+ * are re-exported from [TypeBox](https://github.com/sinclairzx81/typebox) so plugins need no second import. Who
+ * writes a task runtime or a task store builds on `@plugboard/core/spi`.
  *
  * @module @plugboard/core
  */
@@ -28,7 +29,6 @@ export type {
   HostState,
   StopOptions,
 } from './host/host-options.js';
-export { createTaskId } from './ids.js';
 export type {
   ActionPluginConstructor,
   BackgroundTaskOptions,
@@ -62,41 +62,27 @@ export {
   PointPluginBase,
 } from './plugin.js';
 export type { AuthorizeHook } from './plugins/authorization.js';
+export { holdsPermissions } from './plugins/authorization.js';
 export type { DiscoveryNote, PluginDiscoveryOptions, PluginSource } from './plugins/discovery.js';
 export type { PluginReload, PluginReloadProblem } from './plugins/plugin-reloader.js';
 export type { WatchOptions } from './plugins/plugin-watcher.js';
 export type { PropertySourceOptions } from './plugins/properties.js';
-export { propertyEnvName } from './plugins/properties.js';
 export type { PluginInfo, PluginStatus, PluginTimings } from './plugins/registry.js';
-export { PluginRegistry } from './plugins/registry.js';
 export type { InProcessRuntimeOptions } from './runtime/in-process-runtime.js';
 export { InProcessRuntime, inProcessRuntime } from './runtime/in-process-runtime.js';
-export type {
-  InstantiatedTask,
-  RuntimeEnvironment,
-  RuntimeScheduleRequest,
-  RuntimeScheduleState,
-  RuntimeSchedules,
-  RuntimeStopOptions,
-  TaskRuntime,
-} from './runtime/runtime.js';
-export type { AttemptOutcome } from './runtime/task-execution.js';
-export { TaskExecution } from './runtime/task-execution.js';
-export { retryDelay } from './runtime/task-life.js';
+export type { TaskRuntime } from './runtime/runtime.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
-export { compileObjectValidator, invalidArguments, sanitizeInput, toJsonSchema } from './schema.js';
+export { compileObjectValidator, invalidArguments, toJsonSchema } from './schema.js';
 export { SECRET_PLACEHOLDER } from './secrets.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
 export { MemoryTaskStore, memoryStore } from './store/memory-store.js';
 export type {
   LogQuery,
-  PluginCatalogueEntry,
   ScheduleRecord,
   TaskPage,
   TaskQuery,
   TaskStore,
 } from './store/store.js';
-export { decodeCursor, encodeCursor, pageLimit } from './store/store.js';
 export type {
   LogLevel,
   PlugboardUser,
@@ -113,12 +99,8 @@ export {
   ANONYMOUS_USER,
   FINAL_TASK_STATES,
   isFinalState,
-  isTask,
-  isTaskClass,
-  LOG_LEVEL_RANK,
   SYSTEM_USER,
   Task,
   TaskError,
-  taskTypeName,
 } from './task.js';
 export { PLUGBOARD_VERSION, satisfiesRange } from './version.js';

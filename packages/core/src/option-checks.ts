@@ -52,10 +52,16 @@ export function numberOption<T extends number | null | undefined>(
 }
 
 /** Checks an optional integer option with a lower bound; returns it, or `fallback` when it is `undefined`. */
-export function integerOption(name: string, value: unknown, min: number, fallback: number): number {
+export function integerOption(
+  name: string,
+  value: unknown,
+  min: number,
+  fallback: number,
+  expected = `an integer >= ${min}`,
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw invalidOption(name, `an integer >= ${min}`, value);
+    throw invalidOption(name, expected, value);
   }
   return value;
 }
