@@ -13,9 +13,9 @@ import {
 import { type KeepJobs, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobSchedules } from './job-schedules.js';
-import { connectionOption, queueNameOption } from './option-checks.js';
+import { queueTargetOptions } from './option-checks.js';
 import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
-import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
+import type { PlugboardKeys } from './redis-keys.js';
 import type { BullmqRuntimeOptions } from './runtime-options.js';
 import {
   bullmqPriority,
@@ -72,12 +72,11 @@ export class BullmqRuntime implements TaskRuntime {
   #adding: Array<{ record: TaskRecord; resolve: () => void; reject: (error: unknown) => void }> = [];
 
   constructor(options: BullmqRuntimeOptions) {
-    checkOptionsObject('bullmqRuntime', options);
-    connectionOption(options.connection);
-    this.#connection = options.connection;
-    this.#queueName = queueNameOption('queue', options.queue, 'plugboard');
-    this.#prefix = queueNameOption('prefix', options.prefix, 'bull');
-    this.#keys = plugboardKeys(this.#prefix, this.#queueName);
+    const target = queueTargetOptions('bullmqRuntime', options);
+    this.#connection = target.connection;
+    this.#queueName = target.queueName;
+    this.#prefix = target.prefix;
+    this.#keys = target.keys;
     if (options.keepFinishedJobs !== undefined) {
       const keep = options.keepFinishedJobs as { age?: unknown; count?: unknown };
       checkOptionsObject('keepFinishedJobs', keep);

@@ -8,7 +8,6 @@ import {
   type TaskRecord,
 } from '@plugboard/core';
 import {
-  checkOptionsObject,
   integerOption,
   nextAttempt,
   type RuntimeEnvironment,
@@ -18,9 +17,9 @@ import {
 } from '@plugboard/core/spi';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { connectionOption, queueNameOption } from './option-checks.js';
+import { queueTargetOptions } from './option-checks.js';
 import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
-import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
+import type { PlugboardKeys } from './redis-keys.js';
 import { relayEnvironment } from './relay-environment.js';
 import type { TaskJobData } from './task-update.js';
 import { UpdatePublisher } from './update-publisher.js';
@@ -65,12 +64,11 @@ export class PlugboardWorker {
   #state: WorkerState = 'created';
 
   constructor(options: WorkerOptions) {
-    checkOptionsObject('createWorker', options);
-    connectionOption(options.connection);
-    this.#connection = options.connection;
-    this.#queueName = queueNameOption('queue', options.queue, 'plugboard');
-    this.#prefix = queueNameOption('prefix', options.prefix, 'bull');
-    this.#keys = plugboardKeys(this.#prefix, this.#queueName);
+    const target = queueTargetOptions('createWorker', options);
+    this.#connection = target.connection;
+    this.#queueName = target.queueName;
+    this.#prefix = target.prefix;
+    this.#keys = target.keys;
     this.#concurrency = integerOption('concurrency', options.concurrency, 1, 4);
     this.#lockDurationMs = integerOption('lockDurationMs', options.lockDurationMs, 100, 30_000);
     this.#stalledIntervalMs = integerOption('stalledIntervalMs', options.stalledIntervalMs, 100, 30_000);

@@ -12,8 +12,8 @@ import { PluginRegistry } from '../plugins/registry.js';
 import { recoverUnfinishedTasks } from '../runtime/crash-recovery.js';
 import { inProcessRuntime } from '../runtime/in-process-runtime.js';
 import { installProcessExitGuard } from '../runtime/process-exit-guard.js';
-import type { RuntimeEnvironment, TaskRuntime } from '../runtime/runtime.js';
-import { DEFAULT_MAX_LOG_LINES_PER_ATTEMPT } from '../runtime/task-execution.js';
+import type { TaskRuntime } from '../runtime/runtime.js';
+import { runtimeEnvironment } from '../runtime/runtime-environment.js';
 import { TaskFactory } from '../runtime/task-factory.js';
 import { ScheduleManager } from '../schedules/background-schedules.js';
 import { memoryStore } from '../store/memory-store.js';
@@ -190,7 +190,20 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#reloading.begin(sources, properties, failures);
 
     if (options.guardProcessExit) this.#releaseExitGuard = installProcessExitGuard();
-    await this.#runtime.start(this.#environment());
+    await this.#runtime.start(
+      runtimeEnvironment({
+        store: this.#store,
+        events: this.events,
+        tasks: this.#taskFactory,
+        logLevel: options.logLevel,
+        maxLogLineLength: options.maxLogLineLength,
+        maxLogLinesPerAttempt: options.maxLogLinesPerAttempt,
+        guardProcessExit: options.guardProcessExit,
+        progressIntervalMs: options.progressIntervalMs,
+        reportError: (error) => this.#reportError(error),
+        fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
+      }),
+    );
     lifecycle.enter('started');
     const recovery = this.#runtime.recoversOwnTasks
       ? { interrupted: 0, requeued: 0, resumed: 0 }
@@ -298,26 +311,6 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       throw error;
     }
     return properties;
-  }
-
-  /** What the runtime is handed at start: the store, the bus, the limits and how to rebuild tasks. */
-  #environment(): RuntimeEnvironment {
-    const options = this.#options;
-    const tasks = this.#taskFactory;
-    return {
-      store: this.#store,
-      events: this.events,
-      now: () => Date.now(),
-      logLevel: options.logLevel ?? 'info',
-      maxLogLineLength: options.maxLogLineLength ?? 8192,
-      maxLogLinesPerAttempt: options.maxLogLinesPerAttempt ?? DEFAULT_MAX_LOG_LINES_PER_ATTEMPT,
-      guardProcessExit: options.guardProcessExit ?? false,
-      progressIntervalMs: options.progressIntervalMs ?? 100,
-      reportError: (error) => this.#reportError(error),
-      fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
-      instantiate: (record) => tasks.instantiate(record),
-      retryPolicy: (record) => tasks.retryPolicy(record),
-    };
   }
 
   #reportError(error: unknown): void {
