@@ -1,5 +1,6 @@
 import type { PlugboardErrorCode } from '../errors.js';
 import type { DiscoveryNote, PluginSource } from '../plugins/discovery.js';
+import type { BootReportFailure } from '../plugins/plugin-loading.js';
 import type { PluginReload } from '../plugins/plugin-reloader.js';
 import type { PluginInfo, PluginStatus } from '../plugins/registry.js';
 
@@ -17,16 +18,6 @@ export interface BootReportPlugin {
   readonly source: PluginSource;
   /** Time spent on each lifecycle step. */
   readonly timings: PluginInfo['timings'];
-}
-
-/** A source that failed before any plugin id could be read from it (a syntax error, a duplicate id...). */
-export interface BootReportFailure {
-  /** The file, package or class that failed. */
-  readonly source: PluginSource;
-  /** Why, as a stable code. */
-  readonly code: PlugboardErrorCode;
-  /** Why, in a sentence a person can act on. */
-  readonly reason: string;
 }
 
 /** What `host.start()` returns: every plugin's state and timings, the failures and the notes. */
@@ -60,3 +51,5 @@ export interface BootReport {
    */
   readonly reloads: readonly PluginReload[];
 }
+
+export type { BootReportFailure };

@@ -1,15 +1,26 @@
-import type { BootReportFailure } from '../host/boot-report.js';
+import type { PlugboardErrorCode } from '../errors.js';
 import type { TaskStore } from '../store/store.js';
 import {
   type DiscoveryNote,
   discoverPlugins,
   type LoadedSource,
   type PluginDiscoveryOptions,
+  type PluginSource,
 } from './discovery.js';
 import type { PluginStatusKeeper } from './plugin-status.js';
 import { flagParserFor, type PropertyResolver } from './properties.js';
 import type { PluginRegistry } from './registry.js';
 import { validatePluginClass } from './validation.js';
+
+/** A source that failed before any plugin id could be read from it (a syntax error, a duplicate id...). */
+export interface BootReportFailure {
+  /** The file, package or class that failed. */
+  readonly source: PluginSource;
+  /** Why, as a stable code. */
+  readonly code: PlugboardErrorCode;
+  /** Why, in a sentence a person can act on. */
+  readonly reason: string;
+}
 
 /** What loading the plugins at start works with. */
 export interface PluginLoadingOptions {
