@@ -29,6 +29,10 @@ export type {
   HostState,
   StopOptions,
 } from './host/host-options.js';
+export type { HostPlugins } from './host/host-plugins.js';
+export type { HostPoints } from './host/host-points.js';
+export type { HostSchedules } from './host/host-schedules.js';
+export type { HostTasks } from './host/host-tasks.js';
 export type {
   ActionPluginConstructor,
   BackgroundTaskOptions,

@@ -30,6 +30,7 @@ export interface HostPluginsOptions<User extends PlugboardUser> {
 export class HostPlugins<User extends PlugboardUser = PlugboardUser> {
   readonly #options: HostPluginsOptions<User>;
 
+  /** Built by the host; reach it as `host.plugins`. @internal */
   constructor(options: HostPluginsOptions<User>) {
     this.#options = options;
   }

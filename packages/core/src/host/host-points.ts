@@ -5,6 +5,7 @@ import type { PluginRegistry } from '../plugins/registry.js';
 export class HostPoints {
   readonly #registry: PluginRegistry;
 
+  /** Built by the host; reach it as `host.points`. @internal */
   constructor(registry: PluginRegistry) {
     this.#registry = registry;
   }

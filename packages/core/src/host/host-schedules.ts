@@ -9,6 +9,7 @@ export class HostSchedules {
   readonly #schedules: ScheduleManager;
   readonly #lifecycle: HostLifecycle;
 
+  /** Built by the host; reach it as `host.schedules`. @internal */
   constructor(store: TaskStore, schedules: ScheduleManager, lifecycle: HostLifecycle) {
     this.#store = store;
     this.#schedules = schedules;

@@ -34,7 +34,7 @@ export class HostTasks {
    */
   readonly #recentEnds = new Map<string, TaskRecord>();
 
-  /** Listens to `task:finished` on the host's bus to settle waiters. */
+  /** Built by the host; listens to `task:finished` on its bus to settle waiters. @internal */
   constructor(options: HostTasksOptions) {
     this.#options = options;
     options.events.on('task:finished', (record) => {
