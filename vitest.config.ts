@@ -5,15 +5,22 @@ import { defineConfig } from 'vitest/config';
 const packages = ['core', 'testing', 'sqlite', 'express', 'cli', 'bullmq'];
 const root = fileURLToPath(new URL('.', import.meta.url));
 
-// Tests and examples use the packages' sources, so a change is tested without a build in between.
-const alias = Object.fromEntries(
-  packages
-    .map((name) => [`@plugboard/${name}`, `${root}packages/${name}/src/index.ts`] as const)
-    .filter(([, path]) => existsSync(path)),
-);
+// Tests and examples use the packages' sources, so a change is tested without a build in between. Subpath entries
+// come first: a package's own alias matches its name exactly, so `@plugboard/core/spi` is not read as a file in it.
+const entries = [
+  ['@plugboard/core/spi', `${root}packages/core/src/spi.ts`] as const,
+  ['@plugboard/testing/contracts', `${root}packages/testing/src/contracts.ts`] as const,
+  ...packages.map((name) => [`@plugboard/${name}`, `${root}packages/${name}/src/index.ts`] as const),
+].filter(([, path]) => existsSync(path));
+const alias = Object.fromEntries(entries);
 
 export default defineConfig({
-  resolve: { alias },
+  resolve: {
+    alias: entries.map(([name, path]) => ({
+      find: new RegExp(`^${name.replace(/[/.]/g, '\\$&')}$`),
+      replacement: path,
+    })),
+  },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**'],

@@ -10,7 +10,8 @@ ensureBuilt('core');
 ensureBuilt('sqlite');
 const core = await import('@plugboard/core');
 const { sqliteStore } = await import('@plugboard/sqlite');
-const { ActionPlugin, Task, createHost, createTaskId, inProcessRuntime, memoryStore, Type } = core;
+const { ActionPlugin, Task, createHost, inProcessRuntime, memoryStore, Type } = core;
+const { createTaskId } = await import('@plugboard/core/spi');
 
 const CONCURRENCY = 4;
 const IN_FLIGHT = 32;

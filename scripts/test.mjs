@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The one test command: installs what the tests need, lints, type-checks, builds the API reference, checks the packed
-// packages, runs the benchmarks once in short mode, runs every vitest test, and ends with a plain "N passed, N failed, N skipped" line. Exits non-zero on
+// packages and the API reports, runs the benchmarks once in short mode, runs every vitest test, and ends with a plain "N passed, N failed, N skipped" line. Exits non-zero on
 // any failure.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +38,14 @@ if (!quick) {
   checks.push([
     'packages (build, publint, attw)',
     run('packages (build, publint, attw)', 'node', ['scripts/check-packages.mjs']),
+  ]);
+  // The packages were just built: the reports are compared from their declarations.
+  checks.push([
+    'API reports (packages/*/api, `npm run api:update` after a public API change)',
+    run('API reports (packages/*/api, `npm run api:update` after a public API change)', 'node', [
+      'scripts/api-report.mjs',
+      '--no-build',
+    ]),
   ]);
   checks.push([
     'release dry run (changeset version, npm publish --dry-run)',

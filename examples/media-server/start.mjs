@@ -9,9 +9,13 @@ import { createJiti } from 'jiti';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const alias = Object.fromEntries(
-  ['core', 'sqlite', 'express']
-    .map((name) => [`@plugboard/${name}`, `${root}packages/${name}/src/index.ts`])
-    .filter(([, source]) => existsSync(source)),
+  [
+    ['@plugboard/core/spi', `${root}packages/core/src/spi.ts`],
+    ...['core', 'sqlite', 'express'].map((name) => [
+      `@plugboard/${name}`,
+      `${root}packages/${name}/src/index.ts`,
+    ]),
+  ].filter(([, source]) => existsSync(source)),
 );
 // The host loads ./plugins through its own jiti instance, which reads its aliases from JITI_ALIAS: plugins and
 // the server then share one copy of every module.

@@ -8,9 +8,13 @@ import { createJiti } from 'jiti';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const pluginsDir = fileURLToPath(new URL('../plugins/', import.meta.url));
 const alias = Object.fromEntries(
-  ['core', 'bullmq', 'express']
-    .map((name) => [`@plugboard/${name}`, `${root}packages/${name}/src/index.ts`])
-    .filter(([, source]) => existsSync(source)),
+  [
+    ['@plugboard/core/spi', `${root}packages/core/src/spi.ts`],
+    ...['core', 'bullmq', 'express'].map((name) => [
+      `@plugboard/${name}`,
+      `${root}packages/${name}/src/index.ts`,
+    ]),
+  ].filter(([, source]) => existsSync(source)),
 );
 // The host loads the plugins folder through its own jiti instance, which reads its aliases from JITI_ALIAS.
 process.env.JITI_ALIAS = JSON.stringify(alias);

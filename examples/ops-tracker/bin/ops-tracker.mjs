@@ -10,6 +10,7 @@ const repository = fileURLToPath(new URL('../../../', import.meta.url));
 const alias = {};
 const manifest = `${repository}package.json`;
 if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'plugboard-monorepo') {
+  alias['@plugboard/core/spi'] = `${repository}packages/core/src/spi.ts`;
   for (const name of ['core', 'cli', 'sqlite']) {
     alias[`@plugboard/${name}`] = `${repository}packages/${name}/src/index.ts`;
   }

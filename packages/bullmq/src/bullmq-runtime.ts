@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import { isFinalState, PlugboardError, type TaskRecord } from '@plugboard/core';
 import {
-  isFinalState,
-  PlugboardError,
+  checkOptionsObject,
+  integerOption,
   type RuntimeEnvironment,
   type RuntimeScheduleRequest,
   type RuntimeScheduleState,
   type RuntimeSchedules,
   type RuntimeStopOptions,
-  type TaskRecord,
   type TaskRuntime,
-} from '@plugboard/core';
+} from '@plugboard/core/spi';
 import { type KeepJobs, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobSchedules } from './job-schedules.js';
-import { connectionOption, integerOption, optionsObject, queueNameOption } from './option-checks.js';
+import { queueTargetOptions } from './option-checks.js';
 import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
-import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
+import type { PlugboardKeys } from './redis-keys.js';
 import type { BullmqRuntimeOptions } from './runtime-options.js';
 import {
   bullmqPriority,
@@ -72,15 +72,14 @@ export class BullmqRuntime implements TaskRuntime {
   #adding: Array<{ record: TaskRecord; resolve: () => void; reject: (error: unknown) => void }> = [];
 
   constructor(options: BullmqRuntimeOptions) {
-    optionsObject('bullmqRuntime', options);
-    connectionOption(options.connection);
-    this.#connection = options.connection;
-    this.#queueName = queueNameOption('queue', options.queue, 'plugboard');
-    this.#prefix = queueNameOption('prefix', options.prefix, 'bull');
-    this.#keys = plugboardKeys(this.#prefix, this.#queueName);
+    const target = queueTargetOptions('bullmqRuntime', options);
+    this.#connection = target.connection;
+    this.#queueName = target.queueName;
+    this.#prefix = target.prefix;
+    this.#keys = target.keys;
     if (options.keepFinishedJobs !== undefined) {
       const keep = options.keepFinishedJobs as { age?: unknown; count?: unknown };
-      optionsObject('keepFinishedJobs', keep);
+      checkOptionsObject('keepFinishedJobs', keep);
       integerOption('keepFinishedJobs.age', keep.age, 0, 0);
       integerOption('keepFinishedJobs.count', keep.count, 0, 0);
       if (keep.age === undefined && keep.count === undefined) {

@@ -1,9 +1,5 @@
-import type {
-  RuntimeEnvironment,
-  RuntimeScheduleRequest,
-  RuntimeScheduleState,
-  ScheduleRecord,
-} from '@plugboard/core';
+import type { ScheduleRecord } from '@plugboard/core';
+import type { RuntimeEnvironment, RuntimeScheduleRequest, RuntimeScheduleState } from '@plugboard/core/spi';
 import { type Job, type JobSchedulerJson, Queue, Worker } from 'bullmq';
 import { type RedisConnection, settlesWithin } from './redis-connection.js';
 

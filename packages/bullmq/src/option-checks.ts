@@ -1,20 +1,6 @@
-import { describeValue, PlugboardError } from '@plugboard/core';
-
-function invalid(name: string, expected: string, value: unknown): PlugboardError {
-  return new PlugboardError(
-    'PLUGBOARD_INVALID_OPTION',
-    `Expected \`${name}\` to be ${expected}, got ${describeValue(value)}.`,
-  );
-}
-
-/** Checks an optional integer option against a lower bound and returns it or the fallback. */
-export function integerOption(name: string, value: unknown, min: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw invalid(name, `an integer >= ${min}`, value);
-  }
-  return value;
-}
+import { checkOptionsObject, invalidOption as invalid } from '@plugboard/core/spi';
+import type { RedisConnection } from './redis-connection.js';
+import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
 
 /** Checks a BullMQ queue name: BullMQ keys are `<prefix>:<queue>:...`, so a colon would break them. */
 export function queueNameOption(name: string, value: unknown, fallback: string): string {
@@ -32,12 +18,22 @@ export function connectionOption(value: unknown): void {
   }
 }
 
-/** Checks an options bag itself. */
-export function optionsObject(what: string, value: unknown): void {
-  if (value === null || typeof value !== 'object') {
-    throw new PlugboardError(
-      'PLUGBOARD_INVALID_OPTION',
-      `Expected ${what} options to be an object, got ${describeValue(value)}.`,
-    );
-  }
+/** Where a runtime or a worker finds its queue: the Redis connection, the queue name, its prefix and its keys. */
+export interface QueueTarget {
+  readonly connection: RedisConnection;
+  readonly queueName: string;
+  readonly prefix: string;
+  readonly keys: PlugboardKeys;
+}
+
+/** Checks the options a runtime and a worker share: the options bag, `connection`, `queue` and `prefix`. */
+export function queueTargetOptions(
+  what: string,
+  options: { readonly connection: RedisConnection; readonly queue?: string; readonly prefix?: string },
+): QueueTarget {
+  checkOptionsObject(what, options);
+  connectionOption(options.connection);
+  const queueName = queueNameOption('queue', options.queue, 'plugboard');
+  const prefix = queueNameOption('prefix', options.prefix, 'bull');
+  return { connection: options.connection, queueName, prefix, keys: plugboardKeys(prefix, queueName) };
 }

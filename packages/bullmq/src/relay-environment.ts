@@ -1,10 +1,5 @@
-import type {
-  RuntimeEnvironment,
-  TaskLogEntry,
-  TaskProgressEvent,
-  TaskRecord,
-  TaskStore,
-} from '@plugboard/core';
+import type { TaskLogEntry, TaskProgressEvent, TaskRecord, TaskStore } from '@plugboard/core';
+import type { RuntimeEnvironment } from '@plugboard/core/spi';
 import type { ExecutionSettings } from './task-update.js';
 import type { UpdatePublisher } from './update-publisher.js';
 

@@ -1,21 +1,6 @@
-import { isFinalState, type RuntimeEnvironment, type ScheduleRecord, type TaskRecord } from '@plugboard/core';
+import { isFinalState, type ScheduleRecord, type TaskRecord } from '@plugboard/core';
+import { endPatch, nextAttemptPatch, type RuntimeEnvironment } from '@plugboard/core/spi';
 import type { TaskUpdate } from './task-update.js';
-
-/** The fields a finished attempt writes, as the in-process runtime writes them. */
-function finalPatch(record: TaskRecord): Partial<TaskRecord> {
-  return {
-    state: record.state,
-    attempt: record.attempt,
-    startedAt: record.startedAt,
-    finishedAt: record.finishedAt,
-    result: record.result,
-    error: record.error,
-    progress: record.progress,
-    progressMessage: record.progressMessage,
-    statusText: record.statusText,
-    logCount: record.logCount,
-  };
-}
 
 /**
  * Applies task updates from workers to an API process's store and re-emits them on its bus, so `host.tasks.*`
@@ -66,14 +51,7 @@ export class UpdateApplier {
       case 'retry': {
         const { record } = update;
         await this.#ensure(record);
-        await store.updateTask(record.id, {
-          state: record.state,
-          attempt: record.attempt,
-          startedAt: null,
-          finishedAt: null,
-          error: record.error,
-          logCount: record.logCount,
-        });
+        await store.updateTask(record.id, nextAttemptPatch(record));
         this.#emit(() => events.emit('task:queued', record));
         return;
       }
@@ -96,7 +74,7 @@ export class UpdateApplier {
     const stored = await store.getTask(record.id);
     if (stored && isFinalState(stored.state)) return;
     if (!stored) await store.insertTask(record);
-    else await store.updateTask(record.id, finalPatch(record));
+    else await store.updateTask(record.id, endPatch(record));
     const final = (await store.getTask(record.id)) ?? record;
     this.#emit(() => events.emit('task:finished', final));
   }

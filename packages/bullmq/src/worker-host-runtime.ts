@@ -1,4 +1,5 @@
-import type { RuntimeEnvironment, RuntimeSchedules, TaskRecord, TaskRuntime } from '@plugboard/core';
+import type { TaskRecord } from '@plugboard/core';
+import type { RuntimeEnvironment, RuntimeSchedules, TaskRuntime } from '@plugboard/core/spi';
 
 /**
  * The runtime a worker's internal host is given: it runs nothing itself, it only captures the environment the

@@ -4,17 +4,22 @@ import {
   type Host,
   PlugboardError,
   type PluginInfo,
-  type RuntimeEnvironment,
-  retryDelay,
   type TaskClass,
-  TaskExecution,
   type TaskRecord,
 } from '@plugboard/core';
+import {
+  integerOption,
+  nextAttempt,
+  type RuntimeEnvironment,
+  recoverCrashed,
+  retryDelay,
+  TaskExecution,
+} from '@plugboard/core/spi';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { connectionOption, integerOption, optionsObject, queueNameOption } from './option-checks.js';
+import { queueTargetOptions } from './option-checks.js';
 import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
-import { type PlugboardKeys, plugboardKeys } from './redis-keys.js';
+import type { PlugboardKeys } from './redis-keys.js';
 import { relayEnvironment } from './relay-environment.js';
 import type { TaskJobData } from './task-update.js';
 import { UpdatePublisher } from './update-publisher.js';
@@ -59,12 +64,11 @@ export class PlugboardWorker {
   #state: WorkerState = 'created';
 
   constructor(options: WorkerOptions) {
-    optionsObject('createWorker', options);
-    connectionOption(options.connection);
-    this.#connection = options.connection;
-    this.#queueName = queueNameOption('queue', options.queue, 'plugboard');
-    this.#prefix = queueNameOption('prefix', options.prefix, 'bull');
-    this.#keys = plugboardKeys(this.#prefix, this.#queueName);
+    const target = queueTargetOptions('createWorker', options);
+    this.#connection = target.connection;
+    this.#queueName = target.queueName;
+    this.#prefix = target.prefix;
+    this.#keys = target.keys;
     this.#concurrency = integerOption('concurrency', options.concurrency, 1, 4);
     this.#lockDurationMs = integerOption('lockDurationMs', options.lockDurationMs, 100, 30_000);
     this.#stalledIntervalMs = integerOption('stalledIntervalMs', options.stalledIntervalMs, 100, 30_000);
@@ -279,14 +283,7 @@ export class PlugboardWorker {
         ? retryDelay(env.retryPolicy(attempted), attempted.attempt, attempted.maxAttempts)
         : undefined;
     if (delay === undefined) return this.#finish(live, attempted);
-    const next: TaskRecord = {
-      ...attempted,
-      state: 'queued',
-      attempt: attempted.attempt + 1,
-      startedAt: null,
-      finishedAt: null,
-      error: outcome.error,
-    };
+    const next = nextAttempt(attempted, outcome.error);
     live.publisher.publish({ type: 'retry', record: next });
     await live.publisher.flush();
     // The next attempt starts afresh: it is not a stalled one.
@@ -312,23 +309,15 @@ export class PlugboardWorker {
     } catch {
       taskClass = undefined;
     }
-    const retry = Boolean(taskClass?.retrySafe) && record.attempt < Math.max(record.maxAttempts, 3);
-    const message = retry
-      ? 'The worker running this task stopped; the task type is retry-safe, so it runs again.'
-      : 'The worker running this task stopped before it finished.';
-    const time = env.now();
-    await env.store.appendLogs(record.id, [{ seq: logCount + 1, time, level: 'always', message }]);
-    const error = { code: 'PLUGBOARD_TASK_INTERRUPTED', message };
-    if (!retry) return { ...record, state: 'interrupted', finishedAt: time, logCount: logCount + 1, error };
-    const next: TaskRecord = {
-      ...record,
-      state: 'queued',
-      attempt: record.attempt + 1,
-      startedAt: null,
-      finishedAt: null,
-      logCount: logCount + 1,
-      error,
-    };
+    const verdict = recoverCrashed(record, {
+      retrySafe: Boolean(taskClass?.retrySafe),
+      runner: 'worker',
+      now: env.now(),
+      lastLogSeq: logCount,
+    });
+    await env.store.appendLogs(record.id, [verdict.log]);
+    if (!verdict.rerun) return verdict.record;
+    const next = verdict.record;
     live.publisher.publish({ type: 'retry', record: next });
     return next;
   }

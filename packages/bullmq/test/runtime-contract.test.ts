@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { bullmqRuntime, createWorker } from '@plugboard/bullmq';
+import { describeRuntimeContract } from '@plugboard/testing/contracts';
 import { afterAll, beforeAll } from 'vitest';
-import { describeRuntimeContract } from '../../core/test/runtime-contract.js';
 import { startRedisServer, type TestRedisServer } from './redis-server.js';
 
 let redis: TestRedisServer;

@@ -1,4 +1,5 @@
-import { describeValue, PlugboardError, type PlugboardUser } from '@plugboard/core';
+import type { PlugboardUser } from '@plugboard/core';
+import { booleanOption, functionOption, invalidOption as invalid, oneOfOption } from '@plugboard/core/spi';
 
 /** A stream the CLI writes to: `process.stdout`, `process.stderr` or any writable with `write(text)`. */
 export interface CliStream {
@@ -83,13 +84,6 @@ export interface ResolvedCliOptions<User extends PlugboardUser = PlugboardUser> 
   readonly handleSignals: boolean;
 }
 
-function invalid(name: string, expected: string, value: unknown): PlugboardError {
-  return new PlugboardError(
-    'PLUGBOARD_INVALID_OPTION',
-    `Expected \`${name}\` to be ${expected}, got ${describeValue(value)}.`,
-  );
-}
-
 function isStream(value: unknown): value is CliStream {
   return value !== null && typeof value === 'object' && typeof (value as CliStream).write === 'function';
 }
@@ -111,9 +105,7 @@ export function resolveCliOptions<User extends PlugboardUser>(
   }
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object') throw invalid('options', 'an object', options);
-  if (options.user !== undefined && typeof options.user !== 'function') {
-    throw invalid('user', 'a function ({ env }) => user', options.user);
-  }
+  functionOption('user', options.user, undefined, 'a function ({ env }) => user');
   if (options.stdout !== undefined && !isStream(options.stdout)) {
     throw invalid('stdout', 'a writable stream', options.stdout);
   }
@@ -123,14 +115,8 @@ export function resolveCliOptions<User extends PlugboardUser>(
   if (options.env !== undefined && (options.env === null || typeof options.env !== 'object')) {
     throw invalid('env', 'an object of environment variables', options.env);
   }
-  for (const key of ['isTTY', 'handleSignals'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
-      throw invalid(key, 'a boolean', options[key]);
-    }
-  }
-  if (options.from !== undefined && options.from !== 'node' && options.from !== 'user') {
-    throw invalid('from', '"node" or "user"', options.from);
-  }
+  for (const key of ['isTTY', 'handleSignals'] as const) booleanOption(key, options[key], false);
+  oneOfOption('from', options.from, ['node', 'user'], 'node', '"node" or "user"');
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw invalid('signal', 'an AbortSignal', options.signal);
   }

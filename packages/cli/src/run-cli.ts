@@ -1,5 +1,6 @@
 import { basename, extname } from 'node:path';
-import { describeValue, type Host, PlugboardError, type PlugboardUser } from '@plugboard/core';
+import type { Host, PlugboardUser } from '@plugboard/core';
+import { invalidOption } from '@plugboard/core/spi';
 import { type CliOptions, resolveCliOptions } from './cli-options.js';
 import { CliSession } from './cli-session.js';
 import { reportError } from './error-report.js';
@@ -28,10 +29,7 @@ export async function runCli<User extends PlugboardUser = PlugboardUser>(
   options?: CliOptions<User>,
 ): Promise<ExitCodeValue> {
   if (host === null || typeof host !== 'object' || typeof (host as Host<User>).execute !== 'function') {
-    throw new PlugboardError(
-      'PLUGBOARD_INVALID_OPTION',
-      `Expected \`host\` to be a host made by createHost(), got ${describeValue(host)}.`,
-    );
+    throw invalidOption('host', 'a host made by createHost()', host);
   }
   const resolved = resolveCliOptions(argv, options);
   const session = new CliSession(host, resolved, programName(argv, resolved.from, resolved.name));

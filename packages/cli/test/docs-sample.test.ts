@@ -23,6 +23,7 @@ export class ScanPlugin extends ActionPlugin({ id: 'scan', name: 'Scan', args: S
 const runner = `
 import { createJiti } from ${JSON.stringify(`${root}node_modules/jiti/lib/jiti.mjs`)};
 const alias = {
+  '@plugboard/core/spi': ${JSON.stringify(`${root}packages/core/src/spi.ts`)},
   '@plugboard/core': ${JSON.stringify(`${root}packages/core/src/index.ts`)},
   '@plugboard/cli': ${JSON.stringify(`${root}packages/cli/src/index.ts`)},
 };

@@ -1,5 +1,5 @@
-import type { PluginReload } from './plugin-reloader.js';
-import type { PluginStatus } from './registry.js';
+import type { PluginReload } from './plugins/plugin-reloader.js';
+import type { PluginStatus } from './plugins/registry.js';
 import type { TaskLogEntry, TaskRecord } from './task.js';
 
 /** A task's progress, as coalesced for listeners. */

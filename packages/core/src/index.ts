@@ -1,7 +1,8 @@
 /**
  * Host-embeddable plugins with typed arguments, App Properties and background tasks: the plugin base classes,
  * the host, the task runtime and scheduler, and the in-memory store. `Type`, `Static`, `TObject` and `TSchema`
- * are re-exported from [TypeBox](https://github.com/sinclairzx81/typebox) so plugins need no second import.
+ * are re-exported from [TypeBox](https://github.com/sinclairzx81/typebox) so plugins need no second import. Who
+ * writes a task runtime or a task store builds on `@plugboard/core/spi`.
  *
  * @module @plugboard/core
  */
@@ -9,7 +10,6 @@ export type { Static, TObject, TSchema } from 'typebox';
 export { Type } from 'typebox';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
-export type { DiscoveryNote, PluginDiscoveryOptions, PluginSource } from './discovery.js';
 export type { ErrorCatalogueEntry, FieldError, PlugboardErrorCode, PlugboardErrorOptions } from './errors.js';
 export { describeValue, errorCatalogue, isPlugboardError, PlugboardError } from './errors.js';
 export type {
@@ -20,23 +20,19 @@ export type {
   TaskLogEvent,
   TaskProgressEvent,
 } from './events.js';
+export type { BootReport, BootReportFailure, BootReportPlugin } from './host/boot-report.js';
+export { createHost, Host } from './host/host.js';
 export type {
-  AuthorizeHook,
-  BootReport,
-  BootReportFailure,
-  BootReportPlugin,
   ExecuteOptions,
   ExecuteResult,
   HostOptions,
   HostState,
   StopOptions,
-} from './host.js';
-export { createHost, Host } from './host.js';
-export { createTaskId } from './ids.js';
-export type { InProcessRuntimeOptions } from './in-process-runtime.js';
-export { InProcessRuntime, inProcessRuntime } from './in-process-runtime.js';
-export type { MemoryStoreOptions } from './memory-store.js';
-export { MemoryTaskStore, memoryStore } from './memory-store.js';
+} from './host/host-options.js';
+export type { HostPlugins } from './host/host-plugins.js';
+export type { HostPoints } from './host/host-points.js';
+export type { HostSchedules } from './host/host-schedules.js';
+export type { HostTasks } from './host/host-tasks.js';
 export type {
   ActionPluginConstructor,
   BackgroundTaskOptions,
@@ -69,33 +65,28 @@ export {
   PointPlugin,
   PointPluginBase,
 } from './plugin.js';
-export type { PluginReload, PluginReloadProblem } from './plugin-reloader.js';
-export type { WatchOptions } from './plugin-watcher.js';
-export type { PropertySourceOptions } from './properties.js';
-export { propertyEnvName } from './properties.js';
-export type { PluginInfo, PluginStatus, PluginTimings } from './registry.js';
-export { PluginRegistry } from './registry.js';
-export type {
-  InstantiatedTask,
-  RuntimeEnvironment,
-  RuntimeScheduleRequest,
-  RuntimeScheduleState,
-  RuntimeSchedules,
-  RuntimeStopOptions,
-  TaskRuntime,
-} from './runtime.js';
+export type { AuthorizeHook } from './plugins/authorization.js';
+export { holdsPermissions } from './plugins/authorization.js';
+export type { DiscoveryNote, PluginDiscoveryOptions, PluginSource } from './plugins/discovery.js';
+export type { PluginReload, PluginReloadProblem } from './plugins/plugin-reloader.js';
+export type { WatchOptions } from './plugins/plugin-watcher.js';
+export type { PropertySourceOptions } from './plugins/properties.js';
+export type { PluginInfo, PluginStatus, PluginTimings } from './plugins/registry.js';
+export type { InProcessRuntimeOptions } from './runtime/in-process-runtime.js';
+export { InProcessRuntime, inProcessRuntime } from './runtime/in-process-runtime.js';
+export type { TaskRuntime } from './runtime/runtime.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
-export { compileObjectValidator, invalidArguments, sanitizeInput, toJsonSchema } from './schema.js';
+export { compileObjectValidator, invalidArguments, toJsonSchema } from './schema.js';
 export { SECRET_PLACEHOLDER } from './secrets.js';
+export type { MemoryStoreOptions } from './store/memory-store.js';
+export { MemoryTaskStore, memoryStore } from './store/memory-store.js';
 export type {
   LogQuery,
-  PluginCatalogueEntry,
   ScheduleRecord,
   TaskPage,
   TaskQuery,
   TaskStore,
-} from './store.js';
-export { decodeCursor, encodeCursor, pageLimit } from './store.js';
+} from './store/store.js';
 export type {
   LogLevel,
   PlugboardUser,
@@ -112,14 +103,8 @@ export {
   ANONYMOUS_USER,
   FINAL_TASK_STATES,
   isFinalState,
-  isTask,
-  isTaskClass,
-  LOG_LEVEL_RANK,
   SYSTEM_USER,
   Task,
   TaskError,
-  taskTypeName,
 } from './task.js';
-export type { AttemptOutcome } from './task-execution.js';
-export { retryDelay, TaskExecution } from './task-execution.js';
 export { PLUGBOARD_VERSION, satisfiesRange } from './version.js';

@@ -1,6 +1,7 @@
 import type { TObject, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
+import { mapItemsOnWrite } from './copy-on-write.js';
 import { type FieldError, PlugboardError, type PlugboardErrorCode } from './errors.js';
 
 /** An object schema with no properties: what a plugin without arguments or properties uses. */
@@ -160,17 +161,7 @@ function withoutUnsafeKeys(value: unknown, depth: number): unknown {
   if (depth > 64)
     throw new PlugboardError('PLUGBOARD_INVALID_ARGUMENTS', 'Input is nested more than 64 levels deep.');
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) {
-    let copy: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const item = withoutUnsafeKeys(value[i], depth + 1);
-      if (item !== value[i]) {
-        copy ??= value.slice();
-        copy[i] = item;
-      }
-    }
-    return copy ?? value;
-  }
+  if (Array.isArray(value)) return mapItemsOnWrite(value, (item) => withoutUnsafeKeys(item, depth + 1));
   const record = value as Record<string, unknown>;
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(record)) {

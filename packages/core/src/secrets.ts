@@ -1,3 +1,5 @@
+import { mapItemsOnWrite } from './copy-on-write.js';
+
 /** What a secret App Property value is replaced with wherever Plugboard stores, sends or emits text. */
 export const SECRET_PLACEHOLDER = '[secret]';
 
@@ -125,17 +127,7 @@ export function secretRedactor(secrets: readonly string[] | undefined): SecretRe
       if (typeof node === 'string') return text(node);
       if (node === null || typeof node !== 'object') return node;
       if (depth > MAX_DEPTH) return SECRET_PLACEHOLDER;
-      if (Array.isArray(node)) {
-        let copy: unknown[] | undefined;
-        for (let i = 0; i < node.length; i++) {
-          const item = walk(node[i], depth + 1);
-          if (item !== node[i]) {
-            copy ??= node.slice();
-            copy[i] = item;
-          }
-        }
-        return copy ?? node;
-      }
+      if (Array.isArray(node)) return mapItemsOnWrite(node, (item) => walk(item, depth + 1));
       let changed = false;
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(node)) {

@@ -7,8 +7,8 @@ import {
   type TaskRecord,
   Type,
 } from '@plugboard/core';
+import { describeRuntimeContract } from '@plugboard/testing/contracts';
 import { describe, expect, it } from 'vitest';
-import { describeRuntimeContract } from './runtime-contract.js';
 
 describeRuntimeContract('in-process', ({ concurrency }) => ({
   options: { runtime: inProcessRuntime({ concurrency }) },

@@ -1,5 +1,5 @@
 import { memoryStore } from '@plugboard/core';
-import { describeTaskStoreContract } from './store-contract.js';
+import { describeTaskStoreContract } from '@plugboard/testing/contracts';
 
 describeTaskStoreContract('memory', () => memoryStore(), {
   createWithRetention: (retention) => memoryStore(retention),

@@ -4,14 +4,16 @@ import {
   type Host,
   InProcessRuntime,
   memoryStore,
-  type RuntimeEnvironment,
-  type RuntimeScheduleRequest,
-  type RuntimeScheduleState,
-  type RuntimeSchedules,
   SYSTEM_USER,
   Task,
   type TaskStore,
 } from '@plugboard/core';
+import type {
+  RuntimeEnvironment,
+  RuntimeScheduleRequest,
+  RuntimeScheduleState,
+  RuntimeSchedules,
+} from '@plugboard/core/spi';
 import { FakeClock } from '@plugboard/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 

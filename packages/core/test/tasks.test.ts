@@ -12,9 +12,9 @@ import {
   type TaskRecord,
   Type,
 } from '@plugboard/core';
+import { taskRecord } from '@plugboard/testing/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EchoPlugin, sleep, WaitPlugin } from './helpers.js';
-import { taskRecord } from './store-contract.js';
 
 const hosts: Host[] = [];
 async function started(classes: unknown[], options: HostOptions = {}) {

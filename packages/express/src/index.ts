@@ -4,10 +4,12 @@
  *
  * @module @plugboard/express
  */
+
+/** The default plugin visibility: the user holds every permission the plugin needs (core's permission rule). */
+export { holdsPermissions } from '@plugboard/core';
 export type { OpenApiDocument } from './openapi.js';
 export { buildOpenApiDocument } from './openapi.js';
 export type { GetUser, PlugboardRouterOptions } from './options.js';
-export { holdsPermissions } from './options.js';
 export type { Problem, ProblemCode } from './problem.js';
 export { httpErrorCatalogue, PROBLEM_MEDIA_TYPE, toProblem } from './problem.js';
 export type { PluginView, TaskView } from './public-views.js';

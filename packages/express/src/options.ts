@@ -1,4 +1,11 @@
-import { PlugboardError, type PlugboardUser, type PluginInfo } from '@plugboard/core';
+import { holdsPermissions, type PlugboardUser, type PluginInfo } from '@plugboard/core';
+import {
+  booleanOption,
+  checkOptionsObject,
+  functionOption,
+  integerOption,
+  invalidOption,
+} from '@plugboard/core/spi';
 import type { Request } from 'express';
 
 /** Resolves the signed-in user of a request; `undefined` or `null` when nobody is signed in (401). */
@@ -68,70 +75,32 @@ export interface ResolvedRouterOptions<User extends PlugboardUser = PlugboardUse
   readonly onError: (error: unknown, req: Request) => void;
 }
 
-function describe(value: unknown): string {
-  let shown: string;
-  try {
-    shown = typeof value === 'function' ? '[function]' : (JSON.stringify(value) ?? String(value));
-  } catch {
-    shown = String(value);
-  }
-  return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
-}
-
-function invalid(message: string): PlugboardError {
-  return new PlugboardError('PLUGBOARD_INVALID_OPTION', message);
-}
-
-function integerOption(
-  options: object,
-  name: keyof PlugboardRouterOptions,
-  min: number,
-  fallback: number,
-): number {
+function integer(options: object, name: keyof PlugboardRouterOptions, min: number, fallback: number): number {
   const value = (options as Record<string, unknown>)[name];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw invalid(`Expected \`${name}\` to be a number >= ${min}, got ${describe(value)}.`);
-  }
-  return value;
+  return integerOption(name, value, min, fallback, `a number >= ${min}`);
 }
 
-function functionOption<F>(options: object, name: keyof PlugboardRouterOptions, fallback: F): F {
-  const value = (options as Record<string, unknown>)[name];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'function')
-    throw invalid(`Expected \`${name}\` to be a function, got ${describe(value)}.`);
-  return value as F;
-}
-
-/** The default plugin visibility: the user holds every permission the plugin needs. */
-export function holdsPermissions(user: PlugboardUser, plugin: PluginInfo): boolean {
-  const granted = new Set(user.permissions ?? []);
-  return plugin.permissions.every((permission) => granted.has(permission));
+function callback<F>(options: object, name: keyof PlugboardRouterOptions, fallback: F): F {
+  return functionOption(name, (options as Record<string, unknown>)[name], fallback);
 }
 
 /** Checks the router options once, when the router is built, and applies the defaults. */
 export function resolveRouterOptions<User extends PlugboardUser>(
   options: PlugboardRouterOptions<User>,
 ): ResolvedRouterOptions<User> {
-  if (options === null || typeof options !== 'object') {
-    throw invalid(`Expected router options to be an object with \`getUser\`, got ${describe(options)}.`);
-  }
+  checkOptionsObject('router', options, 'an object with `getUser`');
   if (typeof options.getUser !== 'function') {
-    throw invalid(`Expected \`getUser\` to be a function (req) => user, got ${describe(options.getUser)}.`);
-  }
-  if (options.ui !== undefined && typeof options.ui !== 'boolean') {
-    throw invalid(`Expected \`ui\` to be a boolean, got ${describe(options.ui)}.`);
+    throw invalidOption('getUser', 'a function (req) => user', options.getUser);
   }
   return {
     getUser: options.getUser,
-    isAdmin: functionOption(options, 'isAdmin', () => false),
-    canSeePlugin: functionOption(options, 'canSeePlugin', holdsPermissions),
-    ui: options.ui ?? false,
-    bodyLimit: integerOption(options, 'bodyLimit', 1, 102_400),
-    heartbeatMs: integerOption(options, 'heartbeatMs', 1000, 15_000),
-    eventBufferSize: integerOption(options, 'eventBufferSize', 1, 1000),
-    cancelWaitMs: integerOption(options, 'cancelWaitMs', 0, 5000),
-    onError: functionOption(options, 'onError', (error: unknown) => console.error(error)),
+    isAdmin: callback(options, 'isAdmin', () => false),
+    canSeePlugin: callback(options, 'canSeePlugin', holdsPermissions),
+    ui: booleanOption('ui', options.ui, false),
+    bodyLimit: integer(options, 'bodyLimit', 1, 102_400),
+    heartbeatMs: integer(options, 'heartbeatMs', 1000, 15_000),
+    eventBufferSize: integer(options, 'eventBufferSize', 1, 1000),
+    cancelWaitMs: integer(options, 'cancelWaitMs', 0, 5000),
+    onError: callback(options, 'onError', (error: unknown) => console.error(error)),
   };
 }

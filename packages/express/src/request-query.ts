@@ -1,4 +1,5 @@
-import { decodeCursor, FINAL_TASK_STATES, type FieldError, type TaskState } from '@plugboard/core';
+import { FINAL_TASK_STATES, type FieldError, type TaskState } from '@plugboard/core';
+import { decodeCursor } from '@plugboard/core/spi';
 import { invalidRequest } from './problem.js';
 
 /** Every task state, in lifecycle order. */

@@ -1,4 +1,4 @@
-import { describeValue, PlugboardError } from '@plugboard/core';
+import { functionOption, integerOption, invalidOption, oneOfOption } from '@plugboard/core/spi';
 
 /** How hard SQLite works to keep a commit on disk. */
 export type SqliteSynchronous = 'normal' | 'full';
@@ -54,49 +54,31 @@ export interface ResolvedSqliteStoreOptions {
   readonly now: () => number;
 }
 
-function invalid(name: string, expected: string, value: unknown): PlugboardError {
-  return new PlugboardError(
-    'PLUGBOARD_INVALID_OPTION',
-    `Expected \`${name}\` to be ${expected}, got ${describeValue(value)}.`,
-  );
-}
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw invalid(name, 'an integer >= 1', value);
-  }
-  return value;
-}
-
 /** Checks the options when the store is built, so nothing invalid is found later inside a write. */
 export function resolveSqliteStoreOptions(options: SqliteStoreOptions): ResolvedSqliteStoreOptions {
   if (options === null || typeof options !== 'object') {
-    throw invalid('options', 'an object with a `path`', options);
+    throw invalidOption('options', 'an object with a `path`', options);
   }
-  const { path, busyTimeoutMs, synchronous, now } = options;
+  const { path } = options;
   if (typeof path !== 'string' || path.trim().length === 0) {
-    throw invalid('path', 'a non-empty string', path);
+    throw invalidOption('path', 'a non-empty string', path);
   }
-  if (
-    busyTimeoutMs !== undefined &&
-    (typeof busyTimeoutMs !== 'number' || !Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0)
-  ) {
-    throw invalid('busyTimeoutMs', 'an integer >= 0', busyTimeoutMs);
-  }
-  if (synchronous !== undefined && synchronous !== 'normal' && synchronous !== 'full') {
-    throw invalid('synchronous', "'normal' or 'full'", synchronous);
-  }
-  if (now !== undefined && typeof now !== 'function') {
-    throw invalid('now', 'a function returning ms since the epoch', now);
-  }
+  const busyTimeoutMs = integerOption('busyTimeoutMs', options.busyTimeoutMs, 0, 5000);
+  const synchronous = oneOfOption(
+    'synchronous',
+    options.synchronous,
+    ['normal', 'full'],
+    'normal',
+    "'normal' or 'full'",
+  );
+  const now = functionOption('now', options.now, Date.now, 'a function returning ms since the epoch');
   return {
     path,
-    busyTimeoutMs: busyTimeoutMs ?? 5000,
-    synchronous: synchronous ?? 'normal',
-    maxFinishedTasks: positiveInteger('maxFinishedTasks', options.maxFinishedTasks, 10_000),
-    maxFinishedAgeMs: positiveInteger('maxFinishedAgeMs', options.maxFinishedAgeMs, 86_400_000),
-    maxLogEntriesPerTask: positiveInteger('maxLogEntriesPerTask', options.maxLogEntriesPerTask, 1000),
-    now: now ?? Date.now,
+    busyTimeoutMs,
+    synchronous,
+    maxFinishedTasks: integerOption('maxFinishedTasks', options.maxFinishedTasks, 1, 10_000),
+    maxFinishedAgeMs: integerOption('maxFinishedAgeMs', options.maxFinishedAgeMs, 1, 86_400_000),
+    maxLogEntriesPerTask: integerOption('maxLogEntriesPerTask', options.maxLogEntriesPerTask, 1, 1000),
+    now,
   };
 }

@@ -1,6 +1,5 @@
 import type {
   PlugboardUser,
-  PluginCatalogueEntry,
   PluginStatus,
   ScheduleRecord,
   TaskErrorInfo,
@@ -8,6 +7,7 @@ import type {
   TaskRecord,
   TaskState,
 } from '@plugboard/core';
+import type { PluginCatalogueEntry } from '@plugboard/core/spi';
 
 /** A `tasks` row as SQLite returns it. */
 export interface TaskRow {

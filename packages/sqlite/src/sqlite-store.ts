@@ -1,12 +1,8 @@
 import {
-  decodeCursor,
-  encodeCursor,
   isFinalState,
   isPlugboardError,
   type LogQuery,
   PlugboardError,
-  type PluginCatalogueEntry,
-  pageLimit,
   type ScheduleRecord,
   type TaskLogEntry,
   type TaskPage,
@@ -15,6 +11,7 @@ import {
   type TaskState,
   type TaskStore,
 } from '@plugboard/core';
+import { decodeCursor, encodeCursor, type PluginCatalogueEntry, pageLimit } from '@plugboard/core/spi';
 import type BetterSqlite3 from 'better-sqlite3';
 import { openDatabase } from './database.js';
 import {

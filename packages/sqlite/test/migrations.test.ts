@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHost, isPlugboardError } from '@plugboard/core';
 import { SCHEMA_VERSION, sqliteStore } from '@plugboard/sqlite';
+import { taskRecord } from '@plugboard/testing/contracts';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { taskRecord } from '../../core/test/store-contract.js';
 import { tempDatabaseFolder } from './temp-db.js';
 
 const folder = tempDatabaseFolder('plugboard-migrations-');

@@ -1,7 +1,7 @@
 import { createHost, type TaskRecord } from '@plugboard/core';
 import { type SqliteStoreOptions, type SqliteTaskStore, sqliteStore } from '@plugboard/sqlite';
+import { taskRecord } from '@plugboard/testing/contracts';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { taskRecord } from '../../core/test/store-contract.js';
 import { DoublePlugin } from './fixtures/crash-plugins.js';
 import { tempDatabaseFolder } from './temp-db.js';
 

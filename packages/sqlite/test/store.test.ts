@@ -1,6 +1,6 @@
 import { sqliteStore } from '@plugboard/sqlite';
+import { describeTaskStoreContract } from '@plugboard/testing/contracts';
 import { afterAll } from 'vitest';
-import { describeTaskStoreContract } from '../../core/test/store-contract.js';
 import { tempDatabaseFolder } from './temp-db.js';
 
 const folder = tempDatabaseFolder();

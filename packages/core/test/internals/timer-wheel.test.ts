@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../testing/src/fake-clock.js';
-import { TimerWheel } from '../../src/scheduler.js';
+import { TimerWheel } from '../../src/schedules/scheduler.js';
 
 describe('the timer wheel', () => {
   it('holds one clock timer for 10,000 schedules and fires each at its time, in order', async () => {

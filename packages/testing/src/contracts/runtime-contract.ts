@@ -22,7 +22,9 @@ export interface RuntimeSetup {
 
 /** Host options that make a host use the runtime, and how to stop what runs beside it (workers...). */
 export interface RuntimeUnderTest {
+  /** Host options that make the host use the runtime (`runtime`, and a shared `store` if it needs one). */
   readonly options: Partial<HostOptions>;
+  /** Stops what runs beside the host (workers, connections) once the test is over. */
   close?(): Promise<void>;
 }
 

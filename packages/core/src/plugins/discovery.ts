@@ -3,8 +3,8 @@ import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describeThrown, PlugboardError } from './errors.js';
-import { isPluginClass, type PluginClass } from './plugin.js';
+import { describeThrown, PlugboardError } from '../errors.js';
+import { isPluginClass, type PluginClass } from '../plugin.js';
 
 /** Where the host looks for plugins. */
 export interface PluginDiscoveryOptions {

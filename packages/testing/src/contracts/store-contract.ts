@@ -1,19 +1,16 @@
-import {
-  createTaskId,
-  type PluginCatalogueEntry,
-  type ScheduleRecord,
-  type TaskLogEntry,
-  type TaskRecord,
-  type TaskState,
-  type TaskStore,
-} from '@plugboard/core';
+import type { ScheduleRecord, TaskLogEntry, TaskRecord, TaskState, TaskStore } from '@plugboard/core';
+import { createTaskId, type PluginCatalogueEntry } from '@plugboard/core/spi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 /** Retention limits the contract suite sets on a store it asks for. */
 export interface ContractRetention {
+  /** Finished tasks kept. */
   readonly maxFinishedTasks?: number;
+  /** Finished tasks older than this (ms since they finished) are evicted. */
   readonly maxFinishedAgeMs?: number;
+  /** Log lines kept per task. */
   readonly maxLogEntriesPerTask?: number;
+  /** The clock retention reads. */
   readonly now?: () => number;
 }
 

@@ -1,19 +1,18 @@
-import { describeThrown, PlugboardError } from './errors.js';
-import { runInExitScope } from './process-exit-guard.js';
-import type { RuntimeEnvironment } from './runtime.js';
-import { type SecretRedactor, secretRedactor } from './secrets.js';
+import { describeThrown, PlugboardError } from '../errors.js';
+import { type SecretRedactor, secretRedactor } from '../secrets.js';
 import {
   LOG_LEVEL_RANK,
   type LogLevel,
-  type RetryPolicy,
   TaskError,
   type TaskErrorInfo,
   type TaskLogEntry,
   type TaskLogger,
   type TaskRecord,
   type TaskState,
-} from './task.js';
-import { MAX_TIMER_MS } from './timers.js';
+} from '../task.js';
+import { MAX_TIMER_MS } from '../timers.js';
+import { runInExitScope } from './process-exit-guard.js';
+import type { RuntimeEnvironment } from './runtime.js';
 
 /** How one attempt ended. */
 export interface AttemptOutcome {
@@ -437,17 +436,4 @@ export class TaskExecution {
       this.#env.reportError(error);
     }
   }
-}
-
-/** The delay before the next attempt, or `undefined` when no attempt is left. */
-export function retryDelay(
-  policy: RetryPolicy | undefined,
-  attempt: number,
-  maxAttempts: number,
-): number | undefined {
-  if (attempt >= maxAttempts) return undefined;
-  const backoff = policy?.backoff ?? { type: 'exponential', delayMs: 1000 };
-  const delay = backoff.type === 'fixed' ? backoff.delayMs : backoff.delayMs * 2 ** (attempt - 1);
-  // A longer delay would overflow the timer and fire at once.
-  return Math.min(delay, MAX_TIMER_MS);
 }

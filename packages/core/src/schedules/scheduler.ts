@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 /** The longest delay a Node.js timer accepts. */
 const MAX_TIMER_MS = 2_147_483_647;

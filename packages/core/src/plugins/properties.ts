@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { TObject, TSchema } from 'typebox';
-import { describeThrown, type FieldError, PlugboardError } from './errors.js';
-import { coerceFromStrings, compileObjectValidator } from './schema.js';
+import { describeThrown, type FieldError, PlugboardError } from '../errors.js';
+import type { PluginClass } from '../plugin.js';
+import { coerceFromStrings, compileObjectValidator } from '../schema.js';
 
 /** Where app property values come from; later sources override earlier ones. */
 export interface PropertySourceOptions {
@@ -146,4 +147,22 @@ export class FlagParser {
     }
     return compileObjectValidator(schema).parse(coerceFromStrings(schema, raw));
   }
+}
+
+/** The start-up flag parser of these plugin classes: each plugin's `flags` schema read from `argv`. */
+export function flagParserFor(argv: readonly string[], classes: readonly PluginClass[]): FlagParser {
+  return new FlagParser(
+    argv,
+    classes.flatMap((cls) => {
+      try {
+        const def = cls.definition as { id?: unknown; flags?: unknown };
+        return typeof def?.id === 'string' && def.flags && typeof def.flags === 'object'
+          ? [{ pluginId: def.id, schema: def.flags as never }]
+          : [];
+      } catch {
+        // A definition that cannot be read is reported when the class is validated.
+        return [];
+      }
+    }),
+  );
 }

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
+import { describeThrown, PlugboardError, type PlugboardErrorCode } from '../errors.js';
+import type { PluginClass } from '../plugin.js';
 import {
   type DiscoveryNote,
   type LoadedSource,
@@ -9,11 +11,10 @@ import {
   reloadFolderEntry,
   scanPluginFolder,
 } from './discovery.js';
-import { describeThrown, PlugboardError, type PlugboardErrorCode } from './errors.js';
-import type { PluginClass } from './plugin.js';
 import { type FolderChanges, PluginFolderWatcher, type WatchOptions } from './plugin-watcher.js';
 import type { FlagParser, PropertyResolver } from './properties.js';
 import { PluginRegistry, type RegisteredPlugin } from './registry.js';
+import { validatePluginClass } from './validation.js';
 
 /** Something a reload refused, with the reason a person can act on. */
 export interface PluginReloadProblem {
@@ -304,9 +305,14 @@ export class PluginReloader {
     const validation = host.validation(loaded.classes);
     const candidates: RegisteredPlugin[] = [];
     for (const cls of loaded.classes) {
-      const { plugin, error } = scratch.add(cls, source, loaded.loadMs, validation);
+      const { plugin, error } = validatePluginClass(cls, source, loaded.loadMs, validation, (id) =>
+        scratch.get(id),
+      );
       if (error) problems.push({ pluginId: null, code: error.code, reason: error.message });
-      else if (plugin) candidates.push(plugin);
+      else if (plugin) {
+        scratch.add(plugin);
+        candidates.push(plugin);
+      }
     }
     const oldIds = new Set(old.map((p) => p.info.id));
     const present = new Set<string>();

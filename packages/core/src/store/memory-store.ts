@@ -1,4 +1,5 @@
-import { describeValue, PlugboardError } from './errors.js';
+import { describeValue, PlugboardError } from '../errors.js';
+import { isFinalState, type TaskLogEntry, type TaskRecord } from '../task.js';
 import {
   decodeCursor,
   encodeCursor,
@@ -10,7 +11,6 @@ import {
   type TaskQuery,
   type TaskStore,
 } from './store.js';
-import { isFinalState, type TaskLogEntry, type TaskRecord } from './task.js';
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {

@@ -1,8 +1,10 @@
 import PQueue from 'p-queue';
-import { describeValue, PlugboardError } from './errors.js';
+import { PlugboardError } from '../errors.js';
+import { integerOption } from '../option-checks.js';
+import type { TaskRecord } from '../task.js';
 import type { RuntimeEnvironment, RuntimeStopOptions, TaskRuntime } from './runtime.js';
-import type { TaskRecord } from './task.js';
-import { type AttemptOutcome, retryDelay, TaskExecution } from './task-execution.js';
+import { type AttemptOutcome, TaskExecution } from './task-execution.js';
+import { endPatch, nextAttempt, nextAttemptPatch, retryDelay } from './task-life.js';
 
 /** Options of {@link inProcessRuntime}. */
 export interface InProcessRuntimeOptions {
@@ -50,18 +52,8 @@ export class InProcessRuntime implements TaskRuntime {
 
   constructor(options: InProcessRuntimeOptions = {}) {
     const concurrency = options.concurrency ?? 4;
-    if (
-      !(
-        typeof concurrency === 'number' &&
-        (Number.isInteger(concurrency) || concurrency === Infinity) &&
-        concurrency >= 1
-      )
-    ) {
-      throw new PlugboardError(
-        'PLUGBOARD_INVALID_OPTION',
-        `Expected \`concurrency\` to be an integer >= 1, got ${describeValue(concurrency)}.`,
-      );
-    }
+    // Infinity is allowed: no limit.
+    if (concurrency !== Infinity) integerOption('concurrency', concurrency, 1, 4);
     this.#queue = new PQueue({ concurrency });
   }
 
@@ -202,22 +194,8 @@ export class InProcessRuntime implements TaskRuntime {
         : undefined;
     try {
       if (delay !== undefined && entry) {
-        const next: TaskRecord = {
-          ...record,
-          state: 'queued',
-          attempt: record.attempt + 1,
-          startedAt: null,
-          finishedAt: null,
-          error: outcome.error,
-        };
-        await env.store.updateTask(record.id, {
-          state: next.state,
-          attempt: next.attempt,
-          startedAt: null,
-          finishedAt: null,
-          error: next.error,
-          logCount: next.logCount,
-        });
+        const next = nextAttempt(record, outcome.error);
+        await env.store.updateTask(record.id, nextAttemptPatch(next));
         entry.execution = undefined;
         entry.done = undefined;
         entry.retryTimer = setTimeout(() => {
@@ -245,18 +223,7 @@ export class InProcessRuntime implements TaskRuntime {
    * background until it accepts or the runtime stops, so the record does not stay `running` once the store is back.
    */
   async #recordEnd(env: RuntimeEnvironment, record: TaskRecord): Promise<void> {
-    const patch: Partial<TaskRecord> = {
-      state: record.state,
-      attempt: record.attempt,
-      startedAt: record.startedAt,
-      finishedAt: record.finishedAt,
-      result: record.result,
-      error: record.error,
-      progress: record.progress,
-      progressMessage: record.progressMessage,
-      statusText: record.statusText,
-      logCount: record.logCount,
-    };
+    const patch = endPatch(record);
     try {
       await env.store.updateTask(record.id, patch);
     } catch (error) {

@@ -1,5 +1,5 @@
-import type { PluginStatus } from './registry.js';
-import type { TaskLogEntry, TaskRecord, TaskState } from './task.js';
+import type { PluginStatus } from '../plugins/registry.js';
+import type { TaskLogEntry, TaskRecord, TaskState } from '../task.js';
 
 /** Filters and paging for `host.tasks.list`. Newest first. */
 export interface TaskQuery {

@@ -1,10 +1,10 @@
-import type { Clock } from './clock.js';
-import { PlugboardError } from './errors.js';
-import type { RegisteredPlugin } from './registry.js';
-import type { RuntimeSchedules } from './runtime.js';
+import type { Clock } from '../clock.js';
+import { PlugboardError } from '../errors.js';
+import type { RegisteredPlugin } from '../plugins/registry.js';
+import type { RuntimeSchedules } from '../runtime/runtime.js';
+import type { ScheduleRecord, TaskStore } from '../store/store.js';
+import { isFinalState, type TaskRecord } from '../task.js';
 import { TimerWheel } from './scheduler.js';
-import type { ScheduleRecord, TaskStore } from './store.js';
-import { isFinalState, type TaskRecord } from './task.js';
 
 /** What the schedule manager needs from the host. */
 export interface ScheduleHost {

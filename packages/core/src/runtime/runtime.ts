@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'eventemitter3';
-import type { HostEvents } from './events.js';
-import type { ScheduleRecord, TaskStore } from './store.js';
-import type { LogLevel, RetryPolicy, Task, TaskRecord } from './task.js';
+import type { HostEvents } from '../events.js';
+import type { ScheduleRecord, TaskStore } from '../store/store.js';
+import type { LogLevel, RetryPolicy, Task, TaskRecord } from '../task.js';
 
 /** A task rebuilt from its record, ready to run. */
 export interface InstantiatedTask {

@@ -1,0 +1,29 @@
+import type { ScheduleManager } from '../schedules/background-schedules.js';
+import type { ScheduleRecord, TaskStore } from '../store/store.js';
+import type { HostLifecycle } from './host-lifecycle.js';
+import type { ExecuteResult } from './host-options.js';
+
+/** Background-task schedules: `host.schedules`. */
+export class HostSchedules {
+  readonly #store: TaskStore;
+  readonly #schedules: ScheduleManager;
+  readonly #lifecycle: HostLifecycle;
+
+  /** Built by the host; reach it as `host.schedules`. @internal */
+  constructor(store: TaskStore, schedules: ScheduleManager, lifecycle: HostLifecycle) {
+    this.#store = store;
+    this.#schedules = schedules;
+    this.#lifecycle = lifecycle;
+  }
+
+  /** Every schedule in the store. */
+  async list(): Promise<readonly ScheduleRecord[]> {
+    return this.#store.listSchedules();
+  }
+
+  /** Runs a schedule now, out of cadence; refused with `PLUGBOARD_SCHEDULE_RUNNING` while a run is in progress. */
+  async trigger(id: string): Promise<ExecuteResult> {
+    this.#lifecycle.requireStarted();
+    return { tasks: await this.#schedules.trigger(id) };
+  }
+}

@@ -1,0 +1,144 @@
+import type { EventEmitter } from 'eventemitter3';
+import type { Clock } from '../clock.js';
+import { PlugboardError } from '../errors.js';
+import type { HostEvents } from '../events.js';
+import type { TaskRuntime } from '../runtime/runtime.js';
+import { fieldError } from '../schema.js';
+import {
+  decodeCursor,
+  type LogQuery,
+  type TaskPage,
+  type TaskQuery,
+  type TaskStore,
+} from '../store/store.js';
+import { isFinalState, type TaskLogEntry, type TaskRecord } from '../task.js';
+
+/** How many recent task ends the host keeps in memory for when the store lags behind. */
+const RECENT_ENDS = 256;
+
+/** What {@link HostTasks} works with. */
+export interface HostTasksOptions {
+  readonly store: TaskStore;
+  readonly runtime: TaskRuntime;
+  readonly clock: Clock;
+  readonly events: EventEmitter<HostEvents>;
+}
+
+/** Watching, listing and cancelling tasks: `host.tasks`. */
+export class HostTasks {
+  readonly #options: HostTasksOptions;
+  readonly #waiters = new Map<string, Array<(record: TaskRecord) => void>>();
+  /**
+   * The most recent task ends, as the runtime reported them. While the store refuses writes (a full disk, a lock
+   * held elsewhere) it still holds such a task as unfinished; reads, waits and cancels go by the reported end.
+   */
+  readonly #recentEnds = new Map<string, TaskRecord>();
+
+  /** Built by the host; listens to `task:finished` on its bus to settle waiters. @internal */
+  constructor(options: HostTasksOptions) {
+    this.#options = options;
+    options.events.on('task:finished', (record) => {
+      this.#recentEnds.delete(record.id);
+      this.#recentEnds.set(record.id, record);
+      if (this.#recentEnds.size > RECENT_ENDS) this.#recentEnds.delete(this.#recentEnds.keys().next().value!);
+      const waiters = this.#waiters.get(record.id);
+      if (waiters) {
+        this.#waiters.delete(record.id);
+        for (const resolve of waiters) resolve(record);
+      }
+    });
+  }
+
+  /** One task's record, or `undefined`. */
+  async get(id: string): Promise<TaskRecord | undefined> {
+    return this.#withEnd(await this.#options.store.getTask(id));
+  }
+
+  /** Tasks newest first, filtered by user, plugin and state, paged by cursor. */
+  async list(query: TaskQuery = {}): Promise<TaskPage> {
+    if (query.cursor !== undefined && decodeCursor(query.cursor) === undefined) {
+      throw fieldError('PLUGBOARD_INVALID_ARGUMENTS', 'Invalid task query', [
+        { path: '/cursor', message: 'is not a cursor returned by a previous page' },
+      ]);
+    }
+    if (
+      query.limit !== undefined &&
+      (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 500)
+    ) {
+      throw fieldError('PLUGBOARD_INVALID_ARGUMENTS', 'Invalid task query', [
+        { path: '/limit', message: 'must be an integer from 1 to 500' },
+      ]);
+    }
+    const page = await this.#options.store.listTasks(query);
+    if (this.#recentEnds.size === 0) return page;
+    const states = query.state === undefined ? undefined : [query.state].flat();
+    const items = page.items
+      .map((record) => this.#withEnd(record)!)
+      .filter((record) => states === undefined || states.includes(record.state));
+    return { ...page, items };
+  }
+
+  /** A task's log lines after `after` (a `seq`). */
+  async logs(id: string, query: LogQuery = {}): Promise<readonly TaskLogEntry[]> {
+    await this.#known(id);
+    return this.#options.store.getLogs(id, query);
+  }
+
+  /** Cancels a queued or running task and returns its final record. */
+  async cancel(id: string): Promise<TaskRecord> {
+    const { store, runtime, clock, events } = this.#options;
+    const record = await this.#known(id);
+    if (isFinalState(record.state)) {
+      throw new PlugboardError(
+        'PLUGBOARD_TASK_FINISHED',
+        `Task \`${id}\` already finished (${record.state}); nothing to cancel.`,
+      );
+    }
+    const handled = await runtime.cancel(id);
+    if (!handled) {
+      await store.updateTask(id, {
+        state: 'cancelled',
+        finishedAt: clock.now(),
+        error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled.' },
+      });
+      const cancelled = (await store.getTask(id))!;
+      events.emit('task:finished', cancelled);
+      return cancelled;
+    }
+    return this.wait(id);
+  }
+
+  /** Resolves with the record once the task reaches a final state. */
+  async wait(id: string, options: { signal?: AbortSignal } = {}): Promise<TaskRecord> {
+    const pending = new Promise<TaskRecord>((resolve, reject) => {
+      const list = this.#waiters.get(id) ?? [];
+      list.push(resolve);
+      this.#waiters.set(id, list);
+      options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true });
+    });
+    const record = await this.#known(id);
+    if (isFinalState(record.state)) {
+      this.#waiters.delete(id);
+      return record;
+    }
+    return pending;
+  }
+
+  /** The stored record, or the end the runtime reported when the store could not record it yet. */
+  #withEnd(record: TaskRecord | undefined): TaskRecord | undefined {
+    if (record === undefined || isFinalState(record.state)) return record;
+    return this.#recentEnds.get(record.id) ?? record;
+  }
+
+  async #known(id: string): Promise<TaskRecord> {
+    const record = typeof id === 'string' ? this.#withEnd(await this.#options.store.getTask(id)) : undefined;
+    if (!record) {
+      this.#waiters.delete(id);
+      throw new PlugboardError(
+        'PLUGBOARD_UNKNOWN_TASK',
+        `No task has id \`${String(id).slice(0, 80)}\` (it may have been evicted by retention).`,
+      );
+    }
+    return record;
+  }
+}

@@ -1,0 +1,327 @@
+import { EventEmitter } from 'eventemitter3';
+import { type Clock, systemClock } from '../clock.js';
+import { describeThrown, isPlugboardError, PlugboardError } from '../errors.js';
+import type { HostEvents } from '../events.js';
+import { numberOption } from '../option-checks.js';
+import { type AuthorizeHook, holdsPermissions } from '../plugins/authorization.js';
+import { loadPlugins } from '../plugins/plugin-loading.js';
+import { operationalPlugin } from '../plugins/plugin-lookup.js';
+import { PluginStatusKeeper } from '../plugins/plugin-status.js';
+import { PropertyResolver } from '../plugins/properties.js';
+import { PluginRegistry } from '../plugins/registry.js';
+import { recoverUnfinishedTasks } from '../runtime/crash-recovery.js';
+import { inProcessRuntime } from '../runtime/in-process-runtime.js';
+import { installProcessExitGuard } from '../runtime/process-exit-guard.js';
+import type { TaskRuntime } from '../runtime/runtime.js';
+import { runtimeEnvironment } from '../runtime/runtime-environment.js';
+import { TaskFactory } from '../runtime/task-factory.js';
+import { ScheduleManager } from '../schedules/background-schedules.js';
+import { memoryStore } from '../store/memory-store.js';
+import type { TaskStore } from '../store/store.js';
+import type { PlugboardUser } from '../task.js';
+import type { BootReport } from './boot-report.js';
+import { HostLifecycle } from './host-lifecycle.js';
+import {
+  checkExecuteOptions,
+  checkHostOptions,
+  checkWatchOptions,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type HostOptions,
+  type HostState,
+  type StopOptions,
+} from './host-options.js';
+import { HostPlugins } from './host-plugins.js';
+import { HostPoints } from './host-points.js';
+import { HostReloading } from './host-reloading.js';
+import { HostSchedules } from './host-schedules.js';
+import { HostTasks } from './host-tasks.js';
+import { PluginExecutor } from './plugin-executor.js';
+
+/**
+ * The object a host application creates, starts and stops. It owns the plugin registry, the property sources,
+ * the task runtime, the store, the scheduler and the typed event bus; the work is done by the parts it wires.
+ */
+export class Host<User extends PlugboardUser = PlugboardUser> {
+  /** The typed event bus: `plugin:status`, `task:queued|started|progress|log|finished`, `schedule:fired`, `error`. */
+  readonly events = new EventEmitter<HostEvents>();
+  /** Reading and administering plugins. */
+  readonly plugins: HostPlugins<User>;
+  /** Watching, listing and cancelling tasks. */
+  readonly tasks: HostTasks;
+  /** Background-task schedules. */
+  readonly schedules: HostSchedules;
+  /** Plugin points. */
+  readonly points: HostPoints;
+  readonly #options: HostOptions<User>;
+  readonly #store: TaskStore;
+  readonly #runtime: TaskRuntime;
+  readonly #clock: Clock;
+  readonly #lifecycle = new HostLifecycle();
+  readonly #registry = new PluginRegistry();
+  readonly #taskFactory = new TaskFactory(this.#registry);
+  readonly #status: PluginStatusKeeper;
+  readonly #schedules: ScheduleManager;
+  readonly #executor: PluginExecutor<User>;
+  readonly #reloading: HostReloading;
+  #report: BootReport | undefined;
+  #releaseExitGuard: (() => void) | undefined;
+
+  constructor(options: HostOptions<User> = {}) {
+    checkHostOptions(options);
+    this.#options = options;
+    const store = options.store ?? memoryStore();
+    const runtime: TaskRuntime = options.runtime ?? inProcessRuntime({ concurrency: options.concurrency });
+    const clock = options.clock ?? systemClock;
+    const events = this.events;
+    const reportError = (error: unknown) => this.#reportError(error);
+    const cwd = options.cwd ?? process.cwd();
+    this.#store = store;
+    this.#runtime = runtime;
+    this.#clock = clock;
+    this.#executor = new PluginExecutor<User>({
+      store,
+      runtime,
+      clock,
+      events,
+      authorize: options.authorize ?? (holdsPermissions as AuthorizeHook<User>),
+      maxTasksPerExecution: options.maxTasksPerExecution ?? 1000,
+      defaultTaskTimeoutMs: options.defaultTaskTimeoutMs ?? null,
+    });
+    this.#schedules = new ScheduleManager({
+      store,
+      clock,
+      run: (plugin, scheduleId) => this.#executor.runSchedule(plugin, scheduleId),
+      plugin: (id) => this.#registry.get(id),
+      reportError,
+      runtime: runtime.schedules,
+    });
+    this.#status = new PluginStatusKeeper({
+      store,
+      clock,
+      events,
+      readinessTimeoutMs: options.readinessTimeoutMs ?? 5000,
+      reportError,
+    });
+    this.#reloading = new HostReloading(
+      {
+        registry: this.#registry,
+        store,
+        clock,
+        events,
+        lifecycle: this.#lifecycle,
+        status: this.#status,
+        schedules: this.#schedules,
+        cwd,
+        dirs: options.plugins?.dirs ?? [],
+        argv: options.argv ?? process.argv.slice(2),
+        loadTimeoutMs: options.plugins?.loadTimeoutMs ?? 10_000,
+        followSymlinks: options.plugins?.followSymlinks ?? false,
+        reportError,
+      },
+      checkWatchOptions('watch', options.watch),
+    );
+    this.tasks = new HostTasks({ store, runtime, clock, events });
+    this.plugins = new HostPlugins<User>({
+      registry: this.#registry,
+      lifecycle: this.#lifecycle,
+      status: this.#status,
+      reloading: this.#reloading,
+      schedules: this.#schedules,
+      executor: this.#executor,
+      cwd,
+    });
+    this.schedules = new HostSchedules(store, this.#schedules, this.#lifecycle);
+    this.points = new HostPoints(this.#registry);
+    events.on('task:finished', (record) => {
+      if (record.scheduleId) this.#schedules.taskFinished(record).catch(reportError);
+    });
+  }
+
+  /** Where the host is in its lifecycle. */
+  get state(): HostState {
+    return this.#lifecycle.state;
+  }
+
+  /** The report of the last start, once it finished. */
+  get report(): BootReport | undefined {
+    const report = this.#report;
+    const reloads = this.#reloading.reloads;
+    if (report && report.reloads !== reloads) this.#report = { ...report, reloads };
+    return this.#report;
+  }
+
+  /** The store the host keeps records in. */
+  get store(): TaskStore {
+    return this.#store;
+  }
+
+  /** The runtime tasks execute on. */
+  get runtime(): TaskRuntime {
+    return this.#runtime;
+  }
+
+  /**
+   * Discovers, loads, queries, validates and checks the readiness of every plugin, then starts the runtime and
+   * arms background schedules. A broken plugin is reported, never fatal.
+   */
+  async start(): Promise<BootReport> {
+    const lifecycle = this.#lifecycle;
+    if (lifecycle.state !== 'created') {
+      throw new PlugboardError(
+        'PLUGBOARD_HOST_ALREADY_STARTED',
+        `host.start() was called while the host is ${lifecycle.state}; create a new host to start again.`,
+      );
+    }
+    lifecycle.enter('starting');
+    const startedAt = this.#clock.now();
+    const t0 = performance.now();
+    const options = this.#options;
+    const properties = await this.#open();
+    const { sources, notes, failures } = await loadPlugins({
+      discovery: options.plugins ?? {},
+      cwd: options.cwd ?? process.cwd(),
+      argv: options.argv ?? process.argv.slice(2),
+      properties,
+      registry: this.#registry,
+      status: this.#status,
+      store: this.#store,
+    });
+    this.#reloading.begin(sources, properties, failures);
+
+    if (options.guardProcessExit) this.#releaseExitGuard = installProcessExitGuard();
+    await this.#runtime.start(
+      runtimeEnvironment({
+        store: this.#store,
+        events: this.events,
+        tasks: this.#taskFactory,
+        logLevel: options.logLevel,
+        maxLogLineLength: options.maxLogLineLength,
+        maxLogLinesPerAttempt: options.maxLogLinesPerAttempt,
+        guardProcessExit: options.guardProcessExit,
+        progressIntervalMs: options.progressIntervalMs,
+        reportError: (error) => this.#reportError(error),
+        fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
+      }),
+    );
+    lifecycle.enter('started');
+    const recovery = this.#runtime.recoversOwnTasks
+      ? { interrupted: 0, requeued: 0, resumed: 0 }
+      : await recoverUnfinishedTasks({
+          store: this.#store,
+          runtime: this.#runtime,
+          registry: this.#registry,
+          tasks: this.#taskFactory,
+          now: this.#clock.now(),
+        });
+    for (const plugin of this.#registry.all()) {
+      if (plugin.info.kind === 'background' && plugin.info.status === 'operational') {
+        await this.#schedules.arm(plugin);
+      }
+    }
+    this.#report = {
+      startedAt,
+      durationMs: performance.now() - t0,
+      plugins: this.#registry.list().map((p) => ({
+        id: p.id,
+        status: p.status,
+        reason: p.reason,
+        code: p.code,
+        source: p.source,
+        timings: p.timings,
+      })),
+      failures,
+      notes,
+      recovery,
+      store: this.#store.name,
+      runtime: this.#runtime.name,
+      reloads: this.#reloading.reloads,
+    };
+    this.#reloading.watchIfAsked();
+    return this.#report;
+  }
+
+  /**
+   * Stops accepting work, lets running tasks finish up to the timeout, aborts and records the rest as
+   * `interrupted`, then closes the store. Queued tasks stay queued in the store.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    const lifecycle = this.#lifecycle;
+    const state = lifecycle.state;
+    if (state === 'stopped' || state === 'stopping' || state === 'created') {
+      if (state === 'created') lifecycle.enter('stopped');
+      return;
+    }
+    const timeoutMs = options.timeoutMs ?? this.#options.shutdownTimeoutMs ?? 10_000;
+    numberOption('timeoutMs', timeoutMs, { min: 0 });
+    lifecycle.enter('stopping');
+    // A reload under way finishes first, so it cannot arm a schedule once the timers are stopped.
+    await this.#reloading.reloader?.close();
+    this.#schedules.stop();
+    try {
+      await this.#runtime.stop({ timeoutMs });
+    } finally {
+      this.#releaseExitGuard?.();
+      this.#releaseExitGuard = undefined;
+      await this.#store.close();
+      lifecycle.enter('stopped');
+    }
+  }
+
+  /**
+   * Executes a plugin: checks it is operational and the user may run it, validates the arguments, resolves the
+   * context object, calls `createTasks` and queues the tasks it returns.
+   */
+  async execute(
+    pluginId: string,
+    args: unknown = {},
+    options: ExecuteOptions<User> = {},
+  ): Promise<ExecuteResult> {
+    this.#lifecycle.requireStarted();
+    checkExecuteOptions(options);
+    return this.#executor.execute(operationalPlugin(this.#registry, pluginId), args, options);
+  }
+
+  /** Opens the store and loads the property sources; a failure leaves the host as it was created. */
+  async #open(): Promise<PropertyResolver> {
+    const options = this.#options;
+    try {
+      await this.#store.open();
+    } catch (error) {
+      this.#lifecycle.enter('created');
+      // A store that already says what is wrong (for example a file written by a newer version) is rethrown as is.
+      if (isPlugboardError(error)) throw error;
+      throw new PlugboardError(
+        'PLUGBOARD_STORE_UNAVAILABLE',
+        `The ${this.#store.name} store could not be opened: ${describeThrown(error)}.`,
+        { cause: error },
+      );
+    }
+    const properties = new PropertyResolver({
+      values: options.properties,
+      file: options.propertiesFile,
+      env: options.env,
+      envPrefix: options.envPrefix,
+    });
+    try {
+      await properties.load();
+    } catch (error) {
+      this.#lifecycle.enter('created');
+      await this.#store.close().catch(() => {});
+      throw error;
+    }
+    return properties;
+  }
+
+  #reportError(error: unknown): void {
+    const err = error instanceof Error ? error : new Error(describeThrown(error));
+    if (this.events.listenerCount('error') > 0) this.events.emit('error', err);
+  }
+}
+
+/** Creates a host. Nothing is discovered or started until `await host.start()`. */
+export function createHost<User extends PlugboardUser = PlugboardUser>(
+  options?: HostOptions<User>,
+): Host<User> {
+  return new Host<User>(options);
+}
