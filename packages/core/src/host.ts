@@ -32,6 +32,12 @@ import type { WatchOptions } from './plugin-watcher.js';
 import { installProcessExitGuard } from './process-exit-guard.js';
 import { FlagParser, PropertyResolver } from './properties.js';
 import { type PluginInfo, PluginRegistry, type PluginStatus, type RegisteredPlugin } from './registry.js';
+import type {
+  HostIsolationOptions,
+  IsolationMode,
+  PluginIsolation,
+} from './runtime/isolated/isolation-options.js';
+import { TaskIsolation } from './runtime/isolated/task-isolation.js';
 import type { RuntimeEnvironment, TaskRuntime } from './runtime.js';
 import { fieldError } from './schema.js';
 import {
@@ -133,6 +139,15 @@ export interface HostOptions<User extends PlugboardUser = PlugboardUser> {
    * @default false
    */
   readonly watch?: boolean | WatchOptions;
+  /**
+   * Where tasks run: `'none'` on the host's event loop, `'thread'` in a worker thread, `'process'` in a child
+   * process under Node's permission model; or the long form with the grace period, memory limit, the weakest mode
+   * allowed, the modules of plugins passed as classes and the most file access granted. Plugins discovered from
+   * folders or packages run in `'thread'` unless this says otherwise; classes run in-process unless their module is
+   * named. See docs/tasks.md.
+   * @default 'thread'
+   */
+  readonly isolation?: IsolationMode | HostIsolationOptions;
 }
 
 /** Options of {@link Host.execute}. */
@@ -167,6 +182,8 @@ export interface BootReportPlugin {
   readonly source: PluginSource;
   /** Time spent on each lifecycle step. */
   readonly timings: PluginInfo['timings'];
+  /** Where its tasks run and the file access it declared and was granted. */
+  readonly isolation?: PluginIsolation;
 }
 
 /** A source that failed before any plugin id could be read from it (a syntax error, a duplicate id...). */
@@ -310,6 +327,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   /** Property sources as loaded at start, reused to validate reloaded plugins. */
   #properties: PropertyResolver | undefined;
   #reloads: readonly PluginReload[] = [];
+  /** Decides where each plugin's tasks run and owns the worker pool of isolated tasks. */
+  readonly #isolation: TaskIsolation;
 
   constructor(options: HostOptions<User> = {}) {
     if (options === null || typeof options !== 'object') {
@@ -356,6 +375,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#store = options.store ?? memoryStore();
     this.#runtime = options.runtime ?? inProcessRuntime({ concurrency: options.concurrency });
     this.#clock = options.clock ?? systemClock;
+    this.#isolation = new TaskIsolation(options.isolation, options.cwd ?? process.cwd());
     this.#schedules = new ScheduleManager({
       store: this.#store,
       clock: this.#clock,
@@ -451,8 +471,12 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         continue;
       }
       for (const cls of loaded.classes) {
-        const { error } = this.#registry.add(cls, loaded.source, loaded.loadMs, { properties, flags });
+        const { plugin, error } = this.#registry.add(cls, loaded.source, loaded.loadMs, {
+          properties,
+          flags,
+        });
         if (error) failures.push({ source: loaded.source, code: error.code, reason: error.message });
+        if (plugin) this.#checkIsolation(plugin, loaded.file);
       }
     }
     this.#failures = failures;
@@ -500,13 +524,14 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#report = {
       startedAt,
       durationMs: performance.now() - t0,
-      plugins: this.#registry.list().map((p) => ({
+      plugins: this.plugins.list().map((p) => ({
         id: p.id,
         status: p.status,
         reason: p.reason,
         code: p.code,
         source: p.source,
         timings: p.timings,
+        ...(p.isolation ? { isolation: p.isolation } : {}),
       })),
       failures,
       notes,
@@ -536,6 +561,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#schedules.stop();
     try {
       await this.#runtime.stop({ timeoutMs });
+      await this.#isolation.close();
     } finally {
       this.#releaseExitGuard?.();
       this.#releaseExitGuard = undefined;
@@ -623,9 +649,12 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   /** Reading and administering plugins. */
   readonly plugins = {
     /** Every plugin with metadata, schemas, status and reason, sorted for menus. */
-    list: (): PluginInfo[] => this.#registry.list(),
+    list: (): PluginInfo[] => this.#registry.list().map((info) => this.#withIsolation(info)),
     /** One plugin, or `undefined`. */
-    get: (id: string): PluginInfo | undefined => this.#registry.get(id)?.info,
+    get: (id: string): PluginInfo | undefined => {
+      const info = this.#registry.get(id)?.info;
+      return info && this.#withIsolation(info);
+    },
     /** Sources that failed before a plugin id could be read (syntax errors, duplicate ids...). */
     failures: (): readonly BootReportFailure[] => this.#failures,
     /** Disables a plugin; it stays disabled across restarts with a persistent store. */
@@ -969,7 +998,10 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
       instantiate: (record) => {
         const { plugin, taskClass } = this.#taskClass(record);
-        return { task: new taskClass(record.input), properties: plugin.properties, secrets: plugin.secrets };
+        return this.#isolation.instantiate(record, this.#isolationSubject(plugin), taskClass, {
+          properties: plugin.properties,
+          secrets: plugin.secrets,
+        });
       },
       retryPolicy: (record) => {
         try {
@@ -979,6 +1011,36 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         }
       },
     };
+  }
+
+  #isolationSubject(plugin: RegisteredPlugin) {
+    return { id: plugin.info.id, source: plugin.info.source, definition: plugin.definition };
+  }
+
+  /** A plugin whose `isolation` or `access` declaration is invalid fails validation, as a bad schema does. */
+  #checkIsolation(plugin: RegisteredPlugin, file: string | undefined): void {
+    this.#isolation.knowModule(plugin.info.id, file);
+    if (plugin.info.status !== 'checking') return;
+    try {
+      this.#isolation.describe(this.#isolationSubject(plugin));
+    } catch (error) {
+      const coded = isPlugboardError(error)
+        ? error
+        : new PlugboardError('PLUGBOARD_INVALID_PLUGIN', describeThrown(error));
+      this.#registry.setStatus(plugin.info.id, 'invalid', coded.message, 'PLUGBOARD_INVALID_PLUGIN');
+    }
+  }
+
+  /** A plugin's info with where its tasks run and the access it declared and was granted. */
+  #withIsolation(info: PluginInfo): PluginInfo {
+    const plugin = this.#registry.get(info.id);
+    if (!plugin) return info;
+    try {
+      const { mode, note, declared, granted } = this.#isolation.describe(this.#isolationSubject(plugin));
+      return { ...info, isolation: { mode, note, declared, granted } };
+    } catch {
+      return info;
+    }
   }
 
   #taskClass(record: TaskRecord) {

@@ -76,6 +76,13 @@ export { propertyEnvName } from './properties.js';
 export type { PluginInfo, PluginStatus, PluginTimings } from './registry.js';
 export { PluginRegistry } from './registry.js';
 export type {
+  HostIsolationOptions,
+  IsolationMode,
+  PluginAccess,
+  PluginIsolation,
+  ResolvedAccess,
+} from './runtime/isolated/isolation-options.js';
+export type {
   InstantiatedTask,
   RuntimeEnvironment,
   RuntimeScheduleRequest,

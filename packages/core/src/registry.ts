@@ -11,6 +11,7 @@ import {
   type ReadinessResult,
 } from './plugin.js';
 import type { FlagParser, PropertyResolver } from './properties.js';
+import type { PluginIsolation } from './runtime/isolated/isolation-options.js';
 import {
   checkObjectSchema,
   compileObjectValidator,
@@ -90,6 +91,8 @@ export interface PluginInfo {
   };
   /** Time spent on each lifecycle step. */
   readonly timings: PluginTimings;
+  /** Where its tasks run and the file access it declared and was granted (set by the host). */
+  readonly isolation?: PluginIsolation;
 }
 
 const EMPTY_OBJECT: TObject = { type: 'object', properties: {}, required: [] } as unknown as TObject;

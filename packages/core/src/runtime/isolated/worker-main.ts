@@ -1,0 +1,143 @@
+/**
+ * The code a task worker (a worker thread or a child process) runs: it rebuilds each task it is sent from its
+ * plugin's module and runs it, turning the task's `ctx` calls into messages to the host. Loaded from `dist` as
+ * `isolated-worker.js`, or from sources through `worker-source.mjs`.
+ */
+import { parentPort } from 'node:worker_threads';
+import { importModule, pluginClassesOf } from '../../discovery.js';
+import { describeThrown, PlugboardError, type PlugboardErrorCode } from '../../errors.js';
+import { type LogLevel, type TaskContext, type TaskLogger, taskTypeName } from '../../task.js';
+import {
+  type HostToWorkerMessage,
+  type RunTaskMessage,
+  serializeError,
+  type WorkerToHostMessage,
+} from './protocol.js';
+
+const send: (message: WorkerToHostMessage) => void = parentPort
+  ? (message) => parentPort!.postMessage(message)
+  : (message) => {
+      if (process.connected) process.send!(message);
+    };
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'critical', 'always'];
+
+/** The task running now: a worker runs one at a time. */
+let current: { readonly id: string; readonly controller: AbortController } | undefined;
+const modules = new Map<string, Promise<unknown>>();
+
+function fault(kind: 'uncaught-exception' | 'unhandled-rejection', thrown: unknown): void {
+  send({ type: 'fault', kind, error: serializeError(thrown) });
+}
+
+process.on('uncaughtException', (error) => fault('uncaught-exception', error));
+process.on('unhandledRejection', (reason) => fault('unhandled-rejection', reason));
+// A child process whose host is gone (killed, crashed) has no one to work for.
+if (!parentPort) process.on('disconnect', () => process.exit(0));
+
+function taskClassOf(namespace: unknown, message: RunTaskMessage) {
+  const plugin = pluginClassesOf(namespace).find((cls) => cls.definition.id === message.pluginId);
+  const taskClass = plugin?.definition.tasks?.find((cls) => taskTypeName(cls) === message.taskType);
+  if (!taskClass) {
+    throw new PlugboardError(
+      'PLUGBOARD_UNKNOWN_TASK_TYPE',
+      `\`${message.module}\` does not export plugin \`${message.pluginId}\` with task type \`${message.taskType}\`: is this the plugin's module?`,
+    );
+  }
+  return taskClass;
+}
+
+function toJson(value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  return JSON.parse(JSON.stringify(value) ?? 'null');
+}
+
+async function runTask(message: RunTaskMessage): Promise<void> {
+  const id = message.id;
+  const controller = new AbortController();
+  current = { id, controller };
+  try {
+    let loading = modules.get(message.module);
+    if (!loading) {
+      loading = importModule(message.module, undefined);
+      modules.set(message.module, loading);
+      loading.catch(() => modules.delete(message.module));
+    }
+    const taskClass = taskClassOf(await loading, message);
+    const task = new taskClass(message.input);
+    const log = {} as Record<LogLevel, (text: string) => void>;
+    for (const level of LOG_LEVELS) {
+      log[level] = (text: unknown) =>
+        send({ type: 'log', id, level, message: typeof text === 'string' ? text : describeThrown(text) });
+    }
+    const ctx: TaskContext = {
+      taskId: id,
+      pluginId: message.pluginId,
+      attempt: message.attempt,
+      user: message.user,
+      signal: controller.signal,
+      log: log as unknown as TaskLogger,
+      properties: message.properties as Record<string, unknown>,
+      progress: (percent, text) => {
+        if (typeof percent !== 'number') return;
+        send(
+          text === undefined
+            ? { type: 'progress', id, percent }
+            : {
+                type: 'progress',
+                id,
+                percent,
+                message: typeof text === 'string' ? text : describeThrown(text),
+              },
+        );
+      },
+      status: (text) =>
+        send({ type: 'status', id, text: typeof text === 'string' ? text : describeThrown(text) }),
+      fail: (reason, options) =>
+        send({
+          type: 'fail',
+          id,
+          reason: typeof reason === 'string' ? reason : describeThrown(reason),
+          retryable: options?.retryable !== false,
+        }),
+    };
+    const result = await task.run(ctx);
+    let json: unknown;
+    try {
+      json = toJson(result);
+    } catch (error) {
+      send({
+        type: 'end',
+        id,
+        ok: false,
+        error: {
+          name: 'Error',
+          code: 'PLUGBOARD_TASK_FAILED',
+          message: `The task's result is not JSON-serialisable: ${describeThrown(error)}`,
+          retryable: false,
+        },
+      });
+      return;
+    }
+    send({ type: 'end', id, ok: true, result: json });
+  } catch (thrown) {
+    send({ type: 'end', id, ok: false, error: serializeError(thrown) });
+  } finally {
+    current = undefined;
+    if (!controller.signal.aborted) {
+      // Work the task started and did not await must learn that its task is over.
+      controller.abort(new PlugboardError('PLUGBOARD_TASK_CANCELLED', 'The task has finished.'));
+    }
+  }
+}
+
+function onMessage(message: HostToWorkerMessage): void {
+  if (message.type === 'run') void runTask(message);
+  else if (message.type === 'abort' && current?.id === message.id) {
+    current.controller.abort(new PlugboardError(message.code as PlugboardErrorCode, message.message));
+  }
+}
+
+if (parentPort) parentPort.on('message', onMessage);
+else process.on('message', (message) => onMessage(message as HostToWorkerMessage));
+send({ type: 'ready' });
