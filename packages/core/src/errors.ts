@@ -69,6 +69,10 @@ const catalogue = {
     status: 500,
     title: 'An isolated task left a promise rejected with no handler',
   },
+  PLUGBOARD_TASK_ACCESS_DENIED: {
+    status: 500,
+    title: 'An isolated task touched something its plugin did not declare',
+  },
   PLUGBOARD_ISOLATION_UNAVAILABLE: {
     status: 500,
     title: "The plugin's tasks cannot run in the isolation the host requires",

@@ -920,6 +920,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       isStarted: () => this.#state === 'started',
       validation: (classes) => ({ properties: this.#properties!, flags: this.#flagParser(classes) }),
       prepare: async (plugin) => {
+        this.#checkIsolation(plugin, undefined);
         const entry = await this.#store.getPluginEntry(plugin.info.id).catch((error) => {
           this.#reportError(error);
           return undefined;

@@ -16,6 +16,12 @@ export interface IsolatedTaskPlan {
   readonly taskType: string;
   /** How long the task may take to end once its signal fired, before its worker is ended. */
   readonly graceMs: number;
+  /** The module's modification time when the host loaded it (see {@link RunTaskMessage.moduleVersion}). */
+  readonly moduleVersion: number | null;
+  /** Names the registered version of the plugin (see {@link RunTaskMessage.registration}). */
+  readonly registration: number;
+  /** Builds the task from the class the host registered, for when the module on disk is another version. */
+  readonly inProcess: () => Task<unknown, unknown>;
 }
 
 /** The error an attempt is recorded with when its worker ended before the task did. */
@@ -103,6 +109,16 @@ export class IsolatedTask extends Task<unknown, unknown> {
         }
         if (message.type === 'ready' || message.id !== ctx.taskId) return;
         switch (message.type) {
+          case 'stale':
+            // The file changed since the host loaded it: the version the host registered runs, here.
+            finish(() => {
+              try {
+                resolve(plan.inProcess().run(ctx));
+              } catch (error) {
+                reject(error);
+              }
+            });
+            break;
           case 'log':
             ctx.log[message.level]?.(message.message);
             break;
@@ -129,6 +145,8 @@ export class IsolatedTask extends Task<unknown, unknown> {
         type: 'run',
         id: ctx.taskId,
         module: plan.module,
+        moduleVersion: plan.moduleVersion,
+        registration: plan.registration,
         pluginId: ctx.pluginId,
         taskType: plan.taskType,
         input: this.input,

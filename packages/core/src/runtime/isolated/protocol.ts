@@ -8,6 +8,13 @@ export interface RunTaskMessage {
   readonly id: string;
   /** The module file the plugin class is exported from. */
   readonly module: string;
+  /**
+   * The module file's modification time when the host loaded it: a worker that finds another one on disk does not
+   * run the task (the host's registered version and the file differ, as during development with `watch`).
+   */
+  readonly moduleVersion: number | null;
+  /** Names the plugin version the host registered: a worker that loaded the module for another one loads it anew. */
+  readonly registration: number;
   readonly pluginId: string;
   /** The task type's name within its plugin. */
   readonly taskType: string;
@@ -42,6 +49,8 @@ export interface SerializedError {
 export type WorkerToHostMessage =
   /** The worker has loaded its bootstrap and listens. */
   | { readonly type: 'ready' }
+  /** The module on disk is not the version the host loaded: the host runs the task itself. */
+  | { readonly type: 'stale'; readonly id: string }
   | { readonly type: 'log'; readonly id: string; readonly level: LogLevel; readonly message: string }
   | { readonly type: 'progress'; readonly id: string; readonly percent: number; readonly message?: string }
   | { readonly type: 'status'; readonly id: string; readonly text: string }

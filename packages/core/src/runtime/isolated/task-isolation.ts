@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PluginSource } from '../../discovery.js';
@@ -31,6 +31,10 @@ export interface IsolationSubject {
 interface Plan extends PluginIsolation {
   /** The module file a worker imports the plugin from; `null` when the host does not know it. */
   readonly module: string | null;
+  /** The module file's modification time when the plugin was planned (just after the host loaded it). */
+  readonly moduleVersion: number | null;
+  /** Counts the plugins planned: a reloaded plugin gets a new number, so workers load its module anew. */
+  readonly registration: number;
   /** Why the plugin cannot run its tasks at all under the host's isolation, or `undefined`. */
   readonly refusal?: string;
 }
@@ -69,6 +73,14 @@ function real(path: string): string {
     return realpathSync(path);
   } catch {
     return path;
+  }
+}
+
+function modifiedAt(file: string): number | null {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return null;
   }
 }
 
@@ -125,6 +137,7 @@ export class TaskIsolation {
   readonly #plans = new WeakMap<object, Plan>();
   /** The definition each plugin id was last planned from: a new one means the plugin was reloaded. */
   readonly #planned = new Map<string, object>();
+  #registrations = 0;
 
   constructor(option: unknown, cwd: string) {
     this.options = resolveIsolationOptions(option, cwd);
@@ -144,12 +157,12 @@ export class TaskIsolation {
     const previous = this.#planned.get(subject.id);
     if (previous && previous !== subject.definition) this.#pool.recycleIdle();
     this.#planned.set(subject.id, subject.definition);
-    const plan = this.#plan(subject);
+    const plan = { ...this.#plan(subject), registration: ++this.#registrations };
     this.#plans.set(subject.definition, plan);
     return plan;
   }
 
-  #plan(subject: IsolationSubject): Plan {
+  #plan(subject: IsolationSubject): Omit<Plan, 'registration'> {
     const options = this.options;
     const asked = checkPluginIsolation(subject.id, subject.definition.isolation);
     const declared = resolveAccess(
@@ -180,13 +193,21 @@ export class TaskIsolation {
           declared,
           granted,
           module,
+          moduleVersion: null,
           refusal: `Plugin \`${subject.id}\` was passed as a class, so its tasks cannot run in a '${mode}' worker, and the host runs no plugin in-process: ${advice}.`,
         };
       }
       note = `passed as a class, so its tasks run in-process: ${advice}`;
       mode = 'none';
     }
-    return { mode, note, declared, granted, module };
+    return {
+      mode,
+      note,
+      declared,
+      granted,
+      module,
+      moduleVersion: module === null ? null : modifiedAt(module),
+    };
   }
 
   /** The task an attempt runs: the plugin's own in `'none'` mode, a stand-in that runs it in a worker otherwise. */
@@ -213,6 +234,9 @@ export class TaskIsolation {
       module: plan.module,
       taskType: record.taskType.slice(record.pluginId.length + 1),
       graceMs: this.options.graceMs,
+      moduleVersion: plan.moduleVersion,
+      registration: plan.registration,
+      inProcess: () => new taskClass(record.input),
     });
     // Readers of the task's type (a retry-safe check after a crash) see the plugin's class, not the stand-in.
     Object.defineProperty(task, 'constructor', { value: taskClass });

@@ -3,6 +3,8 @@
  * plugin's module and runs it, turning the task's `ctx` calls into messages to the host. Loaded from `dist` as
  * `isolated-worker.js`, or from sources through `worker-source.mjs`.
  */
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { importModule, pluginClassesOf } from '../../discovery.js';
 import { describeThrown, PlugboardError, type PlugboardErrorCode } from '../../errors.js';
@@ -10,6 +12,7 @@ import { type LogLevel, type TaskContext, type TaskLogger, taskTypeName } from '
 import {
   type HostToWorkerMessage,
   type RunTaskMessage,
+  type SerializedError,
   serializeError,
   type WorkerToHostMessage,
 } from './protocol.js';
@@ -47,6 +50,42 @@ function taskClassOf(namespace: unknown, message: RunTaskMessage) {
   return taskClass;
 }
 
+const ACCESS_FIELDS: Readonly<Record<string, string>> = {
+  FileSystemRead: 'access.read',
+  FileSystemWrite: 'access.write',
+  ChildProcess: 'access.childProcess',
+  WorkerThreads: 'access.workers',
+};
+
+/** Node's permission model refused something: say what, and where the plugin declares it. */
+function accessDenied(thrown: unknown, pluginId: string): SerializedError | undefined {
+  const error = thrown as {
+    code?: unknown;
+    permission?: unknown;
+    resource?: unknown;
+    stack?: unknown;
+  } | null;
+  if (error === null || typeof error !== 'object' || error.code !== 'ERR_ACCESS_DENIED') return undefined;
+  const permission = String(error.permission ?? 'unknown');
+  const field = ACCESS_FIELDS[permission] ?? 'access';
+  const resource = typeof error.resource === 'string' ? ` \`${error.resource}\`` : '';
+  return {
+    name: 'Error',
+    code: 'PLUGBOARD_TASK_ACCESS_DENIED',
+    message: `The task was refused ${permission}${resource}: plugin \`${pluginId}\` does not declare it in \`${field}\`, or the host did not grant it.`,
+    retryable: false,
+    ...(typeof error.stack === 'string' ? { stack: error.stack } : {}),
+  };
+}
+
+function modifiedAt(file: string): number | null {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
 function toJson(value: unknown): unknown {
   if (value === undefined || value === null) return null;
   return JSON.parse(JSON.stringify(value) ?? 'null');
@@ -57,11 +96,18 @@ async function runTask(message: RunTaskMessage): Promise<void> {
   const controller = new AbortController();
   current = { id, controller };
   try {
-    let loading = modules.get(message.module);
+    if (message.moduleVersion !== null && modifiedAt(message.module) !== message.moduleVersion) {
+      send({ type: 'stale', id });
+      return;
+    }
+    const key = `${message.module}@${message.registration}`;
+    let loading = modules.get(key);
     if (!loading) {
-      loading = importModule(message.module, undefined);
-      modules.set(message.module, loading);
-      loading.catch(() => modules.delete(message.module));
+      // Another version of the module loaded earlier is evaluated anew, as the host's reload does.
+      const reloaded = [...modules.keys()].some((k) => k.startsWith(`${message.module}@`));
+      loading = importModule(message.module, reloaded ? { folder: dirname(message.module) } : undefined);
+      modules.set(key, loading);
+      loading.catch(() => modules.delete(key));
     }
     const taskClass = taskClassOf(await loading, message);
     const task = new taskClass(message.input);
@@ -121,7 +167,12 @@ async function runTask(message: RunTaskMessage): Promise<void> {
     }
     send({ type: 'end', id, ok: true, result: json });
   } catch (thrown) {
-    send({ type: 'end', id, ok: false, error: serializeError(thrown) });
+    send({
+      type: 'end',
+      id,
+      ok: false,
+      error: accessDenied(thrown, message.pluginId) ?? serializeError(thrown),
+    });
   } finally {
     current = undefined;
     if (!controller.signal.aborted) {
