@@ -131,6 +131,28 @@ describe('isolated tasks in worker threads', () => {
     expect(host.plugins.get('read-file')?.isolation?.declared.read).toEqual([join(process.cwd(), 'allowed')]);
   });
 
+  it('runs a class passed directly in-process unless the host names its module, and says so', async () => {
+    const { QuickPlugin } = await import('./fixtures/isolated/plugins/hostile.js');
+    const module = join(pluginsDir, 'hostile.ts');
+    const plain = await started({ plugins: { classes: [QuickPlugin] } });
+    expect(plain.plugins.get('quick')?.isolation).toMatchObject({
+      mode: 'none',
+      note: expect.stringContaining('isolation.modules.quick'),
+    });
+    expect((await run(plain, 'quick')).result).toMatchObject({ isMainThread: true });
+    const named = await started({
+      plugins: { classes: [QuickPlugin] },
+      isolation: { mode: 'thread', modules: { quick: module } },
+    });
+    expect(named.plugins.get('quick')?.isolation).toMatchObject({ mode: 'thread', note: null });
+    expect((await run(named, 'quick')).result).toMatchObject({ isMainThread: false });
+    const strict = await started({ plugins: { classes: [QuickPlugin] }, isolation: { minimum: 'thread' } });
+    expect(await run(strict, 'quick')).toMatchObject({
+      state: 'failed',
+      error: { code: 'PLUGBOARD_ISOLATION_UNAVAILABLE' },
+    });
+  });
+
   it('ends every worker when the host stops', async () => {
     const host = await started();
     await host.execute('spin', {});
