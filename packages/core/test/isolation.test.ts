@@ -153,6 +153,19 @@ describe('isolated tasks in worker threads', () => {
     });
   });
 
+  it('starts workers from the TypeScript sources through jiti when the build is not current', async () => {
+    process.env.PLUGBOARD_WORKER_FROM_SOURCE = '1';
+    try {
+      const host = await started();
+      expect((await run(host, 'quick', { text: 'from source' })).result).toMatchObject({
+        text: 'from source',
+        isMainThread: false,
+      });
+    } finally {
+      delete process.env.PLUGBOARD_WORKER_FROM_SOURCE;
+    }
+  });
+
   it('ends every worker when the host stops', async () => {
     const host = await started();
     await host.execute('spin', {});

@@ -1,0 +1,39 @@
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { buildIfStale } from './package-builds.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pluginsDir = fileURLToPath(new URL('./fixtures/isolated-dist/plugins', import.meta.url));
+
+// A published host starts `dist/isolated-worker.js`, a file of its own next to `dist/index.js`: run it from there.
+describe('isolated tasks from the built package', () => {
+  for (const mode of ['thread', 'process'] as const) {
+    it(`runs a JavaScript plugin's tasks in a ${mode} worker started from dist, and ends a spinning one`, async () => {
+      buildIfStale('core', 'isolated-worker.js');
+      const core = (await import(
+        pathToFileURL(`${root}packages/core/dist/index.js`).href
+      )) as typeof import('@plugboard/core');
+      const host = core.createHost({
+        env: false,
+        argv: [],
+        plugins: { dirs: [pluginsDir] },
+        isolation: { mode, graceMs: 100 },
+      });
+      await host.start();
+      try {
+        expect(host.report?.plugins.map((p) => [p.id, p.status, p.isolation?.mode])).toEqual([
+          ['spin', 'operational', mode],
+          ['where', 'operational', mode],
+        ]);
+        const where = await host.execute('where', {});
+        const record = await host.tasks.wait(where.tasks[0]!.id);
+        expect(record).toMatchObject({ state: 'succeeded', result: { isMainThread: mode === 'process' } });
+        if (mode === 'process') expect((record.result as { pid: number }).pid).not.toBe(process.pid);
+        const spin = await host.execute('spin', {}, { timeoutMs: 300 });
+        expect(await host.tasks.wait(spin.tasks[0]!.id)).toMatchObject({ state: 'timed-out' });
+      } finally {
+        await host.stop({ timeoutMs: 100 });
+      }
+    });
+  }
+});
