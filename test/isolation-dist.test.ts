@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildIfStale } from './package-builds.js';
@@ -23,6 +24,7 @@ describe('isolated tasks from the built package', () => {
       try {
         expect(host.report?.plugins.map((p) => [p.id, p.status, p.isolation?.mode])).toEqual([
           ['spin', 'operational', mode],
+          ['spin-loud', 'operational', mode],
           ['where', 'operational', mode],
         ]);
         const where = await host.execute('where', {});
@@ -36,4 +38,40 @@ describe('isolated tasks from the built package', () => {
       }
     });
   }
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('a killed host', () => {
+  it('leaves no task process behind, even one that spins', async () => {
+    buildIfStale('core', 'isolated-worker.js');
+    const host = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('./fixtures/isolated-dist/kill-host.mjs', import.meta.url))],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const pid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      host.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /pid (\d+)/.exec(out);
+        if (match) resolve(Number(match[1]));
+      });
+      host.on('exit', () => reject(new Error(`the host ended early: ${out}`)));
+    });
+    expect(alive(pid)).toBe(true);
+    host.kill('SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(alive(pid)).toBe(false);
+  });
 });

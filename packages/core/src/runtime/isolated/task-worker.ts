@@ -106,6 +106,11 @@ export class TaskWorker {
     }
   }
 
+  /** The process id of a child process worker. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** True once the worker has ended. */
   get ended(): boolean {
     return this.#ended;

@@ -1,4 +1,5 @@
 import { PlugboardError } from '../../errors.js';
+import { ProcessReaper } from './process-reaper.js';
 import { TaskWorker, type TaskWorkerSpec } from './task-worker.js';
 
 /** How long a new worker may take to load its bootstrap before it is given up on. */
@@ -30,6 +31,7 @@ export class WorkerPool {
   readonly #idleWorkers: number;
   readonly #idle = new Map<string, TaskWorker[]>();
   readonly #busy = new Set<TaskWorker>();
+  readonly #reaper = new ProcessReaper();
   #closed = false;
   #started = 0;
   #startMsTotal = 0;
@@ -60,6 +62,10 @@ export class WorkerPool {
     const began = performance.now();
     const worker = new TaskWorker(spec);
     this.#busy.add(worker);
+    if (worker.pid !== undefined) {
+      this.#reaper.watch(worker.pid);
+      void worker.exited.then(() => this.#reaper.forget(worker.pid));
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -139,6 +145,7 @@ export class WorkerPool {
     this.#busy.clear();
     this.#idle.clear();
     await Promise.all(all.map((worker) => worker.terminate()));
+    this.#reaper.close();
   }
 
   /** Counts of idle and busy workers. */
