@@ -4,10 +4,12 @@
  * `isolated-worker.js`, or from sources through `worker-source.mjs`.
  */
 import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, sep } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { importModule, pluginClassesOf } from '../../discovery.js';
 import { describeThrown, PlugboardError, type PlugboardErrorCode } from '../../errors.js';
+import { isPluginClass } from '../../plugin.js';
 import { type LogLevel, type TaskContext, type TaskLogger, taskTypeName } from '../../task.js';
 import {
   type HostToWorkerMessage,
@@ -38,8 +40,35 @@ process.on('unhandledRejection', (reason) => fault('unhandled-rejection', reason
 // A child process whose host is gone (killed, crashed) has no one to work for.
 if (!parentPort) process.on('disconnect', () => process.exit(0));
 
+let jiti: { import(id: string): Promise<unknown> } | undefined;
+
+/**
+ * Imports a plugin module as discovery does (JavaScript natively), except that TypeScript goes through a jiti
+ * instance with default-export interop: a plugin's `import Database from 'better-sqlite3'` (a CommonJS package)
+ * then gets the package's export, as under Node's own loader. The host's copy may have had such modules loaded
+ * for it by the host application's own loader; a worker loads them from scratch.
+ */
+async function loadPluginModule(file: string, fresh: boolean): Promise<unknown> {
+  if (!/\.[cm]?ts$/.test(file)) return importModule(file, fresh ? { folder: dirname(file) } : undefined);
+  if (fresh) {
+    const cache = createRequire(import.meta.url).cache;
+    const folder = dirname(file);
+    for (const key of Object.keys(cache)) {
+      if (key.startsWith(`${folder}${sep}`) && !key.split(sep).includes('node_modules')) delete cache[key];
+    }
+  }
+  if (!jiti) {
+    const { createJiti } = (await import('jiti')) as unknown as {
+      createJiti: (url: string, options?: object) => { import(id: string): Promise<unknown> };
+    };
+    jiti = createJiti(import.meta.url, { moduleCache: true, interopDefault: true });
+  }
+  return jiti.import(file);
+}
+
 function taskClassOf(namespace: unknown, message: RunTaskMessage) {
-  const plugin = pluginClassesOf(namespace).find((cls) => cls.definition.id === message.pluginId);
+  const classes = isPluginClass(namespace) ? [namespace] : pluginClassesOf(namespace);
+  const plugin = classes.find((cls) => cls.definition.id === message.pluginId);
   const taskClass = plugin?.definition.tasks?.find((cls) => taskTypeName(cls) === message.taskType);
   if (!taskClass) {
     throw new PlugboardError(
@@ -105,7 +134,7 @@ async function runTask(message: RunTaskMessage): Promise<void> {
     if (!loading) {
       // Another version of the module loaded earlier is evaluated anew, as the host's reload does.
       const reloaded = [...modules.keys()].some((k) => k.startsWith(`${message.module}@`));
-      loading = importModule(message.module, reloaded ? { folder: dirname(message.module) } : undefined);
+      loading = loadPluginModule(message.module, reloaded);
       modules.set(key, loading);
       loading.catch(() => modules.delete(key));
     }
