@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildIfStale } from './package-builds.js';
@@ -74,4 +74,16 @@ describe('a killed host', () => {
     while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(alive(pid)).toBe(false);
   });
+});
+
+describe('a host process with isolated tasks', () => {
+  for (const args of [[], ['--no-stop']]) {
+    it(`ends on its own once its work is done${args.length ? ', even without host.stop()' : ''}`, () => {
+      buildIfStale('core', 'isolated-worker.js');
+      const script = fileURLToPath(new URL('./fixtures/isolated-dist/stop-host.mjs', import.meta.url));
+      const result = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: 20_000 });
+      expect(result.stdout).toBe('thread succeeded\nprocess succeeded\ndone\n');
+      expect(result.status).toBe(0);
+    });
+  }
 });

@@ -24,6 +24,8 @@ export interface IsolatedTaskPlan {
   readonly inProcess: () => Task<unknown, unknown>;
 }
 
+const LOG_LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warn', 'error', 'critical', 'always']);
+
 /** The error an attempt is recorded with when its worker ended before the task did. */
 function exitError(exit: WorkerExit, plan: IsolatedTaskPlan): Error {
   const error = exit.resourceLimit
@@ -120,7 +122,8 @@ export class IsolatedTask extends Task<unknown, unknown> {
             });
             break;
           case 'log':
-            ctx.log[message.level]?.(message.message);
+            // The worker's messages are the task's to forge: only a known level reaches the log.
+            if (LOG_LEVELS.has(message.level)) ctx.log[message.level](String(message.message));
             break;
           case 'progress':
             if (message.message === undefined) ctx.progress(message.percent);

@@ -137,6 +137,8 @@ export class TaskWorker {
   async terminate(): Promise<WorkerExit> {
     if (!this.#ended) {
       this.#terminated = true;
+      // An idle worker is unreferenced: hold the event loop until its end is seen, or `stop()` never resolves.
+      this.ref(true);
       if (this.#thread) void this.#thread.terminate();
       else this.#child?.kill('SIGKILL');
     }
@@ -147,12 +149,17 @@ export class TaskWorker {
   ref(busy: boolean): void {
     const handle = this.#thread ?? this.#child;
     if (!handle) return;
+    // A child process holds three handles: the process, its IPC channel and the pipe its stderr is read from.
+    const stderr = this.#child?.stderr as { ref?: () => void; unref?: () => void } | null | undefined;
+    const channel = this.#child?.channel as { ref?: () => void; unref?: () => void } | null | undefined;
     if (busy) {
       handle.ref();
-      (this.#child?.channel as { ref?: () => void } | undefined)?.ref?.();
+      channel?.ref?.();
+      stderr?.ref?.();
     } else {
       handle.unref();
-      (this.#child?.channel as { unref?: () => void } | undefined)?.unref?.();
+      channel?.unref?.();
+      stderr?.unref?.();
     }
   }
 }
