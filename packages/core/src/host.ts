@@ -561,8 +561,9 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#schedules.stop();
     try {
       await this.#runtime.stop({ timeoutMs });
-      await this.#isolation.close();
     } finally {
+      // Every worker thread and task process ends with the host, whatever the runtime's stop did.
+      await this.#isolation.close();
       this.#releaseExitGuard?.();
       this.#releaseExitGuard = undefined;
       await this.#store.close();

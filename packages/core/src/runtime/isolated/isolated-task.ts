@@ -60,6 +60,11 @@ export class IsolatedTask extends Task<unknown, unknown> {
   override async run(ctx: TaskContext): Promise<unknown> {
     const plan = this.#plan;
     const worker = await plan.pool.acquire(plan.spec);
+    if (ctx.signal.aborted) {
+      // Cancelled, timed out or stopped while its worker started: the attempt is already recorded.
+      plan.pool.release(worker, plan.spec);
+      throw ctx.signal.reason;
+    }
     return new Promise<unknown>((resolve, reject) => {
       let settled = false;
       let trusted = true;
