@@ -92,4 +92,17 @@ describe('isolated tasks in child processes', () => {
     });
     expect((await run(host, 'quick')).state).toBe('succeeded');
   });
+
+  it('cancels a spinning task on time and serves the next one', async () => {
+    const host = await started(hostFolder());
+    const { tasks } = await host.execute('spin', {});
+    for (let i = 0; i < 200 && (await host.tasks.get(tasks[0]!.id))?.state !== 'running'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const begun = Date.now();
+    expect(await host.tasks.cancel(tasks[0]!.id)).toMatchObject({ state: 'cancelled' });
+    expect(Date.now() - begun).toBeLessThan(1000);
+    expect((await run(host, 'quick')).state).toBe('succeeded');
+  });
 });

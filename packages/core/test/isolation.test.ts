@@ -166,13 +166,17 @@ describe('isolated tasks in worker threads', () => {
     }
   });
 
-  it('ends every worker when the host stops', async () => {
+  it('ends every worker when the host stops, recording a spinning task interrupted', async () => {
     const host = await started();
-    await host.execute('spin', {});
+    const ends = new Map<string, string>();
+    host.events.on('task:finished', (record) => ends.set(record.id, record.state));
+    const spin = await host.execute('spin', {});
+    await until(async () => (await host.tasks.logs(spin.tasks[0]!.id)).length > 0);
     await run(host, 'quick');
     const begun = Date.now();
     await host.stop({ timeoutMs: 100 });
     expect(Date.now() - begun).toBeLessThan(2000);
+    expect(ends.get(spin.tasks[0]!.id)).toBe('interrupted');
   });
 });
 
