@@ -3,7 +3,7 @@
  * free port) and MEDIA_SERVER_DATA (default `.data` in the example), prints where the monitor page is, and
  * stops cleanly on Ctrl+C or SIGTERM.
  */
-import { join, relative } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { EXAMPLE_DIR, startMediaServer } from './server.ts';
 import { DEMO_USERS, isAdministrator, SIGN_IN_PARAMETER } from './users.ts';
 
@@ -21,9 +21,12 @@ function portFromEnv(value: string | undefined): number | undefined {
 const explicitPort = portFromEnv(process.env.PORT);
 const dataDir = process.env.MEDIA_SERVER_DATA || join(EXAMPLE_DIR, '.data');
 const port = explicitPort ?? DEFAULT_PORT;
+// Extra plugin folders beside plugins/, separated like PATH (tests add plugins that misbehave on purpose).
+const extraPluginDirs = (process.env.MEDIA_SERVER_EXTRA_PLUGINS ?? '').split(delimiter).filter(Boolean);
 const server = await startMediaServer({
   dataDir,
   port,
+  ...(extraPluginDirs.length > 0 ? { pluginDirs: [join(EXAMPLE_DIR, 'plugins'), ...extraPluginDirs] } : {}),
   // A port someone asked for must be the one used; the default may move aside.
   fallbackToFreePort: explicitPort === undefined,
 }).catch((error: NodeJS.ErrnoException) => {

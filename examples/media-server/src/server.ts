@@ -119,6 +119,9 @@ export async function startMediaServer(options: MediaServerOptions): Promise<Run
     store: sqliteStore({ path: settings.storeFile }),
     env,
     argv: [],
+    // Each plugin task runs in a worker thread: a plugin that spins or leaks fails its own task (timed out, or
+    // PLUGBOARD_TASK_RESOURCE_LIMIT past 256 MB) while the pages and the other plugins keep working.
+    isolation: { mode: 'thread', memoryLimitMb: 256 },
   });
   let report: BootReport;
   try {

@@ -5,7 +5,15 @@ import type { RedisConnection } from './redis-connection.js';
 export interface WorkerOptions
   extends Pick<
     HostOptions,
-    'plugins' | 'properties' | 'propertiesFile' | 'env' | 'envPrefix' | 'argv' | 'cwd' | 'readinessTimeoutMs'
+    | 'plugins'
+    | 'properties'
+    | 'propertiesFile'
+    | 'env'
+    | 'envPrefix'
+    | 'argv'
+    | 'cwd'
+    | 'readinessTimeoutMs'
+    | 'isolation'
   > {
   /**
    * The Redis server: ioredis options or an ioredis client (duplicated for the connections that block).

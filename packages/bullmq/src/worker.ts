@@ -83,6 +83,8 @@ export class PlugboardWorker {
       argv: options.argv,
       cwd: options.cwd,
       readinessTimeoutMs: options.readinessTimeoutMs,
+      // Tasks run in worker threads or child processes here as on any host: a spinning task costs its task only.
+      isolation: options.isolation,
       runtime: this.#runtime,
     });
   }

@@ -62,6 +62,21 @@ const catalogue = {
     status: 409,
     title: 'The plugin or file cannot be reloaded while the host runs',
   },
+  PLUGBOARD_TASK_RESOURCE_LIMIT: { status: 500, title: 'An isolated task passed its memory limit' },
+  PLUGBOARD_TASK_WORKER_EXITED: { status: 500, title: "An isolated task's worker ended before the task did" },
+  PLUGBOARD_TASK_UNCAUGHT_EXCEPTION: { status: 500, title: 'An isolated task threw outside run()' },
+  PLUGBOARD_TASK_UNHANDLED_REJECTION: {
+    status: 500,
+    title: 'An isolated task left a promise rejected with no handler',
+  },
+  PLUGBOARD_TASK_ACCESS_DENIED: {
+    status: 500,
+    title: 'An isolated task touched something its plugin did not declare',
+  },
+  PLUGBOARD_ISOLATION_UNAVAILABLE: {
+    status: 500,
+    title: "The plugin's tasks cannot run in the isolation the host requires",
+  },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 /**

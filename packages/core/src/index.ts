@@ -74,6 +74,13 @@ export type { PropertySourceOptions } from './plugins/properties.js';
 export type { PluginInfo, PluginStatus, PluginTimings } from './plugins/registry.js';
 export type { InProcessRuntimeOptions } from './runtime/in-process-runtime.js';
 export { InProcessRuntime, inProcessRuntime } from './runtime/in-process-runtime.js';
+export type {
+  HostIsolationOptions,
+  IsolationMode,
+  PluginAccess,
+  PluginIsolation,
+  ResolvedAccess,
+} from './runtime/isolated/isolation-options.js';
 export type { TaskRuntime } from './runtime/runtime.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
 export { compileObjectValidator, invalidArguments, toJsonSchema } from './schema.js';

@@ -1,5 +1,6 @@
 import type { Static, TObject } from 'typebox';
 import { PlugboardError } from './errors.js';
+import type { IsolationMode, PluginAccess } from './runtime/isolated/isolation-options.js';
 import type { EmptyObjectSchema } from './schema.js';
 import type { PlugboardUser, Task, TaskClass } from './task.js';
 
@@ -47,6 +48,17 @@ export interface PluginDefinition<
   readonly readinessTimeoutMs?: number;
   /** The plugin points this plugin implements. */
   readonly implements?: readonly PluginPoint<any>[];
+  /**
+   * Where its tasks run, when not where the host runs plugins by default (`createHost({ isolation })`); a host may
+   * raise it to the weakest mode it allows.
+   */
+  readonly isolation?: IsolationMode;
+  /**
+   * The files and folders its tasks read and write, and whether they start child processes or workers. In
+   * `'process'` mode Node refuses everything else (`ERR_ACCESS_DENIED`); the host may narrow it. Shown in the boot
+   * report and `host.plugins.list()` so a host author sees what the plugin asks for before running it.
+   */
+  readonly access?: PluginAccess;
 }
 
 /** Options of a background-task plugin's schedule. */

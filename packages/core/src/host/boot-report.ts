@@ -3,6 +3,7 @@ import type { DiscoveryNote, PluginSource } from '../plugins/discovery.js';
 import type { BootReportFailure } from '../plugins/plugin-loading.js';
 import type { PluginReload } from '../plugins/plugin-reloader.js';
 import type { PluginInfo, PluginStatus } from '../plugins/registry.js';
+import type { PluginIsolation } from '../runtime/isolated/isolation-options.js';
 
 /** One plugin's line in the boot report. */
 export interface BootReportPlugin {
@@ -18,6 +19,8 @@ export interface BootReportPlugin {
   readonly source: PluginSource;
   /** Time spent on each lifecycle step. */
   readonly timings: PluginInfo['timings'];
+  /** Where its tasks run and the file access it declared and was granted. */
+  readonly isolation?: PluginIsolation;
 }
 
 /** What `host.start()` returns: every plugin's state and timings, the failures and the notes. */

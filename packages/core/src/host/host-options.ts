@@ -11,6 +11,7 @@ import {
 import type { AuthorizeHook } from '../plugins/authorization.js';
 import type { PluginDiscoveryOptions } from '../plugins/discovery.js';
 import type { WatchOptions } from '../plugins/plugin-watcher.js';
+import type { HostIsolationOptions, IsolationMode } from '../runtime/isolated/isolation-options.js';
 import type { TaskRuntime } from '../runtime/runtime.js';
 import type { TaskStore } from '../store/store.js';
 import { LOG_LEVEL_RANK, type LogLevel, type PlugboardUser, type TaskRecord } from '../task.js';
@@ -84,6 +85,15 @@ export interface HostOptions<User extends PlugboardUser = PlugboardUser> {
    * @default false
    */
   readonly watch?: boolean | WatchOptions;
+  /**
+   * Where tasks run: `'none'` on the host's event loop, `'thread'` in a worker thread, `'process'` in a child
+   * process under Node's permission model; or the long form with the grace period, memory limit, the weakest mode
+   * allowed, the modules of plugins passed as classes and the most file access granted. Plugins discovered from
+   * folders or packages run in `'thread'` unless this says otherwise; classes run in-process unless their module is
+   * named. See docs/tasks.md.
+   * @default 'thread'
+   */
+  readonly isolation?: IsolationMode | HostIsolationOptions;
 }
 
 /** Options of {@link Host.execute}. */

@@ -14,6 +14,7 @@ import { checkWatchOptions } from './host-options.js';
 import type { HostReloading } from './host-reloading.js';
 import type { PluginExecutor } from './plugin-executor.js';
 
+import type { PluginIsolationView } from './plugin-isolation.js';
 /** What {@link HostPlugins} works with. */
 export interface HostPluginsOptions<User extends PlugboardUser> {
   readonly registry: PluginRegistry;
@@ -22,6 +23,8 @@ export interface HostPluginsOptions<User extends PlugboardUser> {
   readonly reloading: HostReloading;
   readonly schedules: ScheduleManager;
   readonly executor: PluginExecutor<User>;
+  /** Adds where each plugin's tasks run to what is listed. */
+  readonly isolation: PluginIsolationView;
   /** The folder relative module paths are found from. */
   readonly cwd: string;
 }
@@ -37,12 +40,13 @@ export class HostPlugins<User extends PlugboardUser = PlugboardUser> {
 
   /** Every plugin with metadata, schemas, status and reason, sorted for menus. */
   list(): PluginInfo[] {
-    return this.#options.registry.list();
+    return this.#options.registry.list().map((info) => this.#options.isolation.info(info));
   }
 
   /** One plugin, or `undefined`. */
   get(id: string): PluginInfo | undefined {
-    return this.#options.registry.get(id)?.info;
+    const info = this.#options.registry.get(id)?.info;
+    return info && this.#options.isolation.info(info);
   }
 
   /** Sources that failed before a plugin id could be read (syntax errors, duplicate ids...). */

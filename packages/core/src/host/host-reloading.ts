@@ -21,6 +21,7 @@ import type { TaskStore } from '../store/store.js';
 import type { BootReportFailure } from './boot-report.js';
 import type { HostLifecycle } from './host-lifecycle.js';
 
+import type { PluginIsolationView } from './plugin-isolation.js';
 /** What {@link HostReloading} works with. */
 export interface HostReloadingOptions {
   readonly registry: PluginRegistry;
@@ -37,6 +38,8 @@ export interface HostReloadingOptions {
   readonly argv: readonly string[];
   readonly loadTimeoutMs: number;
   readonly followSymlinks: boolean;
+  /** Checks a reloaded plugin's isolation and access declarations. */
+  readonly isolation?: PluginIsolationView;
   reportError(error: unknown): void;
 }
 
@@ -129,6 +132,7 @@ export class HostReloading implements ReloadHost {
   }
 
   async prepare(plugin: RegisteredPlugin): Promise<void> {
+    this.#options.isolation?.check(plugin, undefined);
     const entry = await this.#options.store.getPluginEntry(plugin.info.id).catch((error) => {
       this.reportError(error);
       return undefined;

@@ -11,6 +11,7 @@ import { PropertyResolver } from '../plugins/properties.js';
 import { PluginRegistry } from '../plugins/registry.js';
 import { recoverUnfinishedTasks } from '../runtime/crash-recovery.js';
 import { inProcessRuntime } from '../runtime/in-process-runtime.js';
+import { TaskIsolation } from '../runtime/isolated/task-isolation.js';
 import { installProcessExitGuard } from '../runtime/process-exit-guard.js';
 import type { TaskRuntime } from '../runtime/runtime.js';
 import { runtimeEnvironment } from '../runtime/runtime-environment.js';
@@ -37,6 +38,7 @@ import { HostReloading } from './host-reloading.js';
 import { HostSchedules } from './host-schedules.js';
 import { HostTasks } from './host-tasks.js';
 import { PluginExecutor } from './plugin-executor.js';
+import { PluginIsolationView } from './plugin-isolation.js';
 
 /**
  * The object a host application creates, starts and stops. It owns the plugin registry, the property sources,
@@ -59,7 +61,9 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   readonly #clock: Clock;
   readonly #lifecycle = new HostLifecycle();
   readonly #registry = new PluginRegistry();
-  readonly #taskFactory = new TaskFactory(this.#registry);
+  readonly #isolation: TaskIsolation;
+  readonly #pluginIsolation: PluginIsolationView;
+  readonly #taskFactory: TaskFactory;
   readonly #status: PluginStatusKeeper;
   readonly #schedules: ScheduleManager;
   readonly #executor: PluginExecutor<User>;
@@ -79,6 +83,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#store = store;
     this.#runtime = runtime;
     this.#clock = clock;
+    this.#isolation = new TaskIsolation(options.isolation, cwd);
+    this.#taskFactory = new TaskFactory(this.#registry, this.#isolation);
     this.#executor = new PluginExecutor<User>({
       store,
       runtime,
@@ -103,6 +109,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       readinessTimeoutMs: options.readinessTimeoutMs ?? 5000,
       reportError,
     });
+    this.#pluginIsolation = new PluginIsolationView(this.#isolation, this.#registry, this.#status);
     this.#reloading = new HostReloading(
       {
         registry: this.#registry,
@@ -117,6 +124,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         argv: options.argv ?? process.argv.slice(2),
         loadTimeoutMs: options.plugins?.loadTimeoutMs ?? 10_000,
         followSymlinks: options.plugins?.followSymlinks ?? false,
+        isolation: this.#pluginIsolation,
         reportError,
       },
       checkWatchOptions('watch', options.watch),
@@ -129,6 +137,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       reloading: this.#reloading,
       schedules: this.#schedules,
       executor: this.#executor,
+      isolation: this.#pluginIsolation,
       cwd,
     });
     this.schedules = new HostSchedules(store, this.#schedules, this.#lifecycle);
@@ -186,6 +195,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       registry: this.#registry,
       status: this.#status,
       store: this.#store,
+      registered: (plugin, file) => this.#pluginIsolation.check(plugin, file),
     });
     this.#reloading.begin(sources, properties, failures);
 
@@ -222,13 +232,14 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#report = {
       startedAt,
       durationMs: performance.now() - t0,
-      plugins: this.#registry.list().map((p) => ({
+      plugins: this.plugins.list().map((p) => ({
         id: p.id,
         status: p.status,
         reason: p.reason,
         code: p.code,
         source: p.source,
         timings: p.timings,
+        ...(p.isolation ? { isolation: p.isolation } : {}),
       })),
       failures,
       notes,
@@ -261,6 +272,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     try {
       await this.#runtime.stop({ timeoutMs });
     } finally {
+      // Every worker thread and task process ends with the host, whatever the runtime's stop did.
+      await this.#isolation.close();
       this.#releaseExitGuard?.();
       this.#releaseExitGuard = undefined;
       await this.#store.close();

@@ -44,6 +44,8 @@ export interface LoadedSource {
   readonly classes: readonly PluginClass[];
   readonly error?: PlugboardError;
   readonly loadMs: number;
+  /** The module file the classes were loaded from (absent for classes passed directly). */
+  readonly file?: string;
   /** For a module found in a plugin folder: the folder (absolute) and the entry of it the module stands for. */
   readonly folder?: PluginFolderEntry;
 }
@@ -94,7 +96,11 @@ function forgetModulesUnder(folder: string): void {
   }
 }
 
-async function importModule(file: string, fresh: { readonly folder: string } | undefined): Promise<unknown> {
+/** Imports a plugin module (TypeScript through jiti), evaluating it anew when `fresh` names its folder. */
+export async function importModule(
+  file: string,
+  fresh: { readonly folder: string } | undefined,
+): Promise<unknown> {
   if (fresh) {
     forgetModulesUnder(fresh.folder);
     const real = await realpath(fresh.folder).catch(() => fresh.folder);
@@ -165,7 +171,7 @@ async function loadFile(
         );
       }),
     ]);
-    return { source, classes: pluginClassesOf(namespace), loadMs: performance.now() - started };
+    return { source, classes: pluginClassesOf(namespace), loadMs: performance.now() - started, file };
   } catch (error) {
     const coded =
       error instanceof PlugboardError

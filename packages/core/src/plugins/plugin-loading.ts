@@ -9,7 +9,7 @@ import {
 } from './discovery.js';
 import type { PluginStatusKeeper } from './plugin-status.js';
 import { flagParserFor, type PropertyResolver } from './properties.js';
-import type { PluginRegistry } from './registry.js';
+import type { PluginRegistry, RegisteredPlugin } from './registry.js';
 import { validatePluginClass } from './validation.js';
 
 /** A source that failed before any plugin id could be read from it (a syntax error, a duplicate id...). */
@@ -31,6 +31,8 @@ export interface PluginLoadingOptions {
   readonly registry: PluginRegistry;
   readonly status: PluginStatusKeeper;
   readonly store: TaskStore;
+  /** Called for each plugin registered, with the module file it came from when discovery knows it. */
+  readonly registered?: (plugin: RegisteredPlugin, file: string | undefined) => void;
 }
 
 /** What the plugins' start came to. */
@@ -68,7 +70,10 @@ export async function loadPlugins(options: PluginLoadingOptions): Promise<Loaded
         { properties, flags },
         (id) => registry.get(id),
       );
-      if (plugin) registry.add(plugin);
+      if (plugin) {
+        registry.add(plugin);
+        options.registered?.(plugin, loaded.file);
+      }
       if (error) failures.push({ source: loaded.source, code: error.code, reason: error.message });
     }
   }

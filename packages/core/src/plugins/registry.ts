@@ -1,5 +1,6 @@
 import type { PlugboardErrorCode } from '../errors.js';
 import type { BackgroundTaskOptions, PluginBase, PluginClass, PluginKind } from '../plugin.js';
+import type { PluginIsolation } from '../runtime/isolated/isolation-options.js';
 import type { ObjectValidator } from '../schema.js';
 import type { SecretRedactor } from '../secrets.js';
 import type { TaskClass } from '../task.js';
@@ -72,6 +73,8 @@ export interface PluginInfo {
   };
   /** Time spent on each lifecycle step. */
   readonly timings: PluginTimings;
+  /** Where its tasks run and the file access it declared and was granted (set by the host). */
+  readonly isolation?: PluginIsolation;
 }
 
 /** A plugin the registry holds: its class, its instance once built, and compiled validators. */

@@ -150,6 +150,7 @@ export class TaskExecution {
   async run(): Promise<AttemptOutcome> {
     const env = this.#env;
     const startedAt = env.now();
+    const began = performance.now();
     this.#patch({ state: 'running', startedAt, finishedAt: null, progress: 0, progressMessage: null });
     this.#emit('task:started', this.#record);
 
@@ -191,7 +192,23 @@ export class TaskExecution {
       );
     });
     if (timer) clearTimeout(timer);
-    return this.#finish(outcome);
+    return this.#finish(this.#pastTimeout(outcome, began));
+  }
+
+  /**
+   * A task whose synchronous work kept the timer from firing still ran past its timeout: it is recorded
+   * `timed-out`, never `succeeded` or `failed` as if it had kept to it.
+   */
+  #pastTimeout(outcome: AttemptOutcome, began: number): AttemptOutcome {
+    const ms = this.#record.timeoutMs;
+    if (ms === null || (outcome.state !== 'succeeded' && outcome.state !== 'failed')) return outcome;
+    if (performance.now() - began <= ms) return outcome;
+    const code = 'PLUGBOARD_TASK_TIMED_OUT';
+    return {
+      state: 'timed-out',
+      error: { code, message: `The task ran longer than its timeout of ${ms} ms.` },
+      retryable: false,
+    };
   }
 
   /** The outcome of an attempt whose `run` returned (or resolved to) `result`. */

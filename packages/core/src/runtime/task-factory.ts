@@ -1,6 +1,7 @@
 import { PlugboardError } from '../errors.js';
 import type { PluginRegistry, RegisteredPlugin } from '../plugins/registry.js';
 import type { RetryPolicy, TaskClass, TaskRecord } from '../task.js';
+import type { TaskIsolation } from './isolated/task-isolation.js';
 import type { InstantiatedTask } from './runtime.js';
 
 /**
@@ -10,9 +11,12 @@ import type { InstantiatedTask } from './runtime.js';
  */
 export class TaskFactory {
   readonly #registry: PluginRegistry;
+  readonly #isolation: TaskIsolation | undefined;
 
-  constructor(registry: PluginRegistry) {
+  /** With `isolation`, a task whose plugin runs isolated is built as a stand-in that runs it in a worker. */
+  constructor(registry: PluginRegistry, isolation?: TaskIsolation) {
     this.#registry = registry;
+    this.#isolation = isolation;
   }
 
   /** The plugin and the task class of the record's type; throws `PLUGBOARD_UNKNOWN_TASK_TYPE` when either is gone. */
@@ -41,7 +45,12 @@ export class TaskFactory {
   /** Builds the record's task with its plugin's properties and secrets. */
   instantiate(record: TaskRecord): InstantiatedTask {
     const { plugin, taskClass } = this.taskClass(record);
-    return { task: new taskClass(record.input), properties: plugin.properties, secrets: plugin.secrets };
+    const context = { properties: plugin.properties, secrets: plugin.secrets };
+    if (this.#isolation) {
+      const subject = { id: plugin.info.id, source: plugin.info.source, definition: plugin.definition };
+      return this.#isolation.instantiate(record, subject, taskClass, context);
+    }
+    return { ...context, task: new taskClass(record.input) };
   }
 
   /** The retry policy of the record's task type, if it has one. */
