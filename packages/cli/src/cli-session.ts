@@ -12,13 +12,14 @@ export class CliSession<User extends PlugboardUser = PlugboardUser> {
   readonly name: string;
   /** The exit code so far; commands raise it. */
   exitCode: ExitCodeValue = ExitCode.Success;
-  /** True when a second interrupt abandoned running tasks: the host then stops without waiting for them. */
-  abandoned = false;
+  /** True when this invocation started the host and stops it at the end; false for a host started before. */
+  readonly ownsHost: boolean;
 
   constructor(host: Host<User>, options: ResolvedCliOptions<User>, name: string) {
     this.host = host;
     this.options = options;
     this.name = name;
+    this.ownsHost = host.state === 'created';
     this.palette = createPalette(colorEnabled(options.env, options.isTTY));
   }
 

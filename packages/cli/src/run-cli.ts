@@ -35,7 +35,7 @@ export async function runCli<User extends PlugboardUser = PlugboardUser>(
   }
   const resolved = resolveCliOptions(argv, options);
   const session = new CliSession(host, resolved, programName(argv, resolved.from, resolved.name));
-  const ownsHost = host.state === 'created';
+  const { ownsHost } = session;
   if (ownsHost) {
     try {
       await host.start();
@@ -50,7 +50,7 @@ export async function runCli<User extends PlugboardUser = PlugboardUser>(
       pluginsOnly: false,
     });
   } finally {
-    // After a second Ctrl-C nobody waits for stubborn tasks: they are recorded interrupted right away.
-    if (ownsHost) await host.stop(session.abandoned ? { timeoutMs: 0 } : undefined);
+    // A second Ctrl-C has already stopped it; stopping again does nothing.
+    if (ownsHost) await host.stop();
   }
 }

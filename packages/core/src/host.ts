@@ -32,7 +32,7 @@ import type { WatchOptions } from './plugin-watcher.js';
 import { installProcessExitGuard } from './process-exit-guard.js';
 import { FlagParser, PropertyResolver } from './properties.js';
 import { type PluginInfo, PluginRegistry, type PluginStatus, type RegisteredPlugin } from './registry.js';
-import type { RuntimeEnvironment, TaskRuntime } from './runtime.js';
+import type { CancelOptions, RuntimeEnvironment, TaskRuntime } from './runtime.js';
 import { fieldError } from './schema.js';
 import {
   decodeCursor,
@@ -752,7 +752,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       return this.#store.getLogs(id, query);
     },
     /** Cancels a queued or running task and returns its final record. */
-    cancel: async (id: string): Promise<TaskRecord> => {
+    cancel: async (id: string, options?: CancelOptions): Promise<TaskRecord> => {
       const record = await this.#knownTask(id);
       if (isFinalState(record.state)) {
         throw new PlugboardError(
@@ -760,7 +760,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
           `Task \`${id}\` already finished (${record.state}); nothing to cancel.`,
         );
       }
-      const handled = await this.#runtime.cancel(id);
+      const handled = await this.#runtime.cancel(id, options);
       if (!handled) {
         await this.#store.updateTask(id, {
           state: 'cancelled',

@@ -76,6 +76,7 @@ export { propertyEnvName } from './properties.js';
 export type { PluginInfo, PluginStatus, PluginTimings } from './registry.js';
 export { PluginRegistry } from './registry.js';
 export type {
+  CancelOptions,
   InstantiatedTask,
   RuntimeEnvironment,
   RuntimeScheduleRequest,
