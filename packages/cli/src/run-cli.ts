@@ -42,6 +42,13 @@ export async function runCli<User extends PlugboardUser = PlugboardUser>(
     } catch (error) {
       // A host that cannot start (store unreachable, unreadable properties file) runs nothing.
       reportError(session, error, { json: false });
+      session.close();
+      return ExitCode.TaskFailed;
+    }
+    if (session.interrupts.count > 0) {
+      session.err(`${session.palette.red('error:')} Interrupted while the host started; nothing was run.`);
+      await host.stop();
+      session.close();
       return ExitCode.TaskFailed;
     }
   }
@@ -51,6 +58,10 @@ export async function runCli<User extends PlugboardUser = PlugboardUser>(
     });
   } finally {
     // A second Ctrl-C has already stopped it; stopping again does nothing.
-    if (ownsHost) await host.stop();
+    try {
+      if (ownsHost) await host.stop();
+    } finally {
+      session.close();
+    }
   }
 }

@@ -1,4 +1,5 @@
 import type { Host, TaskLogEvent, TaskProgressEvent, TaskRecord } from '@plugboard/core';
+import type { CliInterrupts } from './interrupts.js';
 import type { TaskView } from './views/task-view.js';
 
 type Buffered =
@@ -8,8 +9,8 @@ type Buffered =
 
 /** What ends a follow early: Ctrl-C (SIGINT, SIGTERM) and an embedding program's AbortSignal. */
 export interface FollowInterrupts {
-  readonly signal: AbortSignal | undefined;
-  readonly handleSignals: boolean;
+  /** The invocation's interrupts; one that came before the tasks existed is acted on once they do. */
+  readonly interrupts: CliInterrupts;
   /**
    * Stops the host at once, recording the tasks still running `interrupted`: what a second interrupt does when
    * the CLI started the host. Without it (a host started by the embedding program, which keeps running) a second
@@ -28,16 +29,10 @@ export class TaskFollower {
   readonly #host: Host<any>;
   readonly #buffer: Buffered[] = [];
   readonly #done = new Set<string>();
-  readonly #interrupts: FollowInterrupts;
+  readonly #options: FollowInterrupts;
   #ids: ReadonlySet<string> | undefined;
   #view: TaskView | undefined;
-  /** Interrupts so far; one that arrives while the tasks are being created is acted on once they exist. */
-  #interruptions = 0;
-  #onInterrupted: (() => void) | undefined;
-  readonly #onInterrupt = () => {
-    this.#interruptions++;
-    this.#onInterrupted?.();
-  };
+  #stopListening: (() => void) | undefined;
   readonly #onStarted = (record: TaskRecord) =>
     this.#receive({ kind: 'started', id: record.id, payload: record });
   readonly #onProgress = (event: TaskProgressEvent) =>
@@ -46,17 +41,10 @@ export class TaskFollower {
 
   constructor(host: Host<any>, interrupts: FollowInterrupts) {
     this.#host = host;
-    this.#interrupts = interrupts;
+    this.#options = interrupts;
     host.events.on('task:started', this.#onStarted);
     host.events.on('task:progress', this.#onProgress);
     host.events.on('task:log', this.#onLog);
-    // Listening from the start: a Ctrl-C while createTasks runs must not kill the process mid-way.
-    if (interrupts.handleSignals) {
-      process.on('SIGINT', this.#onInterrupt);
-      process.on('SIGTERM', this.#onInterrupt);
-    }
-    interrupts.signal?.addEventListener('abort', this.#onInterrupt);
-    if (interrupts.signal?.aborted) this.#interruptions++;
   }
 
   /** Shows `records` in `view` until every one is final, then closes the view and resolves the final records. */
@@ -79,7 +67,7 @@ export class TaskFollower {
     let stopping: Promise<void> | undefined;
     const onInterrupted = () => {
       const previous = handled;
-      handled = this.#interruptions;
+      handled = this.#options.interrupts.count;
       const running = records.filter((r) => !this.#done.has(r.id));
       if (previous === 0 && handled > 0) {
         if (running.length > 0) {
@@ -94,7 +82,7 @@ export class TaskFollower {
         }
       }
       if (previous <= 1 && handled > 1 && running.length > 0) {
-        const { stopHost } = this.#interrupts;
+        const { stopHost } = this.#options;
         if (stopHost) {
           view.note('Stopped waiting; stopping now, tasks still running are recorded interrupted.');
           stopping = stopHost();
@@ -104,7 +92,7 @@ export class TaskFollower {
         }
       }
     };
-    this.#onInterrupted = onInterrupted;
+    this.#stopListening = this.#options.interrupts.subscribe(onInterrupted);
     onInterrupted();
     try {
       await all;
@@ -119,10 +107,8 @@ export class TaskFollower {
 
   /** Stops listening to the host and to interrupts. */
   close(): void {
-    this.#onInterrupted = undefined;
-    process.off('SIGINT', this.#onInterrupt);
-    process.off('SIGTERM', this.#onInterrupt);
-    this.#interrupts.signal?.removeEventListener('abort', this.#onInterrupt);
+    this.#stopListening?.();
+    this.#stopListening = undefined;
     this.#host.events.off('task:started', this.#onStarted);
     this.#host.events.off('task:progress', this.#onProgress);
     this.#host.events.off('task:log', this.#onLog);

@@ -25,8 +25,7 @@ export async function runTasks(
 ): Promise<ExitCodeValue> {
   const { options, palette } = session;
   const follower = new TaskFollower(session.host, {
-    signal: options.signal,
-    handleSignals: options.handleSignals,
+    interrupts: session.interrupts,
     stopHost: session.ownsHost ? () => session.host.stop({ timeoutMs: 0 }) : undefined,
   });
   let tasks: readonly TaskRecord[];
