@@ -10,8 +10,15 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
+/** Swallows a signal: runCli handles Ctrl-C while it runs, and after it the exit code must stand. */
+function ignoreSignal(): void {}
+
 /** The `ops-tracker` command: runs the command line, closes the tracker's database and exits with the code. */
 export async function main(): Promise<never> {
+  // Like runCliAndExit: a Ctrl-C (or the copy npm forwards) between runCli's end and the exit cannot end the
+  // process by the signal instead of with the CLI's exit code.
+  process.on('SIGINT', ignoreSignal);
+  process.on('SIGTERM', ignoreSignal);
   let code: number;
   try {
     const tracker = createTracker(readConfig(process.env, PACKAGE_ROOT));

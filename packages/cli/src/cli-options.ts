@@ -63,7 +63,8 @@ export interface CliOptions<User extends PlugboardUser = PlugboardUser> {
   /** Aborting it cancels the running tasks, as Ctrl-C does. */
   readonly signal?: AbortSignal;
   /**
-   * Cancel the running tasks on SIGINT and SIGTERM (Ctrl-C); a second signal stops waiting for them.
+   * Cancel the running tasks on SIGINT and SIGTERM (Ctrl-C); a second signal stops waiting for them. Signals less
+   * than half a second apart count as one (npm and npx pass the terminal's Ctrl-C on a second time).
    * @default true
    */
   readonly handleSignals?: boolean;

@@ -2,6 +2,7 @@ import type { Host, PlugboardUser } from '@plugboard/core';
 import type { ResolvedCliOptions } from './cli-options.js';
 import { colorEnabled, createPalette, type Palette } from './colors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { CliInterrupts } from './interrupts.js';
 
 /** What every command of one CLI invocation shares: the host, the options, the output and the exit code. */
 export class CliSession<User extends PlugboardUser = PlugboardUser> {
@@ -12,14 +13,23 @@ export class CliSession<User extends PlugboardUser = PlugboardUser> {
   readonly name: string;
   /** The exit code so far; commands raise it. */
   exitCode: ExitCodeValue = ExitCode.Success;
-  /** True when a second interrupt abandoned running tasks: the host then stops without waiting for them. */
-  abandoned = false;
+  /** True when this invocation started the host and stops it at the end; false for a host started before. */
+  readonly ownsHost: boolean;
+  /** Ctrl-C and the other interrupts, listened to from construction until `close()`. */
+  readonly interrupts: CliInterrupts;
 
   constructor(host: Host<User>, options: ResolvedCliOptions<User>, name: string) {
     this.host = host;
     this.options = options;
     this.name = name;
+    this.ownsHost = host.state === 'created';
+    this.interrupts = new CliInterrupts(options);
     this.palette = createPalette(colorEnabled(options.env, options.isTTY));
+  }
+
+  /** Ends the invocation's hold on the process: interrupts are no longer listened to. */
+  close(): void {
+    this.interrupts.close();
   }
 
   /** Writes a line to stdout. */

@@ -8,6 +8,7 @@ import { addSchedulesCommand } from './commands/schedules-command.js';
 import { addTasksCommand } from './commands/tasks-command.js';
 import { reportError } from './error-report.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { closestNames, didYouMean } from './suggestion.js';
 
 const RUNNABLE_KINDS = new Set(['action', 'context']);
 
@@ -18,20 +19,57 @@ Exit codes:
   2  usage error: unknown plugin, bad flag or bad value
   3  the plugin is not operational`;
 
-function unknownCommand(session: CliSession<any>, name: string): void {
+/** How the command line is being parsed: which commands exist, and whether errors are printed as JSON. */
+interface ParseScope {
+  /** Only plugin commands (after `run`), no built-in commands. */
+  readonly pluginsOnly: boolean;
+  /** `--json` was given: usage errors are printed as `{ "error": ... }` on stdout. */
+  readonly json: boolean;
+}
+
+/** True when `--json` is among the options (before a `--` that ends them). */
+function jsonRequested(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** Prints a usage error as the JSON document every `--json` error is. */
+function printJsonError(session: CliSession<any>, code: string, message: string, details: object): void {
+  session.out(JSON.stringify({ error: { code, message, details } }, null, 2));
+}
+
+function unknownCommand(session: CliSession<any>, program: Command, name: string, scope: ParseScope): void {
   const plugin = session.host.plugins.get(name);
+  const shownName = name.slice(0, 80);
   let message: string;
+  let suggestions: string[] = [];
   if (plugin?.kind === 'background') {
     message = `Plugin \`${name}\` is a background-task plugin: it runs on its schedule. Run it now with \`${session.name} schedules trigger ${name}\`.`;
   } else if (plugin) {
     message = `Plugin \`${name}\` only implements plugin points: it has nothing to run.`;
   } else {
-    message = `No plugin or command is called \`${name.slice(0, 80)}\`. Run \`${session.name} plugins\` to list the plugins.`;
+    message = `No plugin or command is called \`${shownName}\`. Run \`${session.name} plugins\` to list the plugins.`;
+    const visible = program.createHelp().visibleCommands(program);
+    suggestions = closestNames(
+      name,
+      visible.map((command) => command.name()),
+    );
+  }
+  session.exitCode = ExitCode.Usage;
+  if (scope.json) {
+    const hint = suggestions.length > 0 ? ` ${didYouMean(name, suggestions).slice(1, -1)}` : '';
+    printJsonError(
+      session,
+      'PLUGBOARD_UNKNOWN_PLUGIN',
+      `${message}${hint}`,
+      suggestions.length > 0 ? { suggestions } : {},
+    );
+    return;
   }
   session.err(
     `${session.palette.red('error:')} ${message}${session.palette.dim(' (PLUGBOARD_UNKNOWN_PLUGIN)')}`,
   );
-  session.exitCode = ExitCode.Usage;
+  if (suggestions.length > 0) session.err(didYouMean(name, suggestions));
 }
 
 function unavailableHelp(session: CliSession<any>): string {
@@ -47,15 +85,19 @@ function unavailableHelp(session: CliSession<any>): string {
 }
 
 /** Builds the commander program: built-in commands (unless `pluginsOnly`) and one command per plugin. */
-export function buildProgram(session: CliSession<any>, scope: { readonly pluginsOnly: boolean }): Command {
+export function buildProgram(session: CliSession<any>, scope: ParseScope): Command {
   const { options } = session;
   const program = new Command(session.name)
     .exitOverride()
     .enablePositionalOptions()
-    .showHelpAfterError(`(run with --help for usage)`)
+    // With --json the error is printed as JSON once parsing has failed (see parseCommandLine), not as text.
+    .showHelpAfterError(scope.json ? false : `(run with --help for usage)`)
     .configureOutput({
       writeOut: (text) => void options.stdout.write(text),
       writeErr: (text) => void options.stderr.write(text),
+      outputError: (text, write) => {
+        if (!scope.json) write(text);
+      },
       getOutHelpWidth: () => options.stdout.columns ?? 100,
       getErrHelpWidth: () => options.stderr.columns ?? 100,
       getOutHasColors: () => session.palette.enabled,
@@ -64,7 +106,7 @@ export function buildProgram(session: CliSession<any>, scope: { readonly plugins
 
   if (options.description) program.description(options.description);
   if (options.version) program.version(options.version);
-  program.on('command:*', (operands: string[]) => unknownCommand(session, operands[0] ?? ''));
+  program.on('command:*', (operands: string[]) => unknownCommand(session, program, operands[0] ?? '', scope));
 
   for (const info of session.host.plugins.list()) {
     if (!RUNNABLE_KINDS.has(info.kind)) continue;
@@ -96,18 +138,36 @@ function commanderExitCode(error: CommanderError): ExitCodeValue {
   return ExitCode.Usage;
 }
 
+/** A commander parse error as the JSON error `--json` prints: the message without its `error:` prefix. */
+function printCommanderError(session: CliSession<any>, error: CommanderError): void {
+  const [first = '', ...rest] = error.message.replace(/^error: /, '').split('\n');
+  const details: Record<string, unknown> = {};
+  const unknown = /^unknown option '([^']*)'/.exec(first)?.[1];
+  if (unknown !== undefined) {
+    details.option = unknown;
+    const suggested = [...rest.join(' ').matchAll(/--[\w-]+/g)].map((match) => match[0]);
+    if (suggested.length > 0) details.suggestions = suggested;
+  }
+  printJsonError(session, 'PLUGBOARD_INVALID_ARGUMENTS', [first, ...rest].join(' '), details);
+}
+
 /** Parses `argv` (the user's arguments only) and runs the command it names; resolves the exit code. */
 export async function parseCommandLine(
   session: CliSession<any>,
   argv: readonly string[],
   scope: { readonly pluginsOnly: boolean },
 ): Promise<ExitCodeValue> {
-  const program = buildProgram(session, scope);
+  const parseScope: ParseScope = { ...scope, json: jsonRequested(argv) };
+  const program = buildProgram(session, parseScope);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return session.exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) return commanderExitCode(error);
-    return reportError(session, error, { json: false });
+    if (!(error instanceof CommanderError)) return reportError(session, error, { json: parseScope.json });
+    const exitCode = commanderExitCode(error);
+    if (parseScope.json && exitCode === ExitCode.Usage && error.code !== 'commander.help') {
+      printCommanderError(session, error);
+    }
+    return exitCode;
   }
 }

@@ -9,9 +9,14 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
+/** Swallows a signal: from the CLI's end to the exit, Ctrl-C must not replace the exit code with its own. */
+function ignoreSignal(): void {}
+
 /**
  * The body of a bin script: runs {@link runCli} on `process.argv`, waits for stdout and stderr to drain and
- * exits the process with the exit code, so timers or sockets a plugin left open cannot keep it alive.
+ * exits the process with the exit code, so timers or sockets a plugin left open cannot keep it alive. Until it
+ * exits, SIGINT and SIGTERM do not end the process (unless `handleSignals` is false): it always exits with one of
+ * the CLI's codes.
  *
  * @example
  * #!/usr/bin/env node
@@ -23,6 +28,10 @@ export async function runCliAndExit<User extends PlugboardUser = PlugboardUser>(
   host: Host<User>,
   options?: CliOptions<User>,
 ): Promise<never> {
+  if (options?.handleSignals !== false) {
+    process.on('SIGINT', ignoreSignal);
+    process.on('SIGTERM', ignoreSignal);
+  }
   let code: number;
   try {
     code = await runCli(host, process.argv, options);

@@ -33,13 +33,20 @@ export async function runCli<User extends PlugboardUser = PlugboardUser>(
   }
   const resolved = resolveCliOptions(argv, options);
   const session = new CliSession(host, resolved, programName(argv, resolved.from, resolved.name));
-  const ownsHost = host.state === 'created';
+  const { ownsHost } = session;
   if (ownsHost) {
     try {
       await host.start();
     } catch (error) {
       // A host that cannot start (store unreachable, unreadable properties file) runs nothing.
       reportError(session, error, { json: false });
+      session.close();
+      return ExitCode.TaskFailed;
+    }
+    if (session.interrupts.count > 0) {
+      session.err(`${session.palette.red('error:')} Interrupted while the host started; nothing was run.`);
+      await host.stop();
+      session.close();
       return ExitCode.TaskFailed;
     }
   }
@@ -48,7 +55,11 @@ export async function runCli<User extends PlugboardUser = PlugboardUser>(
       pluginsOnly: false,
     });
   } finally {
-    // After a second Ctrl-C nobody waits for stubborn tasks: they are recorded interrupted right away.
-    if (ownsHost) await host.stop(session.abandoned ? { timeoutMs: 0 } : undefined);
+    // A second Ctrl-C has already stopped it; stopping again does nothing.
+    try {
+      if (ownsHost) await host.stop();
+    } finally {
+      session.close();
+    }
   }
 }

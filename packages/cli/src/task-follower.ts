@@ -1,4 +1,5 @@
 import type { Host, TaskLogEvent, TaskProgressEvent, TaskRecord } from '@plugboard/core';
+import type { CliInterrupts } from './interrupts.js';
 import type { TaskView } from './views/task-view.js';
 
 type Buffered =
@@ -8,37 +9,30 @@ type Buffered =
 
 /** What ends a follow early: Ctrl-C (SIGINT, SIGTERM) and an embedding program's AbortSignal. */
 export interface FollowInterrupts {
-  readonly signal: AbortSignal | undefined;
-  readonly handleSignals: boolean;
-}
-
-/** How a follow ended. */
-export interface FollowOutcome {
-  /** The tasks' records, final unless `abandoned`. */
-  readonly records: readonly TaskRecord[];
-  /** True when a second interrupt stopped the wait before every task stopped. */
-  readonly abandoned: boolean;
+  /** The invocation's interrupts; one that came before the tasks existed is acted on once they do. */
+  readonly interrupts: CliInterrupts;
+  /**
+   * Stops the host at once, recording the tasks still running `interrupted`: what a second interrupt does when
+   * the CLI started the host. Without it (a host started by the embedding program, which keeps running) a second
+   * interrupt records them `cancelled` at once instead.
+   */
+  readonly stopHost: (() => Promise<void>) | undefined;
 }
 
 /**
  * Follows the tasks of one run on the host's event bus until each is final. It listens from construction,
  * before `host.execute` queues anything, so the first progress and log events of a fast task are not lost.
- * The first interrupt cancels the tasks that are still running; a second one stops waiting for them.
+ * The first interrupt cancels the tasks that are still running and waits until their code has stopped; a second
+ * one stops waiting for them.
  */
 export class TaskFollower {
   readonly #host: Host<any>;
   readonly #buffer: Buffered[] = [];
   readonly #done = new Set<string>();
-  readonly #interrupts: FollowInterrupts;
+  readonly #options: FollowInterrupts;
   #ids: ReadonlySet<string> | undefined;
   #view: TaskView | undefined;
-  /** Interrupts so far; one that arrives while the tasks are being created is acted on once they exist. */
-  #interruptions = 0;
-  #onInterrupted: (() => void) | undefined;
-  readonly #onInterrupt = () => {
-    this.#interruptions++;
-    this.#onInterrupted?.();
-  };
+  #stopListening: (() => void) | undefined;
   readonly #onStarted = (record: TaskRecord) =>
     this.#receive({ kind: 'started', id: record.id, payload: record });
   readonly #onProgress = (event: TaskProgressEvent) =>
@@ -47,21 +41,14 @@ export class TaskFollower {
 
   constructor(host: Host<any>, interrupts: FollowInterrupts) {
     this.#host = host;
-    this.#interrupts = interrupts;
+    this.#options = interrupts;
     host.events.on('task:started', this.#onStarted);
     host.events.on('task:progress', this.#onProgress);
     host.events.on('task:log', this.#onLog);
-    // Listening from the start: a Ctrl-C while createTasks runs must not kill the process mid-way.
-    if (interrupts.handleSignals) {
-      process.on('SIGINT', this.#onInterrupt);
-      process.on('SIGTERM', this.#onInterrupt);
-    }
-    interrupts.signal?.addEventListener('abort', this.#onInterrupt);
-    if (interrupts.signal?.aborted) this.#interruptions++;
   }
 
-  /** Shows `records` in `view` until every one is final (or a second interrupt), then closes the view. */
-  async follow(records: readonly TaskRecord[], view: TaskView): Promise<FollowOutcome> {
+  /** Shows `records` in `view` until every one is final, then closes the view and resolves the final records. */
+  async follow(records: readonly TaskRecord[], view: TaskView): Promise<readonly TaskRecord[]> {
     this.#ids = new Set(records.map((r) => r.id));
     this.#view = view;
     for (const record of records) view.add(record);
@@ -76,42 +63,42 @@ export class TaskFollower {
         view.finished(final);
       }),
     );
-    let abandon: () => void = () => {};
-    const abandoned = new Promise<'abandoned'>((resolve) => {
-      abandon = () => resolve('abandoned');
-    });
     let handled = 0;
+    let stopping: Promise<void> | undefined;
     const onInterrupted = () => {
       const previous = handled;
-      handled = this.#interruptions;
+      handled = this.#options.interrupts.count;
+      const running = records.filter((r) => !this.#done.has(r.id));
       if (previous === 0 && handled > 0) {
-        const running = records.filter((r) => !this.#done.has(r.id));
         if (running.length > 0) {
           view.note(
             `Cancelling ${running.length} task${running.length === 1 ? '' : 's'}; interrupt again to stop waiting.`,
           );
         }
         for (const record of running) {
-          // A task that finished meanwhile refuses cancellation; its own final state stands.
-          this.#host.tasks.cancel(record.id).catch(() => {});
+          // The record says `cancelled` once the task's code has stopped, not while it still runs. A task that
+          // finished meanwhile refuses cancellation; its own final state stands.
+          this.#host.tasks.cancel(record.id, { waitForStop: true }).catch(() => {});
         }
       }
-      if (handled > 1) {
-        view.note('Stopped waiting; tasks that ignore cancellation are interrupted on shutdown.');
-        abandon();
+      if (previous <= 1 && handled > 1 && running.length > 0) {
+        const { stopHost } = this.#options;
+        if (stopHost) {
+          view.note('Stopped waiting; stopping now, tasks still running are recorded interrupted.');
+          stopping = stopHost();
+        } else {
+          view.note('Stopped waiting; tasks still running are recorded cancelled.');
+          for (const record of running) this.#host.tasks.cancel(record.id).catch(() => {});
+        }
       }
     };
-    this.#onInterrupted = onInterrupted;
+    this.#stopListening = this.#options.interrupts.subscribe(onInterrupted);
     onInterrupted();
     try {
-      const outcome = await Promise.race([all.then(() => 'done' as const), abandoned]);
-      if (outcome === 'abandoned') {
-        const current = await Promise.all(
-          records.map(async (r) => finals.get(r.id) ?? (await this.#host.tasks.get(r.id)) ?? r),
-        );
-        return { records: current, abandoned: true };
-      }
-      return { records: records.map((r) => finals.get(r.id)!), abandoned: false };
+      await all;
+      // The stop that recorded the last tasks ends by closing the store; the caller may use it only after that.
+      await stopping;
+      return records.map((r) => finals.get(r.id)!);
     } finally {
       view.close();
       this.close();
@@ -120,10 +107,8 @@ export class TaskFollower {
 
   /** Stops listening to the host and to interrupts. */
   close(): void {
-    this.#onInterrupted = undefined;
-    process.off('SIGINT', this.#onInterrupt);
-    process.off('SIGTERM', this.#onInterrupt);
-    this.#interrupts.signal?.removeEventListener('abort', this.#onInterrupt);
+    this.#stopListening?.();
+    this.#stopListening = undefined;
     this.#host.events.off('task:started', this.#onStarted);
     this.#host.events.off('task:progress', this.#onProgress);
     this.#host.events.off('task:log', this.#onLog);

@@ -25,8 +25,8 @@ export async function runTasks(
 ): Promise<ExitCodeValue> {
   const { options, palette } = session;
   const follower = new TaskFollower(session.host, {
-    signal: options.signal,
-    handleSignals: options.handleSignals,
+    interrupts: session.interrupts,
+    stopHost: session.ownsHost ? () => session.host.stop({ timeoutMs: 0 }) : undefined,
   });
   let tasks: readonly TaskRecord[];
   try {
@@ -46,8 +46,7 @@ export async function runTasks(
     : options.isTTY
       ? new ProgressBarTaskView(options.stdout, palette, tasks.length)
       : new PlainTaskView(options.stdout, palette, tasks.length);
-  const outcome = await follower.follow(tasks, view);
-  if (outcome.abandoned) session.abandoned = true;
-  if (scope.json) session.out(JSON.stringify({ tasks: outcome.records.map(publicRecord) }, null, 2));
-  return exitCodeForTasks(outcome.records);
+  const records = await follower.follow(tasks, view);
+  if (scope.json) session.out(JSON.stringify({ tasks: records.map(publicRecord) }, null, 2));
+  return exitCodeForTasks(records);
 }

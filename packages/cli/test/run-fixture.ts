@@ -31,11 +31,19 @@ function baseEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...inherited, ...env };
 }
 
-/** Starts the fixture CLI as a real process with no stdin. */
-export function startCli(args: readonly string[], env: Record<string, string> = {}): RunningCli {
+/**
+ * Starts the fixture CLI as a real process with no stdin; `processGroup` gives it a process group of its own, as a
+ * terminal does, so a test can signal the group as Ctrl-C would.
+ */
+export function startCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: { processGroup?: boolean } = {},
+): RunningCli {
   const child = spawn(process.execPath, [fixtureBin, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: baseEnv(env),
+    detached: options.processGroup === true,
   });
   let stdout = '';
   let stderr = '';

@@ -24,6 +24,18 @@ describe.concurrent('usage errors exit 2 and name the field', () => {
     expect(stderr).toContain('Did you mean --version?');
   });
 
+  it('a mistyped command, with the closest command suggested as for a flag', async () => {
+    const [plugin, builtIn] = await Promise.all([
+      runCliProcess(['cont', '--to', '3']),
+      runCliProcess(['schedulse']),
+    ]);
+    expect(plugin.code).toBe(2);
+    expect(plugin.stderr).toContain('error: No plugin or command is called `cont`.');
+    expect(plugin.stderr).toContain('(Did you mean count?)');
+    expect(builtIn.code).toBe(2);
+    expect(builtIn.stderr).toContain('(Did you mean schedules?)');
+  });
+
   it('a flag without its value', async () => {
     const { code, stderr } = await runCliProcess(['deploy', '--target']);
     expect(code).toBe(2);
@@ -93,6 +105,38 @@ describe.concurrent('usage errors exit 2 and name the field', () => {
         message: 'Invalid arguments for plugin `deploy`: `/version` is required.',
         details: { fields: [{ path: '/version', message: 'is required' }] },
       },
+    });
+  });
+
+  it('with --json an unknown flag is printed as JSON on stdout, with the suggestion', async () => {
+    const { code, stdout, stderr } = await runCliProcess(['deploy', '--versoin', '1', '--json']);
+    expect(code).toBe(2);
+    expect(stderr).toBe('');
+    expect(JSON.parse(stdout)).toEqual({
+      error: {
+        code: 'PLUGBOARD_INVALID_ARGUMENTS',
+        message: "unknown option '--versoin' (Did you mean --version?)",
+        details: { option: '--versoin', suggestions: ['--version'] },
+      },
+    });
+  });
+
+  it('with --json a flag without its value and an unknown command are printed as JSON too', async () => {
+    const [missing, unknown] = await Promise.all([
+      runCliProcess(['deploy', '--json', '--target']),
+      runCliProcess(['cont', '--json']),
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('');
+    expect(JSON.parse(missing.stdout).error).toMatchObject({
+      code: 'PLUGBOARD_INVALID_ARGUMENTS',
+      message: "option '--target <staging|production>' argument missing",
+    });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('');
+    expect(JSON.parse(unknown.stdout).error).toMatchObject({
+      code: 'PLUGBOARD_UNKNOWN_PLUGIN',
+      details: { suggestions: ['count'] },
     });
   });
 });

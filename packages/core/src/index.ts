@@ -81,7 +81,7 @@ export type {
   PluginIsolation,
   ResolvedAccess,
 } from './runtime/isolated/isolation-options.js';
-export type { TaskRuntime } from './runtime/runtime.js';
+export type { CancelOptions, TaskRuntime } from './runtime/runtime.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
 export { compileObjectValidator, invalidArguments, toJsonSchema } from './schema.js';
 export { SECRET_PLACEHOLDER } from './secrets.js';

@@ -1,10 +1,10 @@
-import { createRequire } from 'node:module';
 import semver from 'semver';
+// Imported, not read beside the code at run time: a bundler (tsup for dist/, or a host that bundles its server)
+// inlines it, whereas a bundled host has no package.json next to its code.
+import packageJson from '../package.json' with { type: 'json' };
 
 /** The version of `@plugboard/core` that is running, checked against plugins' `hostVersion` ranges. */
-export const PLUGBOARD_VERSION: string = (
-  createRequire(import.meta.url)('../package.json') as { version: string }
-).version;
+export const PLUGBOARD_VERSION: string = packageJson.version;
 
 /**
  * True when `version` satisfies the semver `range`, with npm's semantics (the `semver` package): `^`, `~`, `x`

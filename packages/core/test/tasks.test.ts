@@ -189,6 +189,55 @@ describe('cancellation and timeouts', () => {
     await expect(host.tasks.cancel(record.id)).rejects.toMatchObject({ code: 'PLUGBOARD_TASK_FINISHED' });
   });
 
+  it('with waitForStop a cancelled task is recorded cancelled only once its code has stopped', async () => {
+    let signal: AbortSignal | undefined;
+    let returned = false;
+    class Slow extends Task {
+      async run(ctx: TaskContext) {
+        signal = ctx.signal;
+        await sleep(300);
+        returned = true;
+        return 'late';
+      }
+    }
+    const host = await started([single('slow', Slow)]);
+    const { tasks } = await host.execute('slow', {});
+    await sleep(30);
+    const cancelling = host.tasks.cancel(tasks[0]!.id, { waitForStop: true });
+    await sleep(50);
+    expect(signal?.aborted).toBe(true);
+    expect((signal!.reason as { code: string }).code).toBe('PLUGBOARD_TASK_CANCELLED');
+    expect((await host.tasks.get(tasks[0]!.id))?.state).toBe('running');
+    const record = await cancelling;
+    expect(returned).toBe(true);
+    expect(record).toMatchObject({
+      state: 'cancelled',
+      result: null,
+      error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled while it ran.' },
+    });
+  });
+
+  it('with waitForStop a task that ignores its signal is recorded interrupted when the host stops', async () => {
+    class Deaf extends Task {
+      async run() {
+        await sleep(5000);
+      }
+    }
+    const host = await started([single('deaf', Deaf)]);
+    const { tasks } = await host.execute('deaf', {});
+    await sleep(30);
+    const cancelling = host.tasks.cancel(tasks[0]!.id, { waitForStop: true });
+    await sleep(100);
+    expect((await host.tasks.get(tasks[0]!.id))?.state).toBe('running');
+    const waiting = host.tasks.wait(tasks[0]!.id);
+    await host.stop({ timeoutMs: 0 });
+    expect(await waiting).toMatchObject({
+      state: 'interrupted',
+      error: { code: 'PLUGBOARD_TASK_INTERRUPTED' },
+    });
+    expect(await cancelling).toMatchObject({ state: 'interrupted' });
+  });
+
   it('records timed-out on time even when the task ignores its signal', async () => {
     let signal: AbortSignal | undefined;
     class Stubborn extends Task {

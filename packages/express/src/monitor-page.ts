@@ -1,21 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Request, Response } from 'express';
-
-/** One file of the monitor page, read once. */
-interface MonitorAsset {
-  readonly type: string;
-  readonly body: string;
-}
-
-// The page ships as plain files next to the code: `src/ui/` when run from source, `dist/ui/` once built
-// (tsup copies the folder), so the host needs no build step of its own.
-const UI_FOLDER = new URL('./ui/', import.meta.url);
-
-const FILES = {
-  'index.html': 'text/html; charset=utf-8',
-  'monitor.js': 'text/javascript; charset=utf-8',
-  'monitor.css': 'text/css; charset=utf-8',
-} as const;
+// The page's files (src/ui/) are embedded in the code rather than read from beside it: a host bundled into one
+// file has no `ui/` folder next to its `import.meta.url`.
+import { MONITOR_FILES } from './monitor-assets.js';
 
 // The page loads only its own script and style, and talks only to its own origin.
 const CONTENT_SECURITY_POLICY = [
@@ -31,14 +17,7 @@ const CONTENT_SECURITY_POLICY = [
 
 /** The monitor page: `index.html` and its assets, served by the router when `ui: true`. */
 export class MonitorPage {
-  readonly #assets = new Map<string, MonitorAsset>();
-
-  /** Reads the page's files; throws when they are missing from the installed package. */
-  constructor() {
-    for (const [name, type] of Object.entries(FILES)) {
-      this.#assets.set(name, { type, body: readFileSync(new URL(name, UI_FOLDER), 'utf8') });
-    }
-  }
+  readonly #assets = new Map(Object.entries(MONITOR_FILES));
 
   /** Serves the page; a path without a trailing slash is redirected so relative URLs resolve under the mount. */
   page(req: Request, res: Response): void {

@@ -117,22 +117,18 @@ export function addDevCommand(program: Command, session: CliSession<any>): Comma
 
 /** Resolves on SIGINT or SIGTERM (when the CLI handles signals) or when the `signal` option aborts. */
 function untilInterrupted(session: CliSession<any>): Promise<void> {
-  const { signal, handleSignals } = session.options;
+  const { interrupts } = session;
   return new Promise((resolve) => {
+    if (interrupts.count > 0) {
+      resolve();
+      return;
+    }
     // The watcher does not keep the process alive by itself; this does, until the interrupt.
     const keepAlive = setInterval(() => {}, 1 << 30);
-    const done = () => {
+    const stop = interrupts.subscribe(() => {
       clearInterval(keepAlive);
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      signal?.removeEventListener('abort', done);
+      stop();
       resolve();
-    };
-    if (handleSignals) {
-      process.on('SIGINT', done);
-      process.on('SIGTERM', done);
-    }
-    signal?.addEventListener('abort', done);
-    if (signal?.aborted) done();
+    });
   });
 }

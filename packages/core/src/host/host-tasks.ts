@@ -2,7 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { Clock } from '../clock.js';
 import { PlugboardError } from '../errors.js';
 import type { HostEvents } from '../events.js';
-import type { TaskRuntime } from '../runtime/runtime.js';
+import type { CancelOptions, TaskRuntime } from '../runtime/runtime.js';
 import { fieldError } from '../schema.js';
 import {
   decodeCursor,
@@ -84,8 +84,11 @@ export class HostTasks {
     return this.#options.store.getLogs(id, query);
   }
 
-  /** Cancels a queued or running task and returns its final record. */
-  async cancel(id: string): Promise<TaskRecord> {
+  /**
+   * Cancels a queued or running task and returns its final record. With `waitForStop`, a running task is
+   * recorded `cancelled` only once its code has stopped (it stays `running` until then).
+   */
+  async cancel(id: string, options?: CancelOptions): Promise<TaskRecord> {
     const { store, runtime, clock, events } = this.#options;
     const record = await this.#known(id);
     if (isFinalState(record.state)) {
@@ -94,7 +97,7 @@ export class HostTasks {
         `Task \`${id}\` already finished (${record.state}); nothing to cancel.`,
       );
     }
-    const handled = await runtime.cancel(id);
+    const handled = await runtime.cancel(id, options);
     if (!handled) {
       await store.updateTask(id, {
         state: 'cancelled',

@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import { PlugboardError } from '../errors.js';
 import { integerOption } from '../option-checks.js';
 import type { TaskRecord } from '../task.js';
-import type { RuntimeEnvironment, RuntimeStopOptions, TaskRuntime } from './runtime.js';
+import type { CancelOptions, RuntimeEnvironment, RuntimeStopOptions, TaskRuntime } from './runtime.js';
 import { type AttemptOutcome, TaskExecution } from './task-execution.js';
 import { endPatch, nextAttempt, nextAttemptPatch, retryDelay } from './task-life.js';
 
@@ -103,11 +103,12 @@ export class InProcessRuntime implements TaskRuntime {
       .catch((error) => env.reportError(error));
   }
 
-  async cancel(id: string): Promise<boolean> {
+  async cancel(id: string, options: CancelOptions = {}): Promise<boolean> {
     const entry = this.#entries.get(id);
     if (!entry) return false;
     if (entry.execution) {
-      entry.execution.abort('cancelled', 'The task was cancelled while it ran.');
+      if (options.waitForStop) entry.execution.requestCancel('The task was cancelled while it ran.');
+      else entry.execution.abort('cancelled', 'The task was cancelled while it ran.');
       await entry.done;
       return true;
     }

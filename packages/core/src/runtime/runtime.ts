@@ -91,6 +91,17 @@ export interface RuntimeSchedules {
   arm(request: RuntimeScheduleRequest): Promise<RuntimeScheduleState>;
 }
 
+/** Options of `host.tasks.cancel` and of a runtime's `cancel`. */
+export interface CancelOptions {
+  /**
+   * Abort a running task's signal but record it `cancelled` only once its code has stopped: a task that ignores
+   * its signal stays `running` (and is recorded `interrupted` if the host stops first). Without it a running task
+   * is recorded `cancelled` at once, whatever its code does next. Runtimes that cannot wait settle at once.
+   * @default false
+   */
+  readonly waitForStop?: boolean;
+}
+
 /** Options of a runtime's `stop`. */
 export interface RuntimeStopOptions {
   /** How long running tasks may take to finish before they are aborted and recorded `interrupted`. */
@@ -113,7 +124,7 @@ export interface TaskRuntime {
    * Cancels a queued or running task. Returns false when this runtime does not hold the task,
    * in which case the host records the cancellation itself.
    */
-  cancel(id: string): Promise<boolean>;
+  cancel(id: string, options?: CancelOptions): Promise<boolean>;
   /** Stops taking tasks, lets running ones finish up to the timeout, aborts and records the rest. */
   stop(options: RuntimeStopOptions): Promise<void>;
   /** Counts for monitoring. */

@@ -90,6 +90,8 @@ export class TaskExecution {
   #progressDirty = false;
   #lastProgressEmit = 0;
   #failure: { reason: string; retryable: boolean } | undefined;
+  /** Set by `requestCancel`: however the task's code ends from then on, the attempt is recorded `cancelled`. */
+  #cancelRequest: { code: 'PLUGBOARD_TASK_CANCELLED'; message: string } | undefined;
   readonly #minLevel: number;
   readonly #maxLines: number;
   #linesWritten = 0;
@@ -120,6 +122,16 @@ export class TaskExecution {
           : 'PLUGBOARD_TASK_INTERRUPTED';
     this.#signalController().abort(new PlugboardError(code, message));
     this.#stop?.({ state, error: { code, message }, retryable: false });
+  }
+
+  /**
+   * Aborts the task's signal as a cancel but lets the attempt run until the task's code stops, then records it
+   * `cancelled`. A task that ignores its signal keeps running until `abort` settles it (a shutdown, a timeout).
+   */
+  requestCancel(message: string): void {
+    if (this.#finished || this.#cancelRequest) return;
+    this.#cancelRequest = { code: 'PLUGBOARD_TASK_CANCELLED', message };
+    this.#signalController().abort(new PlugboardError(this.#cancelRequest.code, message));
   }
 
   /** A guarded `process.exit` call from the task: the attempt fails at once, whatever the task does next. */
@@ -213,6 +225,7 @@ export class TaskExecution {
 
   /** The outcome of an attempt whose `run` returned (or resolved to) `result`. */
   #returnedOutcome(result: unknown): AttemptOutcome {
+    if (this.#cancelRequest) return { state: 'cancelled', error: this.#cancelRequest, retryable: false };
     if (this.#failure) {
       return {
         state: 'failed',
@@ -236,6 +249,7 @@ export class TaskExecution {
 
   /** The outcome of an attempt whose `run` threw (or rejected with) `thrown`. */
   #thrownOutcome(thrown: unknown): AttemptOutcome {
+    if (this.#cancelRequest) return { state: 'cancelled', error: this.#cancelRequest, retryable: false };
     const { retryable, ...info } = errorInfo(thrown);
     return { state: 'failed', error: info, retryable };
   }
