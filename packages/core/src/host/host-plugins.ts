@@ -25,8 +25,8 @@ export interface HostPluginsOptions<User extends PlugboardUser> {
   readonly executor: PluginExecutor<User>;
   /** Adds where each plugin's tasks run to what is listed. */
   readonly isolation: PluginIsolationView;
-  /** The folder relative module paths are found from. */
-  readonly cwd: string;
+  /** The folder relative module paths are found from, read when they are needed. */
+  cwd(): string;
 }
 
 /** Reading and administering plugins: `host.plugins`. */
@@ -117,7 +117,7 @@ export class HostPlugins<User extends PlugboardUser = PlugboardUser> {
   async reloadFile(path: string): Promise<PluginReload> {
     this.#options.lifecycle.requireStarted();
     if (typeof path !== 'string' || path.length === 0) throw invalidOption('path', 'a file path', path);
-    return this.#options.reloading.reloader!.reloadFile(resolve(this.#options.cwd, path));
+    return this.#options.reloading.reloader!.reloadFile(resolve(this.#options.cwd(), path));
   }
 
   /**

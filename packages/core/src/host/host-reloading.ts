@@ -31,8 +31,8 @@ export interface HostReloadingOptions {
   readonly lifecycle: HostLifecycle;
   readonly status: PluginStatusKeeper;
   readonly schedules: ScheduleManager;
-  /** The folder relative plugin folders are found from. */
-  readonly cwd: string;
+  /** The folder relative plugin folders are found from, read when they are needed. */
+  cwd(): string;
   /** The plugin folders, as given. */
   readonly dirs: readonly string[];
   readonly argv: readonly string[];
@@ -91,7 +91,8 @@ export class HostReloading implements ReloadHost {
 
   /** The plugin folders, resolved. */
   get folders(): readonly string[] {
-    return this.#options.dirs.map((dir) => resolve(this.#options.cwd, dir));
+    const cwd = this.#options.cwd();
+    return this.#options.dirs.map((dir) => resolve(cwd, dir));
   }
 
   /** Called by the start once every source is loaded: reloads may begin. */

@@ -79,11 +79,11 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     const clock = options.clock ?? systemClock;
     const events = this.events;
     const reportError = (error: unknown) => this.#reportError(error);
-    const cwd = options.cwd ?? process.cwd();
+    const cwd = () => options.cwd ?? process.cwd();
     this.#store = store;
     this.#runtime = runtime;
     this.#clock = clock;
-    this.#isolation = new TaskIsolation(options.isolation, cwd);
+    this.#isolation = new TaskIsolation(options.isolation, cwd());
     this.#taskFactory = new TaskFactory(this.#registry, this.#isolation);
     this.#executor = new PluginExecutor<User>({
       store,
