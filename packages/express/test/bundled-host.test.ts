@@ -44,6 +44,7 @@ beforeAll(async () => {
     logLevel: 'silent',
     nodePaths: [join(root, 'node_modules')],
     alias: {
+      '@plugboard/core/spi': join(root, 'packages/core/src/spi.ts'),
       '@plugboard/core': join(root, 'packages/core/src/index.ts'),
       '@plugboard/express': join(root, 'packages/express/src/index.ts'),
     },
