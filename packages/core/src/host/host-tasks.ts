@@ -13,6 +13,8 @@ import {
 } from '../store/store.js';
 import { isFinalState, type TaskLogEntry, type TaskRecord } from '../task.js';
 
+import type { WaitKeepAlive } from './wait-keep-alive.js';
+
 /** How many recent task ends the host keeps in memory for when the store lags behind. */
 const RECENT_ENDS = 256;
 
@@ -22,6 +24,8 @@ export interface HostTasksOptions {
   readonly runtime: TaskRuntime;
   readonly clock: Clock;
   readonly events: EventEmitter<HostEvents>;
+  /** Holds the process open while a wait is pending. */
+  readonly keepAlive: WaitKeepAlive;
 }
 
 /** Watching, listing and cancelling tasks: `host.tasks`. */
@@ -113,18 +117,23 @@ export class HostTasks {
 
   /** Resolves with the record once the task reaches a final state. */
   async wait(id: string, options: { signal?: AbortSignal } = {}): Promise<TaskRecord> {
+    const release = this.#options.keepAlive.hold();
     const pending = new Promise<TaskRecord>((resolve, reject) => {
       const list = this.#waiters.get(id) ?? [];
       list.push(resolve);
       this.#waiters.set(id, list);
       options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true });
     });
-    const record = await this.#known(id);
-    if (isFinalState(record.state)) {
-      this.#waiters.delete(id);
-      return record;
+    try {
+      const record = await this.#known(id);
+      if (isFinalState(record.state)) {
+        this.#waiters.delete(id);
+        return record;
+      }
+      return await pending;
+    } finally {
+      release();
     }
-    return pending;
   }
 
   /** The stored record, or the end the runtime reported when the store could not record it yet. */

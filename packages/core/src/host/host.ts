@@ -39,6 +39,7 @@ import { HostSchedules } from './host-schedules.js';
 import { HostTasks } from './host-tasks.js';
 import { PluginExecutor } from './plugin-executor.js';
 import { PluginIsolationView } from './plugin-isolation.js';
+import { WaitKeepAlive } from './wait-keep-alive.js';
 
 /**
  * The object a host application creates, starts and stops. It owns the plugin registry, the property sources,
@@ -60,6 +61,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   readonly #runtime: TaskRuntime;
   readonly #clock: Clock;
   readonly #lifecycle = new HostLifecycle();
+  readonly #waits = new WaitKeepAlive();
   readonly #registry = new PluginRegistry();
   readonly #isolation: TaskIsolation;
   readonly #pluginIsolation: PluginIsolationView;
@@ -129,7 +131,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       },
       checkWatchOptions('watch', options.watch),
     );
-    this.tasks = new HostTasks({ store, runtime, clock, events });
+    this.tasks = new HostTasks({ store, runtime, clock, events, keepAlive: this.#waits });
     this.plugins = new HostPlugins<User>({
       registry: this.#registry,
       lifecycle: this.#lifecycle,
@@ -277,6 +279,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       this.#releaseExitGuard?.();
       this.#releaseExitGuard = undefined;
       await this.#store.close();
+      this.#waits.close();
       lifecycle.enter('stopped');
     }
   }
@@ -326,9 +329,14 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     return properties;
   }
 
+  /**
+   * A failure outside any task (a store fault, a schedule that could not fire). It goes to the `error` listeners;
+   * with none, to stderr, since an embedded library must not swallow an error the host author never saw.
+   */
   #reportError(error: unknown): void {
     const err = error instanceof Error ? error : new Error(describeThrown(error));
     if (this.events.listenerCount('error') > 0) this.events.emit('error', err);
+    else console.error("Plugboard host error (route these with host.events.on('error', ...)):", err);
   }
 }
 

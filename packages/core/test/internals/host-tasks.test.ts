@@ -9,6 +9,7 @@ import { taskRecord } from '@plugboard/testing/contracts';
 import { EventEmitter } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
 import { HostTasks } from '../../src/host/host-tasks.js';
+import { WaitKeepAlive } from '../../src/host/wait-keep-alive.js';
 
 /** A runtime that holds no task: the facade records cancellations itself. */
 const idleRuntime: TaskRuntime = {
@@ -29,6 +30,7 @@ async function facade() {
     runtime: idleRuntime,
     clock: { ...systemClock, now: () => 42 },
     events,
+    keepAlive: new WaitKeepAlive(),
   });
   return { store, events, tasks };
 }
