@@ -42,6 +42,7 @@ export class ScheduleManager {
     const id = plugin.info.id;
     const now = clock.now();
     const existing = await store.getSchedule(id);
+    if (existing) await this.#adoptUnfinishedRun(existing);
     let schedule: ScheduleRecord;
     if (runtime) {
       const kept = existing && !options.replaceExistingTasks;
@@ -258,6 +259,25 @@ export class ScheduleManager {
       if (record && !isFinalState(record.state)) return true;
     }
     return false;
+  }
+
+  /**
+   * After a restart, the tasks of the last run that a previous process left unfinished (queued again by crash
+   * recovery) are this schedule's run in progress: no firing overlaps them, whatever `replaceExistingTasks` says.
+   */
+  async #adoptUnfinishedRun(schedule: ScheduleRecord): Promise<void> {
+    const unfinished = new Set<string>();
+    for (const id of schedule.lastTaskIds) {
+      const record = await this.#host.store.getTask(id);
+      if (record && !isFinalState(record.state)) unfinished.add(id);
+    }
+    if (unfinished.size === 0) return;
+    this.#active.set(schedule.id, unfinished);
+    // One may have ended while the others were read: `taskFinished` only removes what is already adopted.
+    for (const id of [...unfinished]) {
+      const record = await this.#host.store.getTask(id);
+      if (!record || isFinalState(record.state)) unfinished.delete(id);
+    }
   }
 
   /** The next due time after `dueAt`, skipping periods missed while the host was busy or down. */
