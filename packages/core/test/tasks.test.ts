@@ -176,7 +176,14 @@ describe('cancellation and timeouts', () => {
       startedAt: null,
       error: { code: 'PLUGBOARD_TASK_CANCELLED' },
     });
+    const ran: string[] = [];
+    host.events.on('task:started', (record) => ran.push(record.id));
+    const after = (await host.execute('wait', { ms: 1 })).tasks[0]!;
     await host.tasks.cancel(blocker.id);
+    // One slot, first in first out: the task queued last runs only after the queue has passed the cancelled one.
+    expect((await host.tasks.wait(after.id)).state).toBe('succeeded');
+    expect(ran).toEqual([after.id]);
+    expect(await host.tasks.get(queued.id)).toMatchObject({ state: 'cancelled', startedAt: null, result: null });
   });
 
   it('aborts the signal of a running task and records it cancelled', async () => {
@@ -396,20 +403,48 @@ describe('monitoring', () => {
     class Chatty extends Task {
       async run(ctx: TaskContext) {
         for (let i = 0; i <= 1_000_000; i++) {
-          ctx.progress(i / 10_000);
+          // The pause comes before the report, so the last report (100) is followed by the return at once.
           if (i % 100_000 === 0) await sleep(5);
+          ctx.progress(i / 10_000);
         }
         return 'done';
       }
     }
     const host = await started([single('chatty', Chatty)], { progressIntervalMs: 50 });
     const events: TaskProgressEvent[] = [];
-    host.events.on('task:progress', (e) => events.push(e));
+    const times: number[] = [];
+    host.events.on('task:progress', (e) => {
+      events.push(e);
+      times.push(performance.now());
+    });
+    const begun = performance.now();
     const record = await host.tasks.wait((await host.execute('chatty', {})).tasks[0]!.id);
+    const elapsed = performance.now() - begun;
     expect(record.state).toBe('succeeded');
-    expect(events.length).toBeGreaterThan(0);
-    expect(events.length).toBeLessThan(200);
+    // The first report at once, then at most one per 50 ms, then the last one when the task ends.
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(events.length).toBeLessThanOrEqual(Math.floor(elapsed / 50) + 2);
+    for (let i = 1; i < times.length - 1; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(45);
+    expect(events.map((e) => e.progress)).toEqual([...events.map((e) => e.progress)].sort((a, b) => a - b));
     expect(events.at(-1)?.progress).toBe(100);
+  });
+
+  it('sends the last progress of a task that reports and returns at once, before task:finished', async () => {
+    class Hasty extends Task {
+      run(ctx: TaskContext) {
+        ctx.progress(10, 'begun');
+        ctx.progress(60, 'most of it');
+        return 'done';
+      }
+    }
+    // An interval longer than the test: only the end of the task can send the second report.
+    const host = await started([single('hasty', Hasty)], { progressIntervalMs: 60_000 });
+    const seen: string[] = [];
+    host.events.on('task:progress', (e) => seen.push(`${e.progress} ${e.message}`));
+    host.events.on('task:finished', () => seen.push('finished'));
+    const record = await host.tasks.wait((await host.execute('hasty', {})).tasks[0]!.id);
+    expect(seen).toEqual(['10 begun', '60 most of it', 'finished']);
+    expect(record).toMatchObject({ state: 'succeeded', progress: 100, progressMessage: 'most of it' });
   });
 
   it('clamps progress to 0..100 and ignores NaN; status text is recorded', async () => {
