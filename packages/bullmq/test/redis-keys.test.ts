@@ -99,3 +99,47 @@ describe('what workers keep in Redis for running tasks', () => {
     }
   }, 30_000);
 });
+
+describe('a cancel request left in Redis', () => {
+  it('makes the worker that takes the task record it cancelled without running it', async () => {
+    const queue = `flag-${randomUUID()}`;
+    const host = createHost({
+      env: false,
+      argv: [],
+      plugins: { classes: [Mixed] },
+      runtime: bullmqRuntime({ connection: redis.connection, queue }),
+    });
+    await host.start();
+    const client = new Redis(redis.connection);
+    const worker = createWorker({
+      plugins: { classes: [Mixed] },
+      env: false,
+      argv: [],
+      connection: redis.connection,
+      queue,
+    });
+    try {
+      const started: string[] = [];
+      host.events.on('task:started', (record) => started.push(record.id));
+      const { tasks } = await host.execute('mixed', {});
+      // What a cancel leaves for a task a worker has taken: the flag is set just before this worker starts it.
+      const nap = tasks.at(-1)!;
+      await client.set(`bull:${queue}:plugboard:cancel:${nap.id}`, '1');
+      await worker.start();
+      expect(await host.tasks.wait(nap.id)).toMatchObject({
+        state: 'cancelled',
+        startedAt: null,
+        error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled before it ran.' },
+      });
+      expect(await host.tasks.logs(nap.id)).toEqual([]);
+      // The others run as usual.
+      const others = await Promise.all(tasks.slice(0, -1).map((task) => host.tasks.wait(task.id)));
+      expect(others.every((r) => r.state === 'succeeded')).toBe(true);
+      expect(started).not.toContain(nap.id);
+    } finally {
+      client.disconnect();
+      await host.stop({ timeoutMs: 500 });
+      await worker.stop({ timeoutMs: 500 });
+    }
+  }, 30_000);
+});

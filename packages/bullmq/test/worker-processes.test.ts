@@ -101,6 +101,30 @@ describe('worker processes', () => {
     expect((await host.tasks.list({ state: ['queued', 'running'] })).items).toEqual([]);
   }, 60_000);
 
+  it('a task cancelled while its worker is dead is recorded cancelled by the worker that takes it after the stall, not run again', async () => {
+    const queue = `stall-cancel-${randomUUID()}`;
+    const host = await apiHost(queue);
+    const timings = { lockDurationMs: 1000, stalledIntervalMs: 500 };
+    const doomed = await worker(queue, timings);
+    const started = watchStarts(host);
+    // Retry-safe and short: were the cancel request ignored, the next worker would run it again to success.
+    const task = (await host.execute('nap', { ms: 1000 })).tasks[0]!;
+    await started([task.id]);
+    await doomed.kill('SIGKILL');
+    // Nobody hears the request now: only the flag it leaves in Redis reaches the next worker.
+    const cancelling = host.tasks.cancel(task.id);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await worker(queue, timings);
+    expect(await cancelling).toMatchObject({
+      state: 'cancelled',
+      attempt: 1,
+      result: null,
+      error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled before it ran.' },
+    });
+    const messages = (await host.tasks.logs(task.id)).map((l) => l.message);
+    expect(messages.filter((m) => m.startsWith('The worker running this task stopped'))).toEqual([]);
+  }, 60_000);
+
   it('cancels a task running in another process', async () => {
     const queue = `cancel-${randomUUID()}`;
     const host = await apiHost(queue);
