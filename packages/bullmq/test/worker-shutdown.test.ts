@@ -41,7 +41,10 @@ describe('worker shutdown', () => {
       const waiting = (await host.execute('nap', { ms: 10 })).tasks[0]!;
       const begun = Date.now();
       await worker.stop({ timeoutMs: 500 });
-      expect(Date.now() - begun).toBeLessThan(5000);
+      // The 500 ms of grace for the running tasks, then the close of the connections (about 650 ms in all here).
+      const took = Date.now() - begun;
+      expect(took).toBeGreaterThanOrEqual(450);
+      expect(took).toBeLessThan(1500);
       expect(worker.state).toBe('stopped');
       expect((await host.tasks.wait(quick.id)).state).toBe('succeeded');
       expect(await host.tasks.wait(slow.id)).toMatchObject({
