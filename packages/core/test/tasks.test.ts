@@ -183,7 +183,11 @@ describe('cancellation and timeouts', () => {
     // One slot, first in first out: the task queued last runs only after the queue has passed the cancelled one.
     expect((await host.tasks.wait(after.id)).state).toBe('succeeded');
     expect(ran).toEqual([after.id]);
-    expect(await host.tasks.get(queued.id)).toMatchObject({ state: 'cancelled', startedAt: null, result: null });
+    expect(await host.tasks.get(queued.id)).toMatchObject({
+      state: 'cancelled',
+      startedAt: null,
+      result: null,
+    });
   });
 
   it('aborts the signal of a running task and records it cancelled', async () => {
