@@ -60,12 +60,20 @@ for (const target of chosen) {
   }
   for (const [file, c] of byFile) {
     const total = c.killed + c.survived + c.noCoverage;
-    rows.push({ target: target.name, file, ...c, score: total === 0 ? 100 : (100 * c.killed) / total, seconds });
+    rows.push({
+      target: target.name,
+      file,
+      ...c,
+      score: total === 0 ? 100 : (100 * c.killed) / total,
+      seconds,
+    });
   }
 }
 
 const minutes = ((Date.now() - began) / 60_000).toFixed(1);
-console.log(`\nMutation score per file (killed / (killed + survived + no coverage)), ${minutes} min in all:\n`);
+console.log(
+  `\nMutation score per file (killed / (killed + survived + no coverage)), ${minutes} min in all:\n`,
+);
 const width = Math.max(...rows.map((r) => r.file.length));
 console.log(`${'file'.padEnd(width)}  score   killed survived no-cov  (target run, s)`);
 for (const r of rows) {
@@ -75,16 +83,25 @@ for (const r of rows) {
 }
 const killed = rows.reduce((n, r) => n + r.killed, 0);
 const total = rows.reduce((n, r) => n + r.killed + r.survived + r.noCoverage, 0);
-console.log(`${'all'.padEnd(width)}  ${((100 * killed) / Math.max(total, 1)).toFixed(1).padStart(5)}%  ${killed}/${total}`);
+console.log(
+  `${'all'.padEnd(width)}  ${((100 * killed) / Math.max(total, 1)).toFixed(1).padStart(5)}%  ${killed}/${total}`,
+);
 if (survivors.length > 0) {
   console.log('\nSurviving mutants (file:line mutator -> replacement):');
   for (const s of survivors) {
-    const text = String(s.replacement ?? '').replace(/\s+/g, ' ').slice(0, 90);
-    console.log(`  ${s.file}:${s.line} ${s.mutator}${s.status === 'NoCoverage' ? ' (no test reaches it)' : ''} -> ${text}`);
+    const text = String(s.replacement ?? '')
+      .replace(/\s+/g, ' ')
+      .slice(0, 90);
+    console.log(
+      `  ${s.file}:${s.line} ${s.mutator}${s.status === 'NoCoverage' ? ' (no test reaches it)' : ''} -> ${text}`,
+    );
   }
 }
 mkdirSync(join(root, '.tmp', 'mutation'), { recursive: true });
-writeFileSync(join(root, '.tmp', 'mutation', 'summary.json'), JSON.stringify({ minutes: Number(minutes), rows, survivors }, null, 2));
+writeFileSync(
+  join(root, '.tmp', 'mutation', 'summary.json'),
+  JSON.stringify({ minutes: Number(minutes), rows, survivors }, null, 2),
+);
 const below = rows.filter((r) => r.score < TARGET);
 if (below.length > 0) {
   console.log(`\nBelow ${TARGET}%: ${below.map((r) => r.file).join(', ')}`);

@@ -28,7 +28,9 @@ describe('exit codes a shell script branches on', () => {
     for (const code of ['PLUGBOARD_PLUGIN_NOT_OPERATIONAL', 'PLUGBOARD_PLUGIN_DISABLED'] as const) {
       expect(exitCodeForError(new PlugboardError(code, 'x')), code).toBe(ExitCode.NotOperational);
     }
-    expect(exitCodeForError(new PlugboardError('PLUGBOARD_STORE_UNAVAILABLE', 'x'))).toBe(ExitCode.TaskFailed);
+    expect(exitCodeForError(new PlugboardError('PLUGBOARD_STORE_UNAVAILABLE', 'x'))).toBe(
+      ExitCode.TaskFailed,
+    );
     expect(exitCodeForError(new Error('plain'))).toBe(ExitCode.TaskFailed);
     expect(exitCodeForError(undefined)).toBe(ExitCode.TaskFailed);
   });
