@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { bullmqRuntime } from '@plugboard/bullmq';
-import { createHost, type Host, type TaskRecord } from '@plugboard/core';
+import type { Host } from '@plugboard/core';
+import { createTestHost } from '@plugboard/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NapPlugin } from './fixtures/plugins.js';
+import { watchStarts } from './helpers.js';
 import { startRedisServer, type TestRedisServer } from './redis-server.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
@@ -21,45 +23,19 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function apiHost(queue: string): Promise<Host> {
-  const host = createHost({
-    env: false,
-    argv: [],
-    plugins: { classes: [NapPlugin] },
+const apiHost = async (queue: string): Promise<Host> => {
+  const host = await createTestHost({
+    plugins: [NapPlugin],
     runtime: bullmqRuntime({ connection: redis.connection, queue }),
   });
   hosts.push(host);
-  await host.start();
   return host;
-}
+};
 
 async function worker(queue: string, options: Record<string, unknown> = {}): Promise<WorkerProcess> {
   const started = await startWorkerProcess({ connection: redis.connection, queue, ...options });
   workers.push(started);
   return started;
-}
-
-/**
- * Listens for `task:started` from now on (a task may start before `execute` resolves); the returned function
- * resolves once every given task has started.
- */
-function watchStarts(host: Host): (ids: readonly string[]) => Promise<void> {
-  const seen = new Set<string>();
-  const listeners = new Set<() => void>();
-  host.events.on('task:started', (r: TaskRecord) => {
-    seen.add(r.id);
-    for (const listener of listeners) listener();
-  });
-  return (ids) =>
-    new Promise((resolve) => {
-      const check = () => {
-        if (!ids.every((id) => seen.has(id))) return;
-        listeners.delete(check);
-        resolve();
-      };
-      listeners.add(check);
-      check();
-    });
 }
 
 describe('worker processes', () => {
