@@ -1,8 +1,6 @@
 import {
   ActionPlugin,
   createHost,
-  type Host,
-  type HostOptions,
   memoryStore,
   PlugboardError,
   Task,
@@ -12,35 +10,11 @@ import {
   type TaskRecord,
   Type,
 } from '@plugboard/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EchoPlugin, sleep, WaitPlugin } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { EchoPlugin, hostsStartedPerTest, single, sleep, WaitPlugin } from './helpers.js';
 import { taskRecord } from './store-contract.js';
 
-const hosts: Host[] = [];
-async function started(classes: unknown[], options: HostOptions = {}) {
-  const host = createHost({ env: false, argv: [], plugins: { classes: classes as never }, ...options });
-  hosts.push(host);
-  await host.start();
-  return host;
-}
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop({ timeoutMs: 100 })));
-});
-
-/** A plugin that runs one task of the given class with the given input. */
-function single<I>(id: string, taskClass: new (input: I) => Task<I>, options: { timeoutMs?: number } = {}) {
-  return class extends ActionPlugin({
-    id,
-    name: id,
-    args: Type.Object({}, { additionalProperties: true }),
-    tasks: [taskClass as never],
-    timeoutMs: options.timeoutMs,
-  }) {
-    createTasks(args: Record<string, unknown>) {
-      return new taskClass(args as I);
-    }
-  };
-}
+const started = hostsStartedPerTest();
 
 describe('task states', () => {
   it('moves queued → running → succeeded and emits the task events in order', async () => {
