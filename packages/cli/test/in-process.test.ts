@@ -8,6 +8,7 @@ import {
   type TaskContext,
   Type,
 } from '@plugboard/core';
+import { createTestHost } from '@plugboard/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode, runCli } from '../src/index.js';
 
@@ -85,13 +86,8 @@ afterEach(async () => {
 });
 
 async function startedHost(): Promise<Host> {
-  const host = createHost({
-    plugins: { classes: [WaitPlugin, HelloPlugin, BatchPlugin, SweepPlugin] },
-    env: false,
-    argv: [],
-  });
+  const host = await createTestHost({ plugins: [WaitPlugin, HelloPlugin, BatchPlugin, SweepPlugin] });
   hosts.push(host);
-  await host.start();
   return host;
 }
 

@@ -1,13 +1,13 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createHost, type Host } from '@plugboard/core';
+import type { Host } from '@plugboard/core';
 import { plugboardRouter } from '@plugboard/express';
+import { createTestHost } from '@plugboard/testing';
 import express from 'express';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../core/test/helpers.js';
-import { userFromRequest } from './helpers.js';
+import { tempDir, userFromRequest } from './helpers.js';
 import { EventStreamClient } from './sse-client.js';
 
 /** A plugin module: one plugin per entry, `permissions` when given. */
@@ -44,8 +44,7 @@ let file: string;
 beforeAll(async () => {
   const dir = tempDir({ 'tools.ts': pluginModule([{ id: 'tidy', name: 'Tidy' }]) });
   file = join(dir, 'tools.ts');
-  host = createHost({ env: false, argv: [], plugins: { dirs: [dir] } });
-  await host.start();
+  host = await createTestHost({ plugins: { dirs: [dir] } });
   const app = express();
   app.use(
     '/plugboard',

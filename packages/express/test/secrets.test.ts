@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net';
 import {
   ActionPlugin,
   BackgroundTaskPlugin,
-  createHost,
   type Host,
   type Static,
   Task,
@@ -10,6 +9,7 @@ import {
   Type,
 } from '@plugboard/core';
 import { type PlugboardRouter, plugboardRouter } from '@plugboard/express';
+import { createTestHost } from '@plugboard/testing';
 import express from 'express';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,13 +99,7 @@ async function get(
 }
 
 beforeAll(async () => {
-  host = createHost({
-    env: false,
-    argv: [],
-    progressIntervalMs: 0,
-    plugins: { classes: [VaultPlugin, LockedPlugin, NightlyVault] },
-  });
-  await host.start();
+  host = await createTestHost({ plugins: [VaultPlugin, LockedPlugin, NightlyVault] });
   router = plugboardRouter(host, {
     getUser: userFromRequest,
     isAdmin: (user) => user.id === 'root',
