@@ -137,7 +137,8 @@ describe('refusals', () => {
     await expect(host.execute('echo', { text: 'x' }, { user: { id: 'guest' } })).rejects.toMatchObject({
       code: 'PLUGBOARD_FORBIDDEN',
     });
-    await expect(host.execute('echo', { text: 'x' }, { user: { id: 'owner' } })).resolves.toBeTruthy();
+    const { tasks } = await host.execute('echo', { text: 'x' }, { user: { id: 'owner' } });
+    expect(tasks).toEqual([expect.objectContaining({ pluginId: 'echo', user: { id: 'owner' } })]);
   });
 });
 
