@@ -85,7 +85,7 @@ export default {
   timeoutFactor: 2,
   ignorePatterns: ['docs', 'bench', 'examples', '.tmp', '**/dist', 'reports', '.vitest-results.json'],
   tempDirName: '.tmp/stryker',
-  reporters: ['clear-text', 'json'],
+  reporters: ['progress-append-only', 'clear-text', 'json'],
   jsonReporter: { fileName: '.tmp/mutation/report.json' },
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: false, reportScoreTable: true },
   thresholds: { high: 90, low: 85 },
