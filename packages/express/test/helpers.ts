@@ -14,7 +14,7 @@ import {
   Type,
 } from '@plugboard/core';
 import { type PlugboardRouter, type PlugboardRouterOptions, plugboardRouter } from '@plugboard/express';
-import { createTestHost } from '@plugboard/testing';
+import { createTestHost, type TestHostOptions } from '@plugboard/testing';
 import express from 'express';
 
 const scratch = fileURLToPath(new URL('../../../.tmp/tests/', import.meta.url));
@@ -243,9 +243,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a test host with {@link PLUGINS} and serves its router at `/plugboard` on 127.0.0.1. */
-export async function startServer(options: Partial<PlugboardRouterOptions> = {}): Promise<TestServer> {
-  const host = await createTestHost({ plugins: PLUGINS, concurrency: 8 });
+/**
+ * Starts a test host with {@link PLUGINS} (and `hostOptions`) and serves its router at `/plugboard` on 127.0.0.1.
+ */
+export async function startServer(
+  options: Partial<PlugboardRouterOptions> = {},
+  hostOptions: Omit<TestHostOptions, 'plugins'> = {},
+): Promise<TestServer> {
+  const host = await createTestHost({ plugins: PLUGINS, concurrency: 8, ...hostOptions });
   const reported: unknown[] = [];
   const router = plugboardRouter(host, {
     getUser: userFromRequest,
