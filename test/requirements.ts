@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -68,4 +68,26 @@ export function mountTmpfs(dir: string, size: string, file: string): boolean {
       file,
     );
   }
+}
+
+/** Whether Debian's Chromium is installed where the browser tests launch it. */
+export function hasChromium(file: string, binary = '/usr/bin/chromium'): boolean {
+  if (existsSync(binary)) return true;
+  return skipFor(
+    'chromium',
+    `${binary} is not installed`,
+    '`sudo apt-get install chromium` (or `sudo node scripts/setup-system.mjs`)',
+    file,
+  );
+}
+
+/** Whether Debian's redis-server is installed; the BullMQ tests start their own on a free loopback port. */
+export function hasRedis(file: string, binary = '/usr/bin/redis-server'): boolean {
+  if (existsSync(binary)) return true;
+  return skipFor(
+    'redis',
+    `${binary} is not installed`,
+    '`sudo apt-get install redis-server` (or `sudo node scripts/setup-system.mjs`)',
+    file,
+  );
 }

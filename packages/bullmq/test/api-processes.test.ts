@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasRedis } from '../../../test/requirements.js';
 import { NapPlugin } from './fixtures/plugins.js';
 import { bullmqFleet, eventually, finishedCounts } from './helpers.js';
 import { startRedisServer, type TestRedisServer } from './redis-server.js';
 
+const redisHere = hasRedis('packages/bullmq/test/api-processes.test.ts');
+
 let redis: TestRedisServer;
 beforeAll(async () => {
-  redis = await startRedisServer();
+  if (redisHere) redis = await startRedisServer();
 });
 afterAll(async () => {
   await redis?.stop();
@@ -14,7 +17,7 @@ afterAll(async () => {
 const fleet = bullmqFleet(() => redis.connection);
 const apiHost = (queue: string) => fleet.apiHost({ queue, plugins: [NapPlugin] });
 
-describe('several API processes on one queue', () => {
+describe.skipIf(!redisHere)('several API processes on one queue', () => {
   it('each sees the tasks the others queue, with their events, states and results', async () => {
     const queue = `apis-${randomUUID()}`;
     await fleet.worker({ queue, plugins: [NapPlugin] });

@@ -3,17 +3,20 @@ import { bullmqRuntime } from '@plugboard/bullmq';
 import type { Host } from '@plugboard/core';
 import { createTestHost } from '@plugboard/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hasRedis } from '../../../test/requirements.js';
 import { NapPlugin } from './fixtures/plugins.js';
 import { watchStarts } from './helpers.js';
 import { startRedisServer, type TestRedisServer } from './redis-server.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
+
+const redisHere = hasRedis('packages/bullmq/test/worker-processes.test.ts');
 
 let redis: TestRedisServer;
 const workers: WorkerProcess[] = [];
 const hosts: Host[] = [];
 
 beforeAll(async () => {
-  redis = await startRedisServer();
+  if (redisHere) redis = await startRedisServer();
 });
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
@@ -38,7 +41,7 @@ async function worker(queue: string, options: Record<string, unknown> = {}): Pro
   return started;
 }
 
-describe('worker processes', () => {
+describe.skipIf(!redisHere)('worker processes', () => {
   it('a worker killed mid-task: another worker completes its retry-safe tasks as a new attempt, the others are recorded interrupted', async () => {
     const queue = `kill-${randomUUID()}`;
     const host = await apiHost(queue);

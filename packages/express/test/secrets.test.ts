@@ -13,6 +13,7 @@ import { createTestHost } from '@plugboard/testing';
 import express from 'express';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium } from '../../../test/requirements.js';
 import { eventually, postJson, sleep, USERS, userFromRequest } from './helpers.js';
 import { EventStreamClient } from './sse-client.js';
 
@@ -187,37 +188,40 @@ describe('a secret App Property over HTTP', () => {
     );
   });
 
-  it('never reaches the monitor page in Chromium', async () => {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    try {
-      const context = await browser.newContext();
-      const { hostname } = new URL(url);
-      await context.addCookies([{ name: 'user', value: 'root', domain: hostname, path: '/' }]);
-      const page = await context.newPage();
-      const responses: Promise<string>[] = [];
-      page.on('response', (response) => {
-        // The event stream never ends; its frames are checked by the API test above.
-        if (!response.url().endsWith('/events')) responses.push(response.text().catch(() => ''));
+  it.skipIf(!hasChromium('packages/express/test/secrets.test.ts'))(
+    'never reaches the monitor page in Chromium',
+    async () => {
+      const browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
       });
-      await page.goto(`${url}/`);
-      await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
-      const { tasks } = await host.execute('vault', { mode: 'ok' }, { user: USERS.root });
-      await host.tasks.wait(tasks[0]!.id);
-      const item = page.locator(`li.task[data-task-id="${tasks[0]!.id}"]`);
-      await item.locator('details.log summary').click();
-      await expect
-        .poll(() => item.locator('.log-lines').textContent())
-        .toContain('signing the request with [secret]');
-      await expect
-        .poll(() => page.locator('article.plugin[data-plugin-id="locked"]').textContent())
-        .toContain('The key [secret] expired.');
-      expect(await page.content()).not.toContain(API_KEY);
-      for (const text of await Promise.all(responses)) expect(text).not.toContain(API_KEY);
-    } finally {
-      await browser.close();
-    }
-  });
+      try {
+        const context = await browser.newContext();
+        const { hostname } = new URL(url);
+        await context.addCookies([{ name: 'user', value: 'root', domain: hostname, path: '/' }]);
+        const page = await context.newPage();
+        const responses: Promise<string>[] = [];
+        page.on('response', (response) => {
+          // The event stream never ends; its frames are checked by the API test above.
+          if (!response.url().endsWith('/events')) responses.push(response.text().catch(() => ''));
+        });
+        await page.goto(`${url}/`);
+        await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+        const { tasks } = await host.execute('vault', { mode: 'ok' }, { user: USERS.root });
+        await host.tasks.wait(tasks[0]!.id);
+        const item = page.locator(`li.task[data-task-id="${tasks[0]!.id}"]`);
+        await item.locator('details.log summary').click();
+        await expect
+          .poll(() => item.locator('.log-lines').textContent())
+          .toContain('signing the request with [secret]');
+        await expect
+          .poll(() => page.locator('article.plugin[data-plugin-id="locked"]').textContent())
+          .toContain('The key [secret] expired.');
+        expect(await page.content()).not.toContain(API_KEY);
+        for (const text of await Promise.all(responses)) expect(text).not.toContain(API_KEY);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });
