@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -90,4 +90,23 @@ export function hasRedis(file: string, binary = '/usr/bin/redis-server'): boolea
     '`sudo apt-get install redis-server` (or `sudo node scripts/setup-system.mjs`)',
     file,
   );
+}
+
+/**
+ * The folder of Debian's PostgreSQL server binaries (`initdb`, `postgres`), for tests that start their own
+ * server; `undefined`, with the skip recorded, when none is installed.
+ */
+export function postgresBinDir(file: string): string | undefined {
+  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort() : [];
+  const found = versions
+    .map((v) => `/usr/lib/postgresql/${v}/bin`)
+    .find((dir) => existsSync(`${dir}/postgres`));
+  if (found) return found;
+  skipFor(
+    'postgres',
+    'the PostgreSQL server (postgres, initdb) is not installed',
+    '`sudo apt-get install postgresql` (or `sudo node scripts/setup-system.mjs`)',
+    file,
+  );
+  return undefined;
 }
