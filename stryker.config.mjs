@@ -81,7 +81,7 @@ export default {
   testFiles: [...new Set(targets.flatMap((t) => t.tests))],
   // Two cores: one test runner each.
   concurrency: 2,
-  timeoutMS: 10_000,
+  timeoutMS: 5_000,
   timeoutFactor: 2,
   ignorePatterns: ['docs', 'bench', 'examples', '.tmp', '**/dist', 'reports', '.vitest-results.json'],
   tempDirName: '.tmp/stryker',

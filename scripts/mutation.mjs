@@ -36,6 +36,8 @@ for (const target of chosen) {
     mutate: target.mutate,
     testFiles: target.tests,
     jsonReporter: { fileName: reportFile },
+    // A sandbox of its own, so two runs (of different targets) can go at once.
+    tempDirName: `.tmp/stryker-${process.pid}`,
   });
   const results = await stryker.runMutationTest();
   const seconds = Math.round((Date.now() - started) / 1000);
