@@ -29,7 +29,11 @@ export const targets = [
   {
     name: 'core: secret redaction',
     mutate: ['packages/core/src/secrets.ts'],
-    tests: ['packages/core/test/secrets.test.ts', 'packages/sqlite/test/secrets.test.ts'],
+    tests: [
+      'packages/core/test/secrets.test.ts',
+      'packages/core/test/internals/secrets.test.ts',
+      'packages/sqlite/test/secrets.test.ts',
+    ],
   },
   {
     name: 'core: crash recovery',
