@@ -78,6 +78,32 @@ describe('the secret values of resolved properties', () => {
     expect(secretValuesOf({ patternProperties: { '(': Secret } }, { any: 'k' })).toEqual(['k']);
   });
 
+  it('finds secrets in extra keys when additional properties are secret, and only there', () => {
+    const schema = Type.Object({ name: Type.String() }, { additionalProperties: Secret });
+    expect(secretValuesOf(schema, { name: 'public', alpha: 'x-1', beta: 'x-2' }).sort()).toEqual([
+      'x-1',
+      'x-2',
+    ]);
+    const nestedExtra = Type.Object({
+      tokens: Type.Object({}, { additionalProperties: Type.Array(Secret) }),
+    });
+    expect(secretValuesOf(nestedExtra, { tokens: { a: ['t-1'], b: ['t-2', 't-3'] } }).sort()).toEqual([
+      't-1',
+      't-2',
+      't-3',
+    ]);
+  });
+
+  it('reads null and scalar values where the schema expects an object or array without failing', () => {
+    const schema = Type.Object({
+      inner: Type.Object({ key: Secret }, { additionalProperties: Secret }),
+      list: Type.Array(Secret),
+    });
+    expect(secretValuesOf(schema, { inner: null, list: null })).toEqual([]);
+    expect(secretValuesOf(schema, { inner: 'k', list: 'k' })).toEqual([]);
+    expect(secretValuesOf(schema, { inner: ['k'], list: { 0: 'k' } })).toEqual([]);
+  });
+
   it('stops at 256 levels of nesting', () => {
     const deep = (levels: number) => {
       let schema: unknown = Secret;
@@ -85,6 +111,19 @@ describe('the secret values of resolved properties', () => {
       return schema;
     };
     expect(secretValuesOf(deep(255), nested(255, 'deep'))).toEqual(['deep']);
+    expect(secretValuesOf(deep(256), nested(256, 'at the limit'))).toEqual(['at the limit']);
+    expect(secretValuesOf(deep(257), nested(257, 'past the limit'))).toEqual([]);
+    // Through arrays and unions as well as objects.
+    let throughItems: unknown = Secret;
+    let value: unknown = 'deep item';
+    for (let i = 0; i < 150; i++) {
+      throughItems = Type.Array(Type.Union([throughItems as never, Type.Null()]));
+      value = [value];
+    }
+    expect(secretValuesOf(throughItems, value)).toEqual([]);
+    // The string leaves of a secret object stop at the same limit.
+    expect(secretValuesOf(Type.Unknown({ writeOnly: true }), nested(256, 'leaf'))).toEqual(['leaf']);
+    expect(secretValuesOf(Type.Unknown({ writeOnly: true }), nested(257, 'leaf'))).toEqual([]);
     expect(secretValuesOf(deep(300), nested(300, 'too deep'))).toEqual([]);
   });
 });
@@ -106,6 +145,24 @@ describe('a schema shown to people', () => {
     expect(Array.isArray(shown.properties.branches.anyOf)).toBe(true);
     expect(shown.properties.branches.anyOf[1]).toMatchObject({ type: 'number' });
     expect((schema.properties.apiKey as { default?: string }).default).toBe('k-default');
+  });
+
+  it('keeps null, scalars and arrays as they are, and copies nesting down to 256 levels', () => {
+    const shown = withoutSecretExamples({
+      type: 'object',
+      default: null,
+      enum: [null, 1, 'a'],
+      examples: [{ a: [1, 2] }],
+    });
+    expect(shown).toEqual({ type: 'object', default: null, enum: [null, 1, 'a'], examples: [{ a: [1, 2] }] });
+    expect(withoutSecretExamples(null)).toBeNull();
+    expect(withoutSecretExamples('text')).toBe('text');
+    const deep = (levels: number) => nested(levels, { writeOnly: true, default: 'hidden' });
+    expect(JSON.stringify(withoutSecretExamples(deep(255)))).not.toContain('hidden');
+    // Past the limit the node is kept as it is (the schema compiler refuses such nesting long before).
+    expect(JSON.stringify(withoutSecretExamples(deep(300)))).toContain('hidden');
+    const list = [{ writeOnly: true, examples: ['e'] }];
+    expect(withoutSecretExamples(list)).toEqual([{ writeOnly: true }]);
   });
 });
 
@@ -173,6 +230,19 @@ describe('a secret redactor', () => {
 
   it('replaces whatever is nested deeper than 256 levels as a whole', () => {
     const redactor = secretRedactor(['s3cret']);
+    expect(redactor.value(nested(256, 'kept'))).toEqual(nested(256, 'kept'));
+    expect(JSON.stringify(redactor.value(nested(257, { b: 'x' })))).toContain(`"a":"${SECRET_PLACEHOLDER}"`);
+    const list = ['a', 'b', 's3cret'];
+    expect(redactor.value(list)).toEqual(['a', 'b', SECRET_PLACEHOLDER]);
+    expect(list).toEqual(['a', 'b', 's3cret']);
+    const deepList: unknown[] = ['x'];
+    let node = deepList;
+    for (let i = 0; i < 300; i++) {
+      const next: unknown[] = ['x'];
+      node.push(next);
+      node = next;
+    }
+    expect(JSON.stringify(redactor.value(deepList))).toContain(`"${SECRET_PLACEHOLDER}"`);
     expect(JSON.stringify(redactor.value(nested(250, 'fine')))).toContain('"fine"');
     const deep = JSON.stringify(redactor.value(nested(300, 'hidden s3cret')));
     expect(deep).not.toContain('s3cret');
