@@ -52,13 +52,17 @@ const began = Date.now();
 for (const { target, index } of chosen) {
   console.log(`\n=== ${target.name}: ${target.mutate.join(', ')}`);
   const started = Date.now();
-  rmSync(join(root, reportOf(target)), { force: true });
-  const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), `--only=${index}`], {
-    stdio: 'inherit',
-  });
+  // --report-only summarises the reports of an earlier run without running Stryker again.
+  if (!process.argv.includes('--report-only')) {
+    rmSync(join(root, reportOf(target)), { force: true });
+    const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), `--only=${index}`], {
+      stdio: 'inherit',
+    });
+    if (run.status !== 0) failedTargets.push(target.name);
+  }
   const seconds = Math.round((Date.now() - started) / 1000);
-  if (run.status !== 0 || !existsSync(join(root, reportOf(target)))) {
-    failedTargets.push(target.name);
+  if (!existsSync(join(root, reportOf(target)))) {
+    if (!failedTargets.includes(target.name)) failedTargets.push(target.name);
     continue;
   }
   const report = JSON.parse(readFileSync(join(root, reportOf(target)), 'utf8'));
