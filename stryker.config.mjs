@@ -42,7 +42,11 @@ export const targets = [
     name: 'core: crash recovery',
     // The host's #recover(): a line range, since host.ts holds much else.
     mutate: ['packages/core/src/host.ts:818-865'],
-    tests: ['packages/sqlite/test/crash-recovery.test.ts', 'packages/sqlite/test/restart.test.ts'],
+    tests: [
+      'packages/core/test/crash-recovery.test.ts',
+      'packages/sqlite/test/crash-recovery.test.ts',
+      'packages/sqlite/test/restart.test.ts',
+    ],
   },
   {
     name: 'core: schedules',
