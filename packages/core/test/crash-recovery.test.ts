@@ -52,6 +52,8 @@ describe('a host that starts on the store of a process that died', () => {
       fourthOfFive: left('safe', 'SafeTask', { attempt: 4, maxAttempts: 5 }),
       fragile: left('safe', 'FragileTask'),
       notOperational: left('down', 'SafeTask'),
+      unknownPlugin: left('gone', 'SafeTask'),
+      unknownType: left('safe', 'GoneTask'),
       queued: left('safe', 'SafeTask', { state: 'queued', startedAt: null }),
       queuedDown: left('down', 'SafeTask', { state: 'queued', startedAt: null }),
       queuedUnknown: left('safe', 'GoneTask', { state: 'queued', startedAt: null }),
@@ -60,7 +62,7 @@ describe('a host that starts on the store of a process that died', () => {
 
     const host = await started([plugin('safe'), plugin('down', false)], { store });
     const report = host.report!;
-    expect(report.recovery).toEqual({ interrupted: 3, requeued: 2, resumed: 1 });
+    expect(report.recovery).toEqual({ interrupted: 5, requeued: 2, resumed: 1 });
 
     const again = await host.tasks.wait(records.again.id);
     expect(again).toMatchObject({ state: 'succeeded', attempt: 2, result: 'ran again' });
@@ -70,7 +72,13 @@ describe('a host that starts on the store of a process that died', () => {
     ]);
     expect(await host.tasks.wait(records.fourthOfFive.id)).toMatchObject({ state: 'succeeded', attempt: 5 });
 
-    for (const id of [records.thirdAttempt.id, records.fragile.id, records.notOperational.id]) {
+    for (const id of [
+      records.thirdAttempt.id,
+      records.fragile.id,
+      records.notOperational.id,
+      records.unknownPlugin.id,
+      records.unknownType.id,
+    ]) {
       expect(await host.tasks.get(id), id).toMatchObject({
         state: 'interrupted',
         finishedAt: expect.any(Number),
