@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSamples } from '../../../test/doc-samples.ts';
+import { hasChromium } from '../../../test/requirements.ts';
 import { EXAMPLE_DIR, type ServerProcess, startServerProcess } from './server-process.ts';
 
 const DATA = join(EXAMPLE_DIR, '../../.tmp/tests/media-server', `${process.pid}-${Date.now()}`);
@@ -357,54 +358,59 @@ describe('the media server, used over HTTP', () => {
   });
 });
 
-describe('the monitor page in Chromium', () => {
-  it('signs Alice in from the printed address, runs a plugin from its form and shows its task finish', async () => {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+describe.skipIf(!hasChromium('examples/media-server/test/media-server.test.ts'))(
+  'the monitor page in Chromium',
+  () => {
+    it('signs Alice in from the printed address, runs a plugin from its form and shows its task finish', async () => {
+      browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      });
+      const page = await (await browser.newContext()).newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${server.monitorUrl}?as=alice`);
+      expect(new URL(page.url()).search).toBe('');
+      await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+      await page.getByText('Signed in as Alice (administrator)').waitFor();
+
+      const card = page.locator('article.plugin[data-plugin-id="storage-report"]');
+      await card.getByText('Run Storage report').click();
+      const groupBy = card.locator('#run-storage-report-groupBy');
+      expect(await groupBy.evaluate((node) => node.tagName)).toBe('SELECT');
+      expect(await groupBy.locator('option').allTextContents()).toEqual(['folder', 'extension']);
+      await groupBy.selectOption({ label: 'extension' });
+      await card.getByRole('button', { name: 'Run' }).click();
+      await expect.poll(() => card.locator('.form-message').textContent()).toBe('Started 1 task.');
+      const item = page.locator('li.task', { hasText: 'Storage report' }).first();
+      await expect
+        .poll(() => item.locator('.task-state').textContent(), { timeout: 10_000 })
+        .toBe('succeeded');
+      expect(await item.locator('.result').textContent()).toContain('"groupBy": "extension"');
+
+      const covers = page.locator('article.plugin[data-plugin-id="book-covers"]');
+      await covers.getByText('Run Rebuild cover thumbnails').click();
+      await covers.locator('#run-book-covers-bookId').fill('pride-and-prejudice');
+      await covers.locator('#run-book-covers-sizes').fill('[40, 80]');
+      await covers.getByRole('button', { name: 'Run' }).click();
+      await expect.poll(() => covers.locator('.form-message').textContent()).toBe('Started 2 tasks.');
+      const coverTasks = page.locator('li.task', { hasText: 'Rebuild cover thumbnails' });
+      // The newest tasks come first; the earlier cover tasks are further down the history.
+      await expect
+        .poll(async () => (await coverTasks.locator('.task-state').allTextContents()).slice(0, 2), {
+          timeout: 10_000,
+        })
+        .toEqual(['succeeded', 'succeeded']);
+      expect(readdirSync(join(LIBRARY, 'books/pride-and-prejudice/covers')).sort()).toEqual([
+        'cover-40.svg',
+        'cover-80.svg',
+      ]);
+
+      await page.goto(`${server.monitorUrl}?as=bob`);
+      await page.getByText('Signed in as Bob').waitFor();
+      await page.locator('article.plugin[data-plugin-id="storage-report"]').waitFor();
+      expect(await page.locator('article.plugin[data-plugin-id="media-import"]').count()).toBe(0);
+      expect(errors).toEqual([]);
     });
-    const page = await (await browser.newContext()).newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${server.monitorUrl}?as=alice`);
-    expect(new URL(page.url()).search).toBe('');
-    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
-    await page.getByText('Signed in as Alice (administrator)').waitFor();
-
-    const card = page.locator('article.plugin[data-plugin-id="storage-report"]');
-    await card.getByText('Run Storage report').click();
-    const groupBy = card.locator('#run-storage-report-groupBy');
-    expect(await groupBy.evaluate((node) => node.tagName)).toBe('SELECT');
-    expect(await groupBy.locator('option').allTextContents()).toEqual(['folder', 'extension']);
-    await groupBy.selectOption({ label: 'extension' });
-    await card.getByRole('button', { name: 'Run' }).click();
-    await expect.poll(() => card.locator('.form-message').textContent()).toBe('Started 1 task.');
-    const item = page.locator('li.task', { hasText: 'Storage report' }).first();
-    await expect.poll(() => item.locator('.task-state').textContent(), { timeout: 10_000 }).toBe('succeeded');
-    expect(await item.locator('.result').textContent()).toContain('"groupBy": "extension"');
-
-    const covers = page.locator('article.plugin[data-plugin-id="book-covers"]');
-    await covers.getByText('Run Rebuild cover thumbnails').click();
-    await covers.locator('#run-book-covers-bookId').fill('pride-and-prejudice');
-    await covers.locator('#run-book-covers-sizes').fill('[40, 80]');
-    await covers.getByRole('button', { name: 'Run' }).click();
-    await expect.poll(() => covers.locator('.form-message').textContent()).toBe('Started 2 tasks.');
-    const coverTasks = page.locator('li.task', { hasText: 'Rebuild cover thumbnails' });
-    // The newest tasks come first; the earlier cover tasks are further down the history.
-    await expect
-      .poll(async () => (await coverTasks.locator('.task-state').allTextContents()).slice(0, 2), {
-        timeout: 10_000,
-      })
-      .toEqual(['succeeded', 'succeeded']);
-    expect(readdirSync(join(LIBRARY, 'books/pride-and-prejudice/covers')).sort()).toEqual([
-      'cover-40.svg',
-      'cover-80.svg',
-    ]);
-
-    await page.goto(`${server.monitorUrl}?as=bob`);
-    await page.getByText('Signed in as Bob').waitFor();
-    await page.locator('article.plugin[data-plugin-id="storage-report"]').waitFor();
-    expect(await page.locator('article.plugin[data-plugin-id="media-import"]').count()).toBe(0);
-    expect(errors).toEqual([]);
-  });
-});
+  },
+);

@@ -1,66 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { bullmqRuntime, createWorker, type PlugboardWorker } from '@plugboard/bullmq';
-import { createHost, type Host, type TaskRecord } from '@plugboard/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasRedis } from '../../../test/requirements.js';
 import { NapPlugin } from './fixtures/plugins.js';
+import { bullmqFleet, eventually, finishedCounts } from './helpers.js';
 import { startRedisServer, type TestRedisServer } from './redis-server.js';
 
-let redis: TestRedisServer;
-const hosts: Host[] = [];
-const workers: PlugboardWorker[] = [];
+const redisHere = hasRedis('packages/bullmq/test/api-processes.test.ts');
 
+let redis: TestRedisServer;
 beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop({ timeoutMs: 200 })));
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeoutMs: 200 })));
+  if (redisHere) redis = await startRedisServer();
 });
 afterAll(async () => {
   await redis?.stop();
 });
+const fleet = bullmqFleet(() => redis.connection);
+const apiHost = (queue: string) => fleet.apiHost({ queue, plugins: [NapPlugin] });
 
-async function apiHost(queue: string): Promise<Host> {
-  const host = createHost({
-    env: false,
-    argv: [],
-    plugins: { classes: [NapPlugin] },
-    runtime: bullmqRuntime({ connection: redis.connection, queue }),
-  });
-  hosts.push(host);
-  await host.start();
-  return host;
-}
-
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let value = await read();
-  while (!ok(value) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    value = await read();
-  }
-  return value;
-}
-
-/** Counts the `task:finished` events of each task a host emits. */
-function finishedCounts(host: Host): Map<string, number> {
-  const counts = new Map<string, number>();
-  host.events.on('task:finished', (r: TaskRecord) => counts.set(r.id, (counts.get(r.id) ?? 0) + 1));
-  return counts;
-}
-
-describe('several API processes on one queue', () => {
+describe.skipIf(!redisHere)('several API processes on one queue', () => {
   it('each sees the tasks the others queue, with their events, states and results', async () => {
     const queue = `apis-${randomUUID()}`;
-    const worker = createWorker({
-      env: false,
-      argv: [],
-      plugins: { classes: [NapPlugin] },
-      connection: redis.connection,
-      queue,
-    });
-    workers.push(worker);
-    await worker.start();
+    await fleet.worker({ queue, plugins: [NapPlugin] });
     const one = await apiHost(queue);
     const two = await apiHost(queue);
     const seenByTwo: string[] = [];

@@ -3,11 +3,14 @@ import { bullmqRuntime, createWorker } from '@plugboard/bullmq';
 import { ActionPlugin, createHost, Task, type TaskContext, TaskError, Type } from '@plugboard/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasRedis } from '../../../test/requirements.js';
 import { startRedisServer, type TestRedisServer } from './redis-server.js';
+
+const redisHere = hasRedis('packages/bullmq/test/redis-keys.test.ts');
 
 let redis: TestRedisServer;
 beforeAll(async () => {
-  redis = await startRedisServer();
+  if (redisHere) redis = await startRedisServer();
 });
 afterAll(async () => {
   await redis?.stop();
@@ -52,7 +55,7 @@ class Mixed extends ActionPlugin({
   }
 }
 
-describe('what workers keep in Redis for running tasks', () => {
+describe.skipIf(!redisHere)('what workers keep in Redis for running tasks', () => {
   it('is gone once every task has finished: retried, cancelled or succeeded', async () => {
     const queue = `keys-${randomUUID()}`;
     const worker = createWorker({
@@ -92,6 +95,50 @@ describe('what workers keep in Redis for running tasks', () => {
       expect(await client.hlen(`${base}:started`)).toBe(0);
       expect(await client.hlen(`${base}:log-seq`)).toBe(0);
       expect(await client.keys(`${base}:cancel:*`)).toEqual([]);
+    } finally {
+      client.disconnect();
+      await host.stop({ timeoutMs: 500 });
+      await worker.stop({ timeoutMs: 500 });
+    }
+  }, 30_000);
+});
+
+describe.skipIf(!redisHere)('a cancel request left in Redis', () => {
+  it('makes the worker that takes the task record it cancelled without running it', async () => {
+    const queue = `flag-${randomUUID()}`;
+    const host = createHost({
+      env: false,
+      argv: [],
+      plugins: { classes: [Mixed] },
+      runtime: bullmqRuntime({ connection: redis.connection, queue }),
+    });
+    await host.start();
+    const client = new Redis(redis.connection);
+    const worker = createWorker({
+      plugins: { classes: [Mixed] },
+      env: false,
+      argv: [],
+      connection: redis.connection,
+      queue,
+    });
+    try {
+      const started: string[] = [];
+      host.events.on('task:started', (record) => started.push(record.id));
+      const { tasks } = await host.execute('mixed', {});
+      // What a cancel leaves for a task a worker has taken: the flag is set just before this worker starts it.
+      const quick = tasks[0]!;
+      await client.set(`bull:${queue}:plugboard:cancel:${quick.id}`, '1');
+      await worker.start();
+      expect(await host.tasks.wait(quick.id)).toMatchObject({
+        state: 'cancelled',
+        startedAt: null,
+        error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled before it ran.' },
+      });
+      // The others run as usual.
+      const others = await Promise.all(tasks.slice(1, -1).map((task) => host.tasks.wait(task.id)));
+      expect(others.map((r) => r.state)).toEqual(others.map(() => 'succeeded'));
+      expect(started).not.toContain(quick.id);
+      expect((await host.tasks.cancel(tasks.at(-1)!.id)).state).toBe('cancelled');
     } finally {
       client.disconnect();
       await host.stop({ timeoutMs: 500 });

@@ -1,17 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { bullmqRuntime } from '@plugboard/bullmq';
-import { createHost, type Host, type TaskRecord } from '@plugboard/core';
+import type { Host } from '@plugboard/core';
+import { createTestHost } from '@plugboard/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hasRedis } from '../../../test/requirements.js';
 import { NapPlugin } from './fixtures/plugins.js';
+import { watchStarts } from './helpers.js';
 import { startRedisServer, type TestRedisServer } from './redis-server.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
+
+const redisHere = hasRedis('packages/bullmq/test/worker-processes.test.ts');
 
 let redis: TestRedisServer;
 const workers: WorkerProcess[] = [];
 const hosts: Host[] = [];
 
 beforeAll(async () => {
-  redis = await startRedisServer();
+  if (redisHere) redis = await startRedisServer();
 });
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
@@ -21,17 +26,14 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function apiHost(queue: string): Promise<Host> {
-  const host = createHost({
-    env: false,
-    argv: [],
-    plugins: { classes: [NapPlugin] },
+const apiHost = async (queue: string): Promise<Host> => {
+  const host = await createTestHost({
+    plugins: [NapPlugin],
     runtime: bullmqRuntime({ connection: redis.connection, queue }),
   });
   hosts.push(host);
-  await host.start();
   return host;
-}
+};
 
 async function worker(queue: string, options: Record<string, unknown> = {}): Promise<WorkerProcess> {
   const started = await startWorkerProcess({ connection: redis.connection, queue, ...options });
@@ -39,30 +41,7 @@ async function worker(queue: string, options: Record<string, unknown> = {}): Pro
   return started;
 }
 
-/**
- * Listens for `task:started` from now on (a task may start before `execute` resolves); the returned function
- * resolves once every given task has started.
- */
-function watchStarts(host: Host): (ids: readonly string[]) => Promise<void> {
-  const seen = new Set<string>();
-  const listeners = new Set<() => void>();
-  host.events.on('task:started', (r: TaskRecord) => {
-    seen.add(r.id);
-    for (const listener of listeners) listener();
-  });
-  return (ids) =>
-    new Promise((resolve) => {
-      const check = () => {
-        if (!ids.every((id) => seen.has(id))) return;
-        listeners.delete(check);
-        resolve();
-      };
-      listeners.add(check);
-      check();
-    });
-}
-
-describe('worker processes', () => {
+describe.skipIf(!redisHere)('worker processes', () => {
   it('a worker killed mid-task: another worker completes its retry-safe tasks as a new attempt, the others are recorded interrupted', async () => {
     const queue = `kill-${randomUUID()}`;
     const host = await apiHost(queue);
@@ -99,6 +78,30 @@ describe('worker processes', () => {
       },
     });
     expect((await host.tasks.list({ state: ['queued', 'running'] })).items).toEqual([]);
+  }, 60_000);
+
+  it('a task cancelled while its worker is dead is recorded cancelled by the worker that takes it after the stall, not run again', async () => {
+    const queue = `stall-cancel-${randomUUID()}`;
+    const host = await apiHost(queue);
+    const timings = { lockDurationMs: 1000, stalledIntervalMs: 500 };
+    const doomed = await worker(queue, timings);
+    const started = watchStarts(host);
+    // Retry-safe and short: were the cancel request ignored, the next worker would run it again to success.
+    const task = (await host.execute('nap', { ms: 1000 })).tasks[0]!;
+    await started([task.id]);
+    await doomed.kill('SIGKILL');
+    // Nobody hears the request now: only the flag it leaves in Redis reaches the next worker.
+    const cancelling = host.tasks.cancel(task.id);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await worker(queue, timings);
+    expect(await cancelling).toMatchObject({
+      state: 'cancelled',
+      attempt: 1,
+      result: null,
+      error: { code: 'PLUGBOARD_TASK_CANCELLED', message: 'The task was cancelled before it ran.' },
+    });
+    const messages = (await host.tasks.logs(task.id)).map((l) => l.message);
+    expect(messages.filter((m) => m.startsWith('The worker running this task stopped'))).toEqual([]);
   }, 60_000);
 
   it('cancels a task running in another process', async () => {

@@ -2,18 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { bullmqRuntime, createWorker } from '@plugboard/bullmq';
 import { createHost, type TaskRecord } from '@plugboard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasRedis } from '../../../test/requirements.js';
 import { NapPlugin } from './fixtures/plugins.js';
 import { startRedisServer, type TestRedisServer } from './redis-server.js';
 
+const redisHere = hasRedis('packages/bullmq/test/worker-shutdown.test.ts');
+
 let redis: TestRedisServer;
 beforeAll(async () => {
-  redis = await startRedisServer();
+  if (redisHere) redis = await startRedisServer();
 });
 afterAll(async () => {
   await redis?.stop();
 });
 
-describe('worker shutdown', () => {
+describe.skipIf(!redisHere)('worker shutdown', () => {
   it('lets running tasks finish within the timeout, records the rest interrupted, and leaves queued ones queued', async () => {
     const queue = `shutdown-${randomUUID()}`;
     const worker = createWorker({
@@ -41,7 +44,10 @@ describe('worker shutdown', () => {
       const waiting = (await host.execute('nap', { ms: 10 })).tasks[0]!;
       const begun = Date.now();
       await worker.stop({ timeoutMs: 500 });
-      expect(Date.now() - begun).toBeLessThan(5000);
+      // The 500 ms of grace for the running tasks, then the close of the connections (about 650 ms in all here).
+      const took = Date.now() - begun;
+      expect(took).toBeGreaterThanOrEqual(450);
+      expect(took).toBeLessThan(1500);
       expect(worker.state).toBe('stopped');
       expect((await host.tasks.wait(quick.id)).state).toBe('succeeded');
       expect(await host.tasks.wait(slow.id)).toMatchObject({

@@ -6,7 +6,9 @@ import {
   type Host,
   Task,
   type TaskContext,
+  Type,
 } from '@plugboard/core';
+import { createTestHost } from '@plugboard/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode, runCli } from '../src/index.js';
 
@@ -38,6 +40,25 @@ class HelloPlugin extends ActionPlugin({ id: 'hello', name: 'Hello', tasks: [Hel
   }
 }
 
+class MaybeTask extends Task<{ fail: boolean }> {
+  run() {
+    if (this.input.fail) throw new Error('this one broke');
+    return { ok: true };
+  }
+}
+
+/** Three tasks, the middle one failing unless every task is asked to succeed. */
+class BatchPlugin extends ActionPlugin({
+  id: 'batch',
+  name: 'Batch',
+  args: Type.Object({ allSucceed: Type.Boolean({ default: false }) }),
+  tasks: [MaybeTask],
+}) {
+  createTasks(args: { allSucceed: boolean }) {
+    return [false, !args.allSucceed, false].map((fail) => new MaybeTask({ fail }));
+  }
+}
+
 class SweepPlugin extends BackgroundTaskPlugin({
   id: 'sweep',
   name: 'Sweep',
@@ -65,13 +86,8 @@ afterEach(async () => {
 });
 
 async function startedHost(): Promise<Host> {
-  const host = createHost({
-    plugins: { classes: [WaitPlugin, HelloPlugin, SweepPlugin] },
-    env: false,
-    argv: [],
-  });
+  const host = await createTestHost({ plugins: [WaitPlugin, HelloPlugin, BatchPlugin, SweepPlugin] });
   hosts.push(host);
-  await host.start();
   return host;
 }
 
@@ -146,6 +162,19 @@ describe('runCli in a host application', () => {
     expect(waiting.out()).toContain('wait/WaitTask cancelled');
     const [record] = (await host.tasks.list({ plugin: 'wait' })).items;
     expect(record!.state).toBe('cancelled');
+  });
+
+  it('exits 1 when one task of a run fails and the others succeed, and 0 when all succeed', async () => {
+    const host = await startedHost();
+    const mixed = run(host, ['batch', '--json']);
+    expect(await mixed.done).toBe(ExitCode.TaskFailed);
+    expect((JSON.parse(mixed.out()).tasks as Array<{ state: string }>).map((t) => t.state)).toEqual([
+      'succeeded',
+      'failed',
+      'succeeded',
+    ]);
+    const clean = run(host, ['batch', '--all-succeed', '--json']);
+    expect(await clean.done).toBe(ExitCode.Success);
   });
 
   it('starts a host that was not started, and stops it afterwards', async () => {

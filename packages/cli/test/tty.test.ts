@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hasTmux } from '../../../test/requirements.js';
 import { fixtureBin } from './run-fixture.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const tmux = hasTmux('packages/cli/test/tty.test.ts');
 const sessions: string[] = [];
 
 afterEach(() => {
@@ -44,7 +45,7 @@ function inTerminal(args: string, env = '') {
   return { name, pane, exitCode, waitFor };
 }
 
-describe.skipIf(!hasTmux)('on a terminal', () => {
+describe.skipIf(!tmux)('on a terminal', () => {
   it('draws a progress bar per task with log lines above them, then the results, in colour', async () => {
     const term = inTerminal('count --to 20 --tasks 2');
     expect(await term.exitCode()).toBe(0);

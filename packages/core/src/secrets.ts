@@ -28,6 +28,16 @@ function stringLeaves(value: unknown, out: Set<string>, depth: number): void {
   }
 }
 
+/** Whether a key matches a `patternProperties` pattern; a pattern that does not compile matches every key. */
+function keyPattern(pattern: string): (key: string) => boolean {
+  try {
+    const regexp = new RegExp(pattern, 'u');
+    return (key) => regexp.test(key);
+  } catch {
+    return () => true;
+  }
+}
+
 /**
  * The secret strings in a resolved properties value: every non-empty string found under a schema node marked
  * `writeOnly: true` (the value itself, or the string leaves of an object or array marked so).
@@ -49,6 +59,17 @@ export function secretValuesOf(schema: unknown, value: unknown): string[] {
           : {};
       for (const name of Object.keys(properties)) {
         if (Object.hasOwn(record, name)) walk(properties[name], record[name], depth + 1);
+      }
+      // `Type.Record(...)` describes its values under `patternProperties`.
+      const patterns =
+        s.patternProperties !== null && typeof s.patternProperties === 'object'
+          ? Object.entries(s.patternProperties as Record<string, unknown>)
+          : [];
+      for (const [pattern, schema] of patterns) {
+        const matches = keyPattern(pattern);
+        for (const name of Object.keys(record)) {
+          if (!Object.hasOwn(properties, name) && matches(name)) walk(schema, record[name], depth + 1);
+        }
       }
       if (s.additionalProperties !== null && typeof s.additionalProperties === 'object') {
         for (const name of Object.keys(record)) {

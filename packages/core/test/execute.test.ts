@@ -1,28 +1,18 @@
 import {
   ActionPlugin,
   ContextPlugin,
-  createHost,
   defineContextKind,
-  type Host,
   invalidArguments,
   type PlugboardError,
   type Static,
   Task,
   Type,
 } from '@plugboard/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EchoPlugin, EchoTask } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { EchoPlugin, EchoTask, hostsStartedPerTest } from './helpers.js';
 
-const hosts: Host[] = [];
-async function started(classes: unknown[], options: Parameters<typeof createHost>[0] = {}) {
-  const host = createHost({ env: false, argv: [], plugins: { classes: classes as never }, ...options });
-  hosts.push(host);
-  await host.start();
-  return host;
-}
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop()));
-});
+// Hosts stop with the default timeout for running tasks.
+const started = hostsStartedPerTest(5000);
 
 async function rejection(promise: Promise<unknown>): Promise<PlugboardError> {
   try {
@@ -147,7 +137,8 @@ describe('refusals', () => {
     await expect(host.execute('echo', { text: 'x' }, { user: { id: 'guest' } })).rejects.toMatchObject({
       code: 'PLUGBOARD_FORBIDDEN',
     });
-    await expect(host.execute('echo', { text: 'x' }, { user: { id: 'owner' } })).resolves.toBeTruthy();
+    const { tasks } = await host.execute('echo', { text: 'x' }, { user: { id: 'owner' } });
+    expect(tasks).toEqual([expect.objectContaining({ pluginId: 'echo', user: { id: 'owner' } })]);
   });
 });
 

@@ -1,7 +1,17 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ActionPlugin, Task, type TaskContext, Type } from '@plugboard/core';
+import {
+  ActionPlugin,
+  createHost,
+  type Host,
+  type HostOptions,
+  type PluginClass,
+  Task,
+  type TaskContext,
+  Type,
+} from '@plugboard/core';
+import { afterEach } from 'vitest';
 
 const scratch = fileURLToPath(new URL('../../../.tmp/tests/', import.meta.url));
 
@@ -90,4 +100,49 @@ export class WaitPlugin extends ActionPlugin({
   createTasks(args: { ms: number }) {
     return new WaitTask({ ms: args.ms });
   }
+}
+
+/**
+ * A plugin with free-form arguments that runs one task of `taskClass`, built from the arguments. `definition`
+ * adds to the plugin's definition (a timeout, readiness...).
+ */
+export function single<I>(
+  id: string,
+  taskClass: new (input: I) => Task<I>,
+  definition: { readonly timeoutMs?: number } = {},
+): PluginClass {
+  return class extends ActionPlugin({
+    id,
+    name: id,
+    args: Type.Object({}, { additionalProperties: true }),
+    tasks: [taskClass as never],
+    ...definition,
+  }) {
+    createTasks(args: Record<string, unknown>) {
+      return new taskClass(args as I);
+    }
+  };
+}
+
+/**
+ * Returns `started(classes, options)`, which creates and starts a host with the given plugin classes (no
+ * environment variables or argv read, every other option at its default unless given); every host it started is
+ * stopped after each test, with `stopTimeoutMs` for running tasks.
+ */
+export function hostsStartedPerTest(stopTimeoutMs = 100) {
+  const hosts: Host[] = [];
+  afterEach(async () => {
+    await Promise.all(hosts.splice(0).map((h) => h.stop({ timeoutMs: stopTimeoutMs })));
+  });
+  return async function started(classes: readonly unknown[], options: HostOptions = {}): Promise<Host> {
+    const host = createHost({
+      env: false,
+      argv: [],
+      ...options,
+      plugins: { ...options.plugins, classes: classes as PluginClass[] },
+    });
+    hosts.push(host);
+    await host.start();
+    return host;
+  };
 }

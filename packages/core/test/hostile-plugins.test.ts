@@ -18,24 +18,13 @@ import {
   type TaskRecord,
   Type,
 } from '@plugboard/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EchoPlugin, sleep, tempDir } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { EchoPlugin, hostsStartedPerTest, single, sleep, tempDir } from './helpers.js';
 
-const hosts: Host[] = [];
-async function started(classes: unknown[], options: HostOptions = {}): Promise<Host> {
-  const host = createHost({
-    env: false,
-    argv: [],
-    ...options,
-    plugins: { ...options.plugins, classes: [EchoPlugin, ...(classes as never[])] },
-  });
-  hosts.push(host);
-  await host.start();
-  return host;
-}
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop({ timeoutMs: 100 })));
-});
+const startedWith = hostsStartedPerTest();
+/** A host with the healthy echo plugin beside the hostile ones. */
+const started = (classes: unknown[], options: HostOptions = {}): Promise<Host> =>
+  startedWith([EchoPlugin, ...classes], options);
 
 /** The healthy plugin next to the hostile one still runs a task to the end. */
 async function expectHealthy(host: Host): Promise<void> {
@@ -46,21 +35,6 @@ async function expectHealthy(host: Host): Promise<void> {
     state: 'succeeded',
     result: { echoed: 'still here' },
   });
-}
-
-/** A plugin with free-form arguments that runs one task of `taskClass`. */
-function single(id: string, taskClass: new (input: never) => Task, definition: { timeoutMs?: number } = {}) {
-  return class extends ActionPlugin({
-    id,
-    name: id,
-    args: Type.Object({}, { additionalProperties: true }),
-    tasks: [taskClass as never],
-    ...definition,
-  }) {
-    createTasks(args: Record<string, unknown>) {
-      return new taskClass(args as never);
-    }
-  };
 }
 
 async function runOnce(host: Host, id: string, args: Record<string, unknown> = {}): Promise<TaskRecord> {

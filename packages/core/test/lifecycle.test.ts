@@ -502,6 +502,35 @@ describe('readiness', () => {
     expect(byId.hangs!.timings.readinessMs).toBeGreaterThanOrEqual(140);
   });
 
+  it("bounds a readiness check by the plugin's own readinessTimeoutMs over the host's", async () => {
+    const own = (id: string, readinessTimeoutMs: number, isReady: () => unknown) =>
+      class extends ActionPlugin({ id, name: id, tasks: [T], readinessTimeoutMs }) {
+        createTasks() {}
+        override isReady() {
+          return isReady() as never;
+        }
+      };
+    const h = host({
+      readinessTimeoutMs: 150,
+      plugins: {
+        classes: [
+          // Shorter than the host's: reported at its own limit.
+          own('impatient', 40, () => new Promise(() => {})),
+          // Longer than the host's: a check that takes 400 ms still makes it operational.
+          own('patient', 3000, () => sleep(400).then(() => true)),
+        ],
+      },
+    });
+    const report = await h.start();
+    const byId = Object.fromEntries(report.plugins.map((p) => [p.id, p]));
+    expect(byId.impatient).toMatchObject({
+      status: 'not-ready',
+      code: 'PLUGBOARD_READINESS_TIMEOUT',
+      reason: 'The readiness check did not settle within 40 ms; check what isReady() waits for.',
+    });
+    expect(byId.patient).toMatchObject({ status: 'operational', reason: null });
+  });
+
   it('lists plugins with status `checking` before their readiness checks finish', async () => {
     let release!: () => void;
     const gate = new Promise<boolean>((resolve) => {

@@ -1,8 +1,6 @@
 import {
   ActionPlugin,
   createHost,
-  type Host,
-  type HostOptions,
   memoryStore,
   PlugboardError,
   Task,
@@ -13,34 +11,10 @@ import {
   Type,
 } from '@plugboard/core';
 import { taskRecord } from '@plugboard/testing/contracts';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EchoPlugin, sleep, WaitPlugin } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { EchoPlugin, hostsStartedPerTest, single, sleep, WaitPlugin } from './helpers.js';
 
-const hosts: Host[] = [];
-async function started(classes: unknown[], options: HostOptions = {}) {
-  const host = createHost({ env: false, argv: [], plugins: { classes: classes as never }, ...options });
-  hosts.push(host);
-  await host.start();
-  return host;
-}
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop({ timeoutMs: 100 })));
-});
-
-/** A plugin that runs one task of the given class with the given input. */
-function single<I>(id: string, taskClass: new (input: I) => Task<I>, options: { timeoutMs?: number } = {}) {
-  return class extends ActionPlugin({
-    id,
-    name: id,
-    args: Type.Object({}, { additionalProperties: true }),
-    tasks: [taskClass as never],
-    timeoutMs: options.timeoutMs,
-  }) {
-    createTasks(args: Record<string, unknown>) {
-      return new taskClass(args as I);
-    }
-  };
-}
+const started = hostsStartedPerTest();
 
 describe('task states', () => {
   it('moves queued → running → succeeded and emits the task events in order', async () => {
@@ -176,7 +150,18 @@ describe('cancellation and timeouts', () => {
       startedAt: null,
       error: { code: 'PLUGBOARD_TASK_CANCELLED' },
     });
+    const ran: string[] = [];
+    host.events.on('task:started', (record) => ran.push(record.id));
+    const after = (await host.execute('wait', { ms: 1 })).tasks[0]!;
     await host.tasks.cancel(blocker.id);
+    // One slot, first in first out: the task queued last runs only after the queue has passed the cancelled one.
+    expect((await host.tasks.wait(after.id)).state).toBe('succeeded');
+    expect(ran).toEqual([after.id]);
+    expect(await host.tasks.get(queued.id)).toMatchObject({
+      state: 'cancelled',
+      startedAt: null,
+      result: null,
+    });
   });
 
   it('aborts the signal of a running task and records it cancelled', async () => {
@@ -427,15 +412,20 @@ describe('fairness', () => {
     }
     const host = await started([single('instant', Instant)], { concurrency: 4 });
     let finished = 0;
-    let finishedWhenTimerFired = -1;
+    let finishedWhenImmediateRan: number | undefined;
+    let finishedWhenTimerFired: number | undefined;
     host.events.on('task:finished', () => finished++);
     const all = Promise.all(Array.from({ length: 2000 }, () => host.execute('instant', {})));
     setImmediate(() => {
-      finishedWhenTimerFired = finished;
+      finishedWhenImmediateRan = finished;
     });
+    setTimeout(() => {
+      finishedWhenTimerFired = finished;
+    }, 0);
     await all;
     while (finished < 2000) await sleep(5);
-    expect(finishedWhenTimerFired).toBeGreaterThanOrEqual(0);
+    // Both ran while tasks were still finishing, not after the whole batch.
+    expect(finishedWhenImmediateRan).toBeLessThan(2000);
     expect(finishedWhenTimerFired).toBeLessThan(2000);
   });
 });
@@ -445,20 +435,48 @@ describe('monitoring', () => {
     class Chatty extends Task {
       async run(ctx: TaskContext) {
         for (let i = 0; i <= 1_000_000; i++) {
-          ctx.progress(i / 10_000);
+          // The pause comes before the report, so the last report (100) is followed by the return at once.
           if (i % 100_000 === 0) await sleep(5);
+          ctx.progress(i / 10_000);
         }
         return 'done';
       }
     }
     const host = await started([single('chatty', Chatty)], { progressIntervalMs: 50 });
     const events: TaskProgressEvent[] = [];
-    host.events.on('task:progress', (e) => events.push(e));
+    const times: number[] = [];
+    host.events.on('task:progress', (e) => {
+      events.push(e);
+      times.push(performance.now());
+    });
+    const begun = performance.now();
     const record = await host.tasks.wait((await host.execute('chatty', {})).tasks[0]!.id);
+    const elapsed = performance.now() - begun;
     expect(record.state).toBe('succeeded');
-    expect(events.length).toBeGreaterThan(0);
-    expect(events.length).toBeLessThan(200);
+    // The first report at once, then at most one per 50 ms, then the last one when the task ends.
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(events.length).toBeLessThanOrEqual(Math.floor(elapsed / 50) + 2);
+    for (let i = 1; i < times.length - 1; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(45);
+    expect(events.map((e) => e.progress)).toEqual([...events.map((e) => e.progress)].sort((a, b) => a - b));
     expect(events.at(-1)?.progress).toBe(100);
+  });
+
+  it('sends the last progress of a task that reports and returns at once, before task:finished', async () => {
+    class Hasty extends Task {
+      run(ctx: TaskContext) {
+        ctx.progress(10, 'begun');
+        ctx.progress(60, 'most of it');
+        return 'done';
+      }
+    }
+    // An interval longer than the test: only the end of the task can send the second report.
+    const host = await started([single('hasty', Hasty)], { progressIntervalMs: 60_000 });
+    const seen: string[] = [];
+    host.events.on('task:progress', (e) => seen.push(`${e.progress} ${e.message}`));
+    host.events.on('task:finished', () => seen.push('finished'));
+    const record = await host.tasks.wait((await host.execute('hasty', {})).tasks[0]!.id);
+    expect(seen).toEqual(['10 begun', '60 most of it', 'finished']);
+    expect(record).toMatchObject({ state: 'succeeded', progress: 100, progressMessage: 'most of it' });
   });
 
   it('clamps progress to 0..100 and ignores NaN; status text is recorded', async () => {

@@ -141,3 +141,36 @@ describe('the event stream', () => {
     expect(query.errors).toEqual([{ path: '/since', message: expect.any(String) }]);
   });
 });
+
+describe('the event stream of a host that coalesces progress', () => {
+  let coalescing: TestServer;
+  beforeAll(async () => {
+    // An interval longer than any task here: only the end of a task sends its last report.
+    coalescing = await startServer({ heartbeatMs: 1000 }, { progressIntervalMs: 60_000 });
+  });
+  afterAll(() => coalescing.close());
+
+  it('carries the last progress of a task that reports and returns at once, before task:finished', async () => {
+    const stream = await EventStreamClient.open(`${coalescing.url}/events`, { 'x-user': 'alice' });
+    await stream.next((e) => e.event === 'ready');
+    const response = await coalescing.request(
+      'alice',
+      '/plugins/greet/execute',
+      postJson({ args: { name: 'Ada', times: 2 } }),
+    );
+    const id = (await response.json()).tasks[0].id as string;
+    await stream.next((e) => e.event === 'task:finished' && JSON.parse(e.data).id === id);
+    const mine = stream.received
+      .filter((e) => e.event === 'task:progress' || e.event === 'task:finished')
+      .map((e) => ({ event: e.event, data: JSON.parse(e.data) }))
+      .filter((e) => e.data.id === id);
+    // The first change (the status text of greeting 1) at once; everything after it is coalesced and goes out
+    // only because the task ended right after its last report.
+    expect(
+      mine.map((e) =>
+        e.event === 'task:progress' ? `${e.data.progress} ${e.data.message} / ${e.data.statusText}` : e.event,
+      ),
+    ).toEqual(['0 null / Greeted 1 time(s)', '100 greeting 2 / Greeted 2 time(s)', 'task:finished']);
+    await stream.close();
+  });
+});

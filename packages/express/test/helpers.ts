@@ -1,4 +1,7 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   ActionPlugin,
   BackgroundTaskPlugin,
@@ -11,8 +14,25 @@ import {
   Type,
 } from '@plugboard/core';
 import { type PlugboardRouter, type PlugboardRouterOptions, plugboardRouter } from '@plugboard/express';
-import { createTestHost } from '@plugboard/testing';
+import { createTestHost, type TestHostOptions } from '@plugboard/testing';
 import express from 'express';
+
+const scratch = fileURLToPath(new URL('../../../.tmp/tests/', import.meta.url));
+
+/**
+ * Writes files into a fresh folder inside the repository (so plugin files there resolve `@plugboard/core` as an
+ * installed plugin would) and returns its path.
+ */
+export function tempDir(files: Record<string, string> = {}): string {
+  mkdirSync(scratch, { recursive: true });
+  const dir = mkdtempSync(join(scratch, 'plugboard-express-test-'));
+  for (const [name, content] of Object.entries(files)) {
+    const file = join(dir, name);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  }
+  return dir;
+}
 
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -223,9 +243,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a test host with {@link PLUGINS} and serves its router at `/plugboard` on 127.0.0.1. */
-export async function startServer(options: Partial<PlugboardRouterOptions> = {}): Promise<TestServer> {
-  const host = await createTestHost({ plugins: PLUGINS, concurrency: 8 });
+/**
+ * Starts a test host with {@link PLUGINS} (and `hostOptions`) and serves its router at `/plugboard` on 127.0.0.1.
+ */
+export async function startServer(
+  options: Partial<PlugboardRouterOptions> = {},
+  hostOptions: Omit<TestHostOptions, 'plugins'> = {},
+): Promise<TestServer> {
+  const host = await createTestHost({ plugins: PLUGINS, concurrency: 8, ...hostOptions });
   const reported: unknown[] = [];
   const router = plugboardRouter(host, {
     getUser: userFromRequest,

@@ -41,7 +41,20 @@ const greetArgs = fc.record(
   },
   { requiredKeys: [] },
 );
+// Bodies a user would send, so that the accepted path is exercised as often as the refusals.
+const validBody = fc.record({
+  args: fc.record(
+    {
+      name: fc.string({ minLength: 1, maxLength: 20 }),
+      times: fc.integer({ min: 1, max: 5 }),
+      tone: fc.constantFrom('plain', 'fancy'),
+      loud: fc.boolean(),
+    },
+    { requiredKeys: ['name'] },
+  ),
+});
 const executeBody = fc.oneof(
+  validBody,
   fc.record(
     { args: fc.oneof(greetArgs, jsonValue), context: fc.oneof(fc.string(), jsonValue) },
     { requiredKeys: [] },
@@ -52,6 +65,7 @@ const executeBody = fc.oneof(
 
 describe('any execute body', () => {
   it('is either accepted (202) or refused with a coded 4xx naming the failing fields — never a 500', async () => {
+    let accepted = 0;
     await fc.assert(
       fc.asyncProperty(executeBody, async (body) => {
         const result = await answer(
@@ -62,13 +76,16 @@ describe('any execute body', () => {
           }),
         );
         if (result.status === 202) {
+          accepted++;
           expect(result.body.tasks!.length).toBe(1);
+          expect(result.body.tasks![0]).toMatchObject({ pluginId: 'greet', user: { id: 'alice' } });
           for (const task of result.body.tasks!)
             await server.host.tasks.cancel(task.id).catch(() => undefined);
         } else expectCodedClientError(result);
       }),
       { numRuns: 150 },
     );
+    expect(accepted).toBeGreaterThan(0);
   });
 
   it('raw bytes that are not JSON are a coded 400, whatever they are', async () => {
@@ -110,16 +127,22 @@ const queryValue = fc.oneof(
 
 describe('any task query string', () => {
   it('answers 200 with a page or a coded 4xx naming the parameter — never a 500', async () => {
+    let pages = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(queryKey, queryValue), { maxLength: 5 }), async (pairs) => {
         const query = new URLSearchParams(pairs).toString();
         const result = await answer(await server.request('alice', `/tasks?${query}`));
-        if (result.status === 200)
-          expect(Array.isArray((result.body as { items: unknown[] }).items)).toBe(true);
-        else expectCodedClientError(result);
+        if (result.status !== 200) return expectCodedClientError(result);
+        pages++;
+        const { items } = result.body as { items: Array<{ user: { id: string } }> };
+        const limit = new URLSearchParams(pairs).get('limit');
+        expect(items.length).toBeLessThanOrEqual(limit === null ? 50 : Number(limit));
+        // alice sees her own tasks only.
+        expect(items.filter((t) => t.user.id !== 'alice')).toEqual([]);
       }),
       { numRuns: 200 },
     );
+    expect(pages).toBeGreaterThan(0);
   });
 
   it('the same holds for a task log query', async () => {
@@ -132,6 +155,10 @@ describe('any task query string', () => {
         })
       ).json()
     ).tasks[0].id;
+    await server.host.tasks.wait(id);
+    const log = await server.host.tasks.logs(id);
+    expect(log.map((entry) => entry.message)).toContain('greeting 1 of 1');
+    let pages = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.tuple(fc.oneof(fc.constantFrom('after', 'limit'), queryKey), queryValue), {
@@ -141,10 +168,23 @@ describe('any task query string', () => {
           const result = await answer(
             await server.request('alice', `/tasks/${id}/logs?${new URLSearchParams(pairs)}`),
           );
-          if (result.status !== 200) expectCodedClientError(result);
+          if (result.status !== 200) return expectCodedClientError(result);
+          pages++;
+          const { items, nextAfter } = result.body as unknown as {
+            items: Array<{ seq: number; message: string }>;
+            nextAfter: number;
+          };
+          // A 200 means every parameter was valid: at most one of each, decimal integers in range.
+          const given = new URLSearchParams(pairs);
+          const after = Number(given.get('after') ?? 0);
+          const limit = Number(given.get('limit') ?? 1000);
+          const expected = log.filter((entry) => entry.seq > after).slice(0, limit);
+          expect(items.map((entry) => entry.seq)).toEqual(expected.map((entry) => entry.seq));
+          expect(nextAfter).toBe(expected.at(-1)?.seq ?? after);
         },
       ),
       { numRuns: 150 },
     );
+    expect(pages).toBeGreaterThan(0);
   });
 });

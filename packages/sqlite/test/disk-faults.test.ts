@@ -18,6 +18,7 @@ import { sqliteStore } from '@plugboard/sqlite';
 import Database from 'better-sqlite3';
 import express from 'express';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { mountTmpfs } from '../../../test/requirements.js';
 
 // Storage faults under a running host on the SQLite store: the disk fills up, another connection holds the write
 // lock, the file system is read-only at start. In each case the failing writes surface as
@@ -28,20 +29,8 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const base = `${root}.tmp/tests/disk-faults-${randomUUID()}`;
 mkdirSync(base, { recursive: true });
 
-/** Mounts a small tmpfs (root only) so the disk can be filled and made read-only; `undefined` when not allowed. */
-function mountTmpfs(dir: string, size: string): boolean {
-  mkdirSync(dir, { recursive: true });
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const mountPoint = `${base}/disk`;
-const mounted = mountTmpfs(mountPoint, '8m');
+const mounted = mountTmpfs(mountPoint, '8m', 'packages/sqlite/test/disk-faults.test.ts');
 
 const hosts: Host[] = [];
 const servers: import('node:http').Server[] = [];

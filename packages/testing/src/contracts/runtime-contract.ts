@@ -309,8 +309,15 @@ export function describeRuntimeContract(name: string, makeRuntime: RuntimeFactor
 
     it('cancels a queued task without running it', async () => {
       const host = await started([single('wait', Wait)], { concurrency: 1 });
+      const startedIds: string[] = [];
+      const finishes: Record<string, number> = {};
+      host.events.on('task:started', (record) => startedIds.push(record.id));
+      host.events.on('task:finished', (record) => {
+        finishes[record.id] = (finishes[record.id] ?? 0) + 1;
+      });
       const blocker = await executeOne(host, 'wait', { ms: 10_000 });
       const queued = await executeOne(host, 'wait', { ms: 1 });
+      const after = await executeOne(host, 'wait', { ms: 1 });
       const cancelled = await host.tasks.cancel(queued.id);
       expect(cancelled).toMatchObject({
         state: 'cancelled',
@@ -318,7 +325,16 @@ export function describeRuntimeContract(name: string, makeRuntime: RuntimeFactor
         error: { code: 'PLUGBOARD_TASK_CANCELLED' },
       });
       expect((await host.tasks.cancel(blocker.id)).state).toBe('cancelled');
-      expect((await host.tasks.get(queued.id))?.startedAt).toBeNull();
+      // One slot, first in first out: once the task queued after it has run, the queue has passed the cancelled one.
+      expect((await host.tasks.wait(after.id)).state).toBe('succeeded');
+      expect(await host.tasks.get(queued.id)).toMatchObject({
+        state: 'cancelled',
+        startedAt: null,
+        result: null,
+        error: { code: 'PLUGBOARD_TASK_CANCELLED' },
+      });
+      expect(startedIds).not.toContain(queued.id);
+      expect(finishes[queued.id]).toBe(1);
     });
 
     it('aborts the signal of a running task and records it cancelled', async () => {
