@@ -10,7 +10,11 @@
 export const targets = [
   {
     name: 'core: task execution and end states',
-    mutate: ['packages/core/src/task-execution.ts', 'packages/core/src/in-process-runtime.ts'],
+    mutate: [
+      'packages/core/src/runtime/task-execution.ts',
+      'packages/core/src/runtime/in-process-runtime.ts',
+      'packages/core/src/runtime/task-life.ts',
+    ],
     tests: [
       'packages/core/test/tasks.test.ts',
       'packages/core/test/in-process-runtime.test.ts',
@@ -43,8 +47,7 @@ export const targets = [
   },
   {
     name: 'core: crash recovery',
-    // The host's #recover(): a line range, since host.ts holds much else.
-    mutate: ['packages/core/src/host.ts:818-865'],
+    mutate: ['packages/core/src/runtime/crash-recovery.ts'],
     tests: [
       'packages/core/test/crash-recovery.test.ts',
       'packages/sqlite/test/crash-recovery.test.ts',
@@ -53,7 +56,7 @@ export const targets = [
   },
   {
     name: 'core: schedules',
-    mutate: ['packages/core/src/background-schedules.ts', 'packages/core/src/scheduler.ts'],
+    mutate: ['packages/core/src/schedules/background-schedules.ts', 'packages/core/src/schedules/scheduler.ts'],
     tests: [
       'packages/core/test/background.test.ts',
       'packages/core/test/runtime-schedules.test.ts',
