@@ -56,7 +56,10 @@ export const targets = [
   },
   {
     name: 'core: schedules',
-    mutate: ['packages/core/src/schedules/background-schedules.ts', 'packages/core/src/schedules/scheduler.ts'],
+    mutate: [
+      'packages/core/src/schedules/background-schedules.ts',
+      'packages/core/src/schedules/scheduler.ts',
+    ],
     tests: [
       'packages/core/test/background.test.ts',
       'packages/core/test/runtime-schedules.test.ts',
