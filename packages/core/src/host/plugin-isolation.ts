@@ -1,7 +1,7 @@
 import { describeThrown, isPlugboardError } from '../errors.js';
 import type { PluginStatusKeeper } from '../plugins/plugin-status.js';
 import type { PluginInfo, PluginRegistry, RegisteredPlugin } from '../plugins/registry.js';
-import type { TaskIsolation } from '../runtime/isolated/task-isolation.js';
+import { subjectOf, type TaskIsolation } from '../runtime/isolated/task-isolation.js';
 
 /**
  * The host's view of where each plugin's tasks run: checks a plugin's `isolation` and `access` declarations when
@@ -45,9 +45,4 @@ export class PluginIsolationView {
       return info;
     }
   }
-}
-
-/** What the isolation decision reads of a registered plugin. */
-export function subjectOf(plugin: RegisteredPlugin) {
-  return { id: plugin.info.id, source: plugin.info.source, definition: plugin.definition };
 }

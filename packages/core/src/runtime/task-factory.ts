@@ -1,7 +1,7 @@
 import { PlugboardError } from '../errors.js';
 import type { PluginRegistry, RegisteredPlugin } from '../plugins/registry.js';
 import type { RetryPolicy, TaskClass, TaskRecord } from '../task.js';
-import type { TaskIsolation } from './isolated/task-isolation.js';
+import { subjectOf, type TaskIsolation } from './isolated/task-isolation.js';
 import type { InstantiatedTask } from './runtime.js';
 
 /**
@@ -47,8 +47,7 @@ export class TaskFactory {
     const { plugin, taskClass } = this.taskClass(record);
     const context = { properties: plugin.properties, secrets: plugin.secrets };
     if (this.#isolation) {
-      const subject = { id: plugin.info.id, source: plugin.info.source, definition: plugin.definition };
-      return this.#isolation.instantiate(record, subject, taskClass, context);
+      return this.#isolation.instantiate(record, subjectOf(plugin), taskClass, context);
     }
     return { ...context, task: new taskClass(record.input) };
   }

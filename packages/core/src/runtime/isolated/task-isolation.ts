@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PlugboardError } from '../../errors.js';
 import type { PluginSource } from '../../plugins/discovery.js';
+import type { RegisteredPlugin } from '../../plugins/registry.js';
 import type { Task, TaskClass, TaskRecord } from '../../task.js';
 import type { InstantiatedTask } from '../runtime.js';
 import { IsolatedTask } from './isolated-task.js';
@@ -26,6 +27,11 @@ export interface IsolationSubject {
   readonly source: PluginSource;
   /** The plugin's definition as the registry read it (`isolation` and `access` are read from it). */
   readonly definition: Readonly<Record<string, unknown>>;
+}
+
+/** What the isolation decision reads of a registered plugin. */
+export function subjectOf(plugin: RegisteredPlugin): IsolationSubject {
+  return { id: plugin.info.id, source: plugin.info.source, definition: plugin.definition };
 }
 
 interface Plan extends PluginIsolation {
