@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const packages = ['core', 'testing', 'sqlite', 'express', 'cli', 'bullmq'];
+const packages = ['core', 'testing', 'sqlite', 'http', 'express', 'cli', 'bullmq'];
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 // Tests and examples use the packages' sources, so a change is tested without a build in between. Subpath entries
@@ -13,6 +13,11 @@ const entries = [
   ...packages.map((name) => [`@plugboard/${name}`, `${root}packages/${name}/src/index.ts`] as const),
 ].filter(([, path]) => existsSync(path));
 const alias = Object.fromEntries(entries);
+
+// The HTTP suite (the files that start a server through packages/express/test/helpers.ts) runs once per server:
+// Express in the default project, then Hono, Fastify and node:http, each with every assertion unchanged.
+const httpSuite = ['authorization', 'events', 'hostile-input', 'monitor-page', 'openapi', 'plugins', 'properties', 'tasks']
+  .map((name) => `packages/express/test/${name}.test.ts`);
 
 export default defineConfig({
   resolve: {
@@ -33,5 +38,12 @@ export default defineConfig({
       JITI_ALIAS: JSON.stringify(alias),
     },
     typecheck: { enabled: false },
+    projects: [
+      { extends: true as const, test: { name: 'default' } },
+      ...['hono', 'fastify', 'node'].map((adapter) => ({
+        extends: true as const,
+        test: { name: `http-${adapter}`, include: httpSuite, env: { PLUGBOARD_HTTP_ADAPTER: adapter } },
+      })),
+    ],
   },
 });

@@ -1,6 +1,9 @@
-// The server side of the HTTP and SSE benchmarks, in its own process: `plugboard` mounts the router on a host
-// with one plugin, `bare` answers the same route with Express and the same argument validation only.
+// The server side of the HTTP and SSE benchmarks, in its own process: `plugboard` mounts the Express router on a
+// host with one plugin, `bare` answers the same route with Express and the same argument validation only;
+// `handler` serves @plugboard/http's handler on node:http, `bare-node` the same route on node:http alone.
+// `GET /cpu` answers the process's CPU time so far, in microseconds.
 // Prints `PORT <n>` when listening; stops on SIGTERM.
+import http from 'node:http';
 import express from 'express';
 
 const mode = process.argv[2];
@@ -26,36 +29,83 @@ class NoopPlugin extends ActionPlugin({ id: 'noop', name: 'No-op', args: Args, t
 
 const app = express();
 let close = async () => {};
-if (mode === 'plugboard') {
-  const { plugboardRouter } = await import('@plugboard/express');
+let listener = app;
+
+async function startHost() {
   const host = createHost({ plugins: { classes: [NoopPlugin] }, argv: [], env: false, concurrency: 4 });
   await host.start();
-  const user = { id: 'bench', permissions: ['admin'] };
-  const router = plugboardRouter(host, {
-    getUser: () => user,
-    isAdmin: () => true,
-    eventBufferSize: 10_000,
-  });
+  return host;
+}
+const user = { id: 'bench', permissions: ['admin'] };
+const options = { getUser: () => user, isAdmin: () => true, eventBufferSize: 10_000 };
+
+function bareAnswer(id, body) {
+  const result = validator.parse(body?.args);
+  if (!result.ok) return { status: 400, body: { errors: result.errors } };
+  return { status: 202, body: { tasks: [{ id: 'x', pluginId: id, state: 'queued', input: result.value }] } };
+}
+const validator = compileObjectValidator(Args);
+
+if (mode === 'plugboard') {
+  const { plugboardRouter } = await import('@plugboard/express');
+  const host = await startHost();
+  const router = plugboardRouter(host, options);
   app.use('/plugboard', router);
   close = async () => {
     router.close();
     await host.stop();
   };
-} else {
-  const validator = compileObjectValidator(Args);
-  app.post('/plugboard/plugins/:id/execute', express.json(), (req, res) => {
-    const result = validator.parse(req.body?.args);
-    if (!result.ok) {
-      res.status(400).json({ errors: result.errors });
+} else if (mode === 'handler') {
+  const { createHttpHandler, toNodeListener } = await import('@plugboard/http');
+  const host = await startHost();
+  const handler = createHttpHandler(host, { ...options, basePath: '/plugboard' });
+  listener = toNodeListener(handler);
+  close = async () => {
+    handler.close();
+    await host.stop();
+  };
+} else if (mode === 'bare-node') {
+  const route = /^\/plugboard\/plugins\/([^/]+)\/execute$/;
+  listener = (req, res) => {
+    const match = route.exec(req.url ?? '');
+    if (req.method !== 'POST' || !match) {
+      res.writeHead(404).end();
       return;
     }
-    res
-      .status(202)
-      .json({ tasks: [{ id: 'x', pluginId: req.params.id, state: 'queued', input: result.value }] });
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => {
+      text += chunk;
+    });
+    req.on('end', () => {
+      let body;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      const answer = bareAnswer(decodeURIComponent(match[1]), body);
+      res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(answer.body));
+    });
+  };
+} else {
+  app.post('/plugboard/plugins/:id/execute', express.json(), (req, res) => {
+    const answer = bareAnswer(req.params.id, req.body);
+    res.status(answer.status).json(answer.body);
   });
 }
 
-const server = app.listen(0, '127.0.0.1', () => {
+const server = http.createServer((req, res) => {
+  if (req.url === '/cpu') {
+    const { user, system } = process.cpuUsage();
+    res.end(String(user + system));
+    return;
+  }
+  listener(req, res);
+});
+server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`PORT ${server.address().port}\n`);
 });
 process.on('SIGTERM', async () => {

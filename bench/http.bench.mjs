@@ -1,6 +1,7 @@
-// Requests per second of POST /plugins/:id/execute through the router (validation, authorisation, task
-// creation, the runtime and the store) against a bare Express route doing the same validation. The servers run
-// in their own processes; autocannon drives them over loopback.
+// Requests per second of POST /plugins/:id/execute through the Express router (validation, authorisation, task
+// creation, the runtime and the store) against a bare Express route doing the same validation, and through
+// @plugboard/http's handler on node:http against a bare node:http route. The servers run in their own
+// processes; autocannon drives them over loopback.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,7 @@ import autocannon from 'autocannon';
 import { compare, emit, ensureBuilt, row, size } from './lib.mjs';
 
 ensureBuilt('core');
+ensureBuilt('http');
 ensureBuilt('express');
 
 const serverScript = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
@@ -56,22 +58,39 @@ async function requestsPerSecond(mode) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = await compare({
+  const express = await compare({
     rounds: size(3, 1),
     warmup: size(1, 0),
     candidate: () => requestsPerSecond('plugboard'),
     baseline: () => requestsPerSecond('bare'),
   });
+  const handler = await compare({
+    rounds: size(3, 1),
+    warmup: size(1, 0),
+    candidate: () => requestsPerSecond('handler'),
+    baseline: () => requestsPerSecond('bare-node'),
+  });
+  const notes = `autocannon, 32 connections, ${DURATION} s a round; each request queues and runs a task`;
   emit([
     row({
       figure: 'HTTP: POST /plugins/:id/execute',
-      value: r.candidate,
+      value: express.candidate,
       unit: 'req/s',
       baseline: 'bare Express route, same validation',
-      baselineValue: r.baseline,
-      ratio: r.candidate / r.baseline,
+      baselineValue: express.baseline,
+      ratio: express.candidate / express.baseline,
       target: { min: 0.5 },
-      notes: `autocannon, 32 connections, ${DURATION} s a round; each request queues and runs a task`,
+      notes,
+    }),
+    row({
+      figure: 'HTTP: POST /plugins/:id/execute, handler on node:http',
+      value: handler.candidate,
+      unit: 'req/s',
+      baseline: 'bare node:http route, same validation',
+      baselineValue: handler.baseline,
+      ratio: handler.candidate / handler.baseline,
+      target: { min: 0.5 },
+      notes,
     }),
   ]);
 }

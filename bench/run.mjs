@@ -20,7 +20,7 @@ const scripts = readdirSync(benchDir)
   .sort();
 
 // Build once up front so no script pays for a build inside its measurements.
-for (const name of ['core', 'sqlite', 'express']) ensureBuilt(name);
+for (const name of ['core', 'sqlite', 'http', 'express']) ensureBuilt(name);
 
 function runScript(file) {
   return new Promise((resolve) => {

@@ -27,8 +27,8 @@ function entries(manifest) {
     ]);
 }
 
-// Core first: the other packages' declarations are built against its.
-const order = (name) => (name === 'core' ? 0 : 1);
+// Core first, then http: the other packages' declarations are built against theirs (express against both).
+const order = (name) => (name === 'core' ? 0 : name === 'http' ? 1 : 2);
 let ok = true;
 const changed = [];
 for (const name of readdirSync(packagesDir).sort((a, b) => order(a) - order(b) || a.localeCompare(b))) {
@@ -53,7 +53,8 @@ for (const name of readdirSync(packagesDir).sort((a, b) => order(a) - order(b) |
       configObject: {
         projectFolder: dir,
         mainEntryPointFilePath: entry,
-        bundledPackages: [],
+        // A workspace package a package depends on (not a peer) is part of its API: express re-exports http's.
+        bundledPackages: Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith('@plugboard/')),
         compiler: {
           overrideTsconfig: {
             compilerOptions: {

@@ -52,7 +52,52 @@ const pages = [
   'docs/tasks.md',
   'docs/background-tasks.md',
   'docs/testing.md',
+  'docs/http.md',
+  'docs/hono.md',
+  'docs/fastify.md',
 ];
+
+/** Drives the API a server sample of an HTTP page started: lists, runs, follows and pages as a client would. */
+async function driveHttpSample(page: string): Promise<void> {
+  const { server, shutdown } = await runHostSample(page);
+  const address = server.address();
+  const base = `http://127.0.0.1:${address.port}/plugboard`;
+  const as = { 'x-user': 'ada' };
+  try {
+    expect((await fetch(`${base}/plugins`)).status).toBe(401);
+    const plugins: any = await (await fetch(`${base}/plugins`, { headers: as })).json();
+    expect(plugins.items).toEqual([expect.objectContaining({ id: 'hello', status: 'operational' })]);
+    const executed = await fetch(`${base}/plugins/hello/execute`, {
+      method: 'POST',
+      headers: { ...as, 'content-type': 'application/json' },
+      body: JSON.stringify({ args: { name: 'Ada' } }),
+    });
+    expect(executed.status).toBe(202);
+    const [task] = ((await executed.json()) as any).tasks;
+    let record: any = await (await fetch(`${base}/tasks/${task.id}`, { headers: as })).json();
+    for (let i = 0; i < 100 && record.state !== 'succeeded'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      record = await (await fetch(`${base}/tasks/${task.id}`, { headers: as })).json();
+    }
+    expect(record).toMatchObject({ state: 'succeeded', result: 'Hello, Ada!' });
+    const bad = await fetch(`${base}/plugins/hello/execute`, {
+      method: 'POST',
+      headers: { ...as, 'content-type': 'application/json' },
+      body: '{"args":{}}',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const redirect = await fetch(base, { headers: as, redirect: 'manual' });
+    expect(redirect.status).toBe(308);
+    expect(redirect.headers.get('location')).toBe('/plugboard/');
+    const pageAnswer = await fetch(`${base}/`, { headers: as });
+    expect(await pageAnswer.text()).toContain('Plugboard monitor');
+    const openapi: any = await (await fetch(`${base}/openapi.json`, { headers: as })).json();
+    expect(openapi.servers[0].url).toBe('/plugboard');
+  } finally {
+    await shutdown();
+  }
+}
 
 describe('the docs', () => {
   it('README: the plugin and host example runs as written and the greet task succeeds', async () => {
@@ -112,10 +157,22 @@ describe('the docs', () => {
     expect(after[0].runs).toBeGreaterThanOrEqual(2);
   });
 
+  it('http: the node:http sample serves the API, the monitor page and OpenAPI', async () => {
+    await driveHttpSample('docs/http.md');
+  });
+
+  it('hono: the Hono sample serves the API, the monitor page and OpenAPI', async () => {
+    await driveHttpSample('docs/hono.md');
+  });
+
+  it('fastify: the Fastify sample serves the API, the monitor page and OpenAPI', async () => {
+    await driveHttpSample('docs/fastify.md');
+  });
+
   it('every code sample compiles under strict TypeScript', () => {
     for (const page of pages) materialise(page);
     const paths = Object.fromEntries(
-      ['core', 'testing'].map((name) => [
+      ['core', 'testing', 'http'].map((name) => [
         `@plugboard/${name}`,
         [join(root, `packages/${name}/src/index.ts`)],
       ]),

@@ -7,12 +7,15 @@
 
 /** The default plugin visibility: the user holds every permission the plugin needs (core's permission rule). */
 export { holdsPermissions } from '@plugboard/core';
-export type { OpenApiDocument } from './openapi.js';
-export { buildOpenApiDocument } from './openapi.js';
-export type { GetUser, PlugboardRouterOptions } from './options.js';
-export type { Problem, ProblemCode } from './problem.js';
-export { httpErrorCatalogue, PROBLEM_MEDIA_TYPE, toProblem } from './problem.js';
-export type { PluginView, TaskView } from './public-views.js';
-export { pluginView, taskView } from './public-views.js';
-export type { PlugboardRouter } from './router.js';
-export { plugboardRouter } from './router.js';
+export type { OpenApiDocument, PluginView, Problem, ProblemCode, TaskView } from '@plugboard/http';
+export {
+  buildOpenApiDocument,
+  httpErrorCatalogue,
+  PROBLEM_MEDIA_TYPE,
+  pluginView,
+  taskView,
+  toProblem,
+} from '@plugboard/http';
+export type { PlugboardRouter } from './express-router.js';
+export { plugboardRouter } from './express-router.js';
+export type { GetUser, PlugboardRouterOptions } from './router-options.js';

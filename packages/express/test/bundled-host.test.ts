@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MONITOR_ASSETS_PATH, monitorAssetsModule } from '../scripts/embed-monitor-page.mjs';
+import { MONITOR_ASSETS_PATH, monitorAssetsModule } from '../../http/scripts/embed-monitor-page.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const uiFile = (name: string) => readFileSync(join(root, 'packages/express/src/ui', name), 'utf8');
+const uiFile = (name: string) => readFileSync(join(root, 'packages/http/src/ui', name), 'utf8');
 
 // A host that serves the monitor page, bundled into one file as a host that ships its server that way does.
 const HOST_SOURCE = `
@@ -46,6 +46,7 @@ beforeAll(async () => {
     alias: {
       '@plugboard/core/spi': join(root, 'packages/core/src/spi.ts'),
       '@plugboard/core': join(root, 'packages/core/src/index.ts'),
+      '@plugboard/http': join(root, 'packages/http/src/index.ts'),
       '@plugboard/express': join(root, 'packages/express/src/index.ts'),
     },
     // Loaded only for TypeScript plugin files, which this host has none of.
@@ -96,7 +97,7 @@ describe('a host bundled into one file', () => {
 });
 
 describe('the embedded monitor page', () => {
-  it('is the page in src/ui/ (run `npm run embed-ui --workspace @plugboard/express` after changing it)', () => {
+  it('is the page in src/ui/ (run `npm run embed-ui --workspace @plugboard/http` after changing it)', () => {
     expect(readFileSync(MONITOR_ASSETS_PATH, 'utf8')).toBe(monitorAssetsModule());
   });
 });

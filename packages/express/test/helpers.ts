@@ -16,6 +16,7 @@ import {
 import { type PlugboardRouter, type PlugboardRouterOptions, plugboardRouter } from '@plugboard/express';
 import { createTestHost, type TestHostOptions } from '@plugboard/testing';
 import express from 'express';
+import { ADAPTER, serveOn } from './adapters.js';
 
 const scratch = fileURLToPath(new URL('../../../.tmp/tests/', import.meta.url));
 
@@ -233,7 +234,8 @@ export interface JsonResponse extends Response {
 /** A host behind a real HTTP server on loopback. */
 export interface TestServer {
   readonly host: Host;
-  readonly router: PlugboardRouter;
+  /** The mounted API: its open event streams, and a way to end them. */
+  readonly router: Pick<PlugboardRouter, 'close' | 'eventStreams'>;
   /** The router's base URL, ending in `/plugboard`. */
   readonly url: string;
   /** Errors the router reported through `onError`. */
@@ -252,22 +254,14 @@ export async function startServer(
 ): Promise<TestServer> {
   const host = await createTestHost({ plugins: PLUGINS, concurrency: 8, ...hostOptions });
   const reported: unknown[] = [];
-  const router = plugboardRouter(host, {
+  const settings: PlugboardRouterOptions = {
     getUser: userFromRequest,
     isAdmin: (user) => user.id === 'root',
     onError: (error) => reported.push(error),
     ...options,
-  });
-  const app = express();
-  app.use('/plugboard', router);
-  app.get('/health', (_req, res) => {
-    res.send('ok');
-  });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  };
+  // PLUGBOARD_HTTP_ADAPTER picks the server: Express (the default), Hono, Fastify or node:http.
+  const { router, server } = ADAPTER === 'express' ? await serveExpress(host, settings) : await serveOn(ADAPTER, host, settings);
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}/plugboard`;
   return {
@@ -287,6 +281,21 @@ export async function startServer(
       await host.stop({ timeoutMs: 1000 });
     },
   };
+}
+
+async function serveExpress(host: Host, settings: PlugboardRouterOptions) {
+  const router = plugboardRouter(host, settings);
+  const app = express();
+  app.use('/plugboard', router);
+  app.get('/health', (_req, res) => {
+    res.send('ok');
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  return { router, server };
 }
 
 /** POSTs JSON. */

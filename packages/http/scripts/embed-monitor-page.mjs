@@ -1,7 +1,7 @@
 // Writes src/monitor-assets.ts: the monitor page's files (src/ui/) as strings in a module, so that a host bundled
 // into one file (esbuild, webpack) serves the page without reading anything from disk. The build runs it first;
 // a test fails when the committed module is out of date. After changing src/ui/, run
-// `npm run embed-ui --workspace @plugboard/express`.
+// `npm run embed-ui --workspace @plugboard/http`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +21,7 @@ export function monitorAssetsModule() {
   });
   return [
     '// Generated from src/ui/ by scripts/embed-monitor-page.mjs: do not edit. Change the files in src/ui/, then run',
-    '// `npm run embed-ui --workspace @plugboard/express` (the build does it too).',
+    '// `npm run embed-ui --workspace @plugboard/http` (the build does it too).',
     '',
     "/** The monitor page's files with their content types, embedded so a bundled host reads nothing from disk. */",
     'export const MONITOR_FILES: Readonly<Record<string, { readonly type: string; readonly body: string }>> = {',

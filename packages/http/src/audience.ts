@@ -10,7 +10,7 @@ export class Audience<User extends PlugboardUser = PlugboardUser> {
   readonly isAdmin: boolean;
   readonly #canSeePlugin: (user: User, plugin: PluginInfo) => boolean;
 
-  constructor(user: User, options: ResolvedRouterOptions<User>) {
+  constructor(user: User, options: Pick<ResolvedRouterOptions<User, unknown>, 'isAdmin' | 'canSeePlugin'>) {
     this.user = user;
     this.isAdmin = options.isAdmin(user) === true;
     this.#canSeePlugin = options.canSeePlugin;

@@ -1,5 +1,4 @@
 import type { Host, HostEvents, PlugboardUser } from '@plugboard/core';
-import type { Request, Response } from 'express';
 import type { Audience } from './audience.js';
 import type { EventLog, EventScope, LoggedEvent } from './event-log.js';
 import { taskView } from './public-views.js';
@@ -10,9 +9,25 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 const RETRY_MS = 3000;
 
 interface StreamClient<User extends PlugboardUser> {
-  readonly res: Response;
+  readonly controller: ReadableStreamDefaultController<Uint8Array>;
   readonly audience: Audience<User>;
+  /** The frames of this event-loop turn not yet written: one write per client per turn, however many events. */
+  pending: string;
 }
+
+const encoder = new TextEncoder();
+
+// Node and Bun run a callback once the current turn's I/O is done; elsewhere a zero timeout comes closest.
+const nextTurn: (callback: () => void) => unknown =
+  globalThis.setImmediate ?? ((callback: () => void) => setTimeout(callback, 0));
+
+/** The response headers of an event stream. */
+const STREAM_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+};
 
 /** One frame a host event becomes. */
 type Forward = { payload: unknown; scope: EventScope };
@@ -80,7 +95,8 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
   readonly #heartbeatMs: number;
   readonly #clients = new Set<StreamClient<User>>();
   readonly #unsubscribe: Array<() => void> = [];
-  #heartbeat: NodeJS.Timeout | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #flushing = false;
 
   constructor(host: Host<User>, log: EventLog, heartbeatMs: number) {
     this.#host = host;
@@ -94,20 +110,13 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
     return this.#clients.size;
   }
 
-  /** Starts a stream on `res`: replays what a resuming client missed, then forwards live events. */
-  open(req: Request, res: Response, audience: Audience<User>): void {
-    res.status(200).set({
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    res.flushHeaders();
-    req.socket.setNoDelay(true);
-    const client: StreamClient<User> = { res, audience };
+  /**
+   * Opens a stream: replays what a client resuming from `lastEventId` missed, then forwards live events. The
+   * stream ends when the client goes away (`signal` aborts or the body is cancelled) or the hub closes.
+   */
+  open(lastEventId: string | null, signal: AbortSignal, audience: Audience<User>): Response {
     let opening = `retry: ${RETRY_MS}\n\n`;
-    const lastEventId = req.get('Last-Event-ID');
-    if (lastEventId === undefined) {
+    if (lastEventId === null) {
       opening += `id: ${this.#log.lastId}\nevent: ready\ndata: {"resumed":false}\n\n`;
     } else {
       const missed = this.#log.since(lastEventId);
@@ -118,20 +127,42 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
         opening += 'event: ready\ndata: {"resumed":true}\n\n';
       }
     }
-    res.write(opening);
-    this.#clients.add(client);
-    this.#startHeartbeat();
-    const drop = () => this.#drop(client);
-    req.on('close', drop);
-    res.on('error', drop);
+    let client: StreamClient<User> | undefined;
+    const drop = () => {
+      if (client) this.#drop(client);
+    };
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          controller.enqueue(encoder.encode(opening));
+          if (signal.aborted) {
+            controller.close();
+            return;
+          }
+          client = { controller, audience, pending: '' };
+          this.#clients.add(client);
+          this.#startHeartbeat();
+          signal.addEventListener('abort', () => {
+            if (client && this.#clients.has(client)) {
+              this.#drop(client);
+              controller.close();
+            }
+          });
+        },
+        cancel: drop,
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+    );
+    return new Response(body, { status: 200, headers: STREAM_HEADERS });
   }
 
   /** Ends every stream and stops forwarding the host's events. */
   close(): void {
     for (const off of this.#unsubscribe.splice(0)) off();
     for (const client of [...this.#clients]) {
-      client.res.end();
+      this.#flushClient(client, new Map());
       this.#drop(client);
+      client.controller.close();
     }
   }
 
@@ -164,15 +195,41 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
   }
 
   #write(client: StreamClient<User>, text: string): void {
-    client.res.write(text);
-    if (client.res.writableLength > MAX_BUFFERED_BYTES) {
-      client.res.destroy();
+    client.pending += text;
+    if (!this.#flushing) {
+      this.#flushing = true;
+      nextTurn(this.#flush);
+    }
+  }
+
+  // Frames of one event-loop turn (a task's queued and started events, a burst of log lines...) leave in one write;
+  // clients that receive the same frames share one encoded buffer.
+  readonly #flush = (): void => {
+    this.#flushing = false;
+    const encoded = new Map<string, Uint8Array>();
+    for (const client of this.#clients) this.#flushClient(client, encoded);
+  };
+
+  #flushClient(client: StreamClient<User>, encoded: Map<string, Uint8Array>): void {
+    const text = client.pending;
+    if (text === '') return;
+    client.pending = '';
+    let bytes = encoded.get(text);
+    if (bytes === undefined) {
+      bytes = encoder.encode(text);
+      encoded.set(text, bytes);
+    }
+    client.controller.enqueue(bytes);
+    // A client that reads slower than events come is dropped; the browser reconnects and resumes.
+    if ((client.controller.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) {
       this.#drop(client);
+      client.controller.error(new Error('The event stream client reads too slowly; it was disconnected.'));
     }
   }
 
   #drop(client: StreamClient<User>): void {
     if (!this.#clients.delete(client)) return;
+    client.pending = '';
     if (this.#clients.size === 0 && this.#heartbeat) {
       clearInterval(this.#heartbeat);
       this.#heartbeat = undefined;
@@ -184,6 +241,7 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
     this.#heartbeat = setInterval(() => {
       for (const client of this.#clients) this.#write(client, `: heartbeat ${Date.now()}\n\n`);
     }, this.#heartbeatMs);
-    this.#heartbeat.unref();
+    // Deno and browsers-like runtimes return a number here; only Node's timers can be unreferenced.
+    (this.#heartbeat as { unref?: () => void }).unref?.();
   }
 }

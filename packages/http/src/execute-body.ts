@@ -1,5 +1,5 @@
 import { type FieldError, isPlugboardError, PlugboardError } from '@plugboard/core';
-import { HttpProblemError, invalidRequest } from './problem.js';
+import { invalidRequest } from './problem.js';
 import { pointer } from './request-query.js';
 
 /** The body of `POST /plugins/:id/execute`, checked. */
@@ -100,48 +100,4 @@ export function pointIntoBody(error: unknown): unknown {
     cause: error,
     details: { ...error.details, fields: moved },
   });
-}
-
-/**
- * Maps the client errors Express raises before a route runs to coded errors: those of its JSON body parser (too
- * large, malformed, undecodable...) and a path parameter that is not valid percent-encoded UTF-8.
- */
-export function fromRequestError(error: unknown, limit: number, path = ''): unknown {
-  if (error === null || typeof error !== 'object') return error;
-  const { type, status, expose } = error as { type?: unknown; status?: unknown; expose?: unknown };
-  if (error instanceof URIError && status === 400) {
-    // Express's router decodes each path parameter; every parameter of this router is an `:id` but the asset name.
-    const name = path.startsWith('/assets/') ? 'name' : 'id';
-    return invalidRequest('Invalid request path', [
-      { path: `/${name}`, message: 'is not valid percent-encoded UTF-8' },
-    ]);
-  }
-  if (typeof type !== 'string') {
-    // A compressed body that does not decompress: the body parser reports the zlib error as a client error.
-    if (expose === true && typeof status === 'number' && status >= 400 && status < 500) {
-      const code = (error as { code?: unknown }).code;
-      return invalidRequest('Invalid request body', [
-        {
-          path: '/',
-          message: `could not be decoded${typeof code === 'string' ? ` (${code})` : ''}; check its Content-Encoding`,
-        },
-      ]);
-    }
-    return error;
-  }
-  if (type === 'entity.too.large') {
-    return new HttpProblemError(
-      'PLUGBOARD_BODY_TOO_LARGE',
-      `The request body is larger than ${limit} bytes; send smaller arguments.`,
-    );
-  }
-  if (type === 'entity.parse.failed') {
-    return invalidRequest('Invalid request body', [{ path: '/', message: 'is not valid JSON' }]);
-  }
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return invalidRequest('Invalid request body', [
-      { path: '/', message: `could not be read (${type}); send UTF-8 JSON` },
-    ]);
-  }
-  return error;
 }

@@ -1,5 +1,5 @@
 // Generated from src/ui/ by scripts/embed-monitor-page.mjs: do not edit. Change the files in src/ui/, then run
-// `npm run embed-ui --workspace @plugboard/express` (the build does it too).
+// `npm run embed-ui --workspace @plugboard/http` (the build does it too).
 
 /** The monitor page's files with their content types, embedded so a bundled host reads nothing from disk. */
 export const MONITOR_FILES: Readonly<Record<string, { readonly type: string; readonly body: string }>> = {

@@ -6,20 +6,28 @@ import {
   integerOption,
   invalidOption,
 } from '@plugboard/core/spi';
-import type { Request } from 'express';
 
-/** Resolves the signed-in user of a request; `undefined` or `null` when nobody is signed in (401). */
-export type GetUser<User extends PlugboardUser = PlugboardUser> = (
-  req: Request,
+/**
+ * Resolves the signed-in user of a request; `undefined` or `null` when nobody is signed in (401). `Native` is
+ * what the server hands the handler: the web `Request` itself, or a framework's own request through an adapter.
+ */
+export type GetUser<User extends PlugboardUser = PlugboardUser, Native = Request> = (
+  req: Native,
 ) => User | null | undefined | Promise<User | null | undefined>;
 
-/** Options of {@link plugboardRouter}. */
-export interface PlugboardRouterOptions<User extends PlugboardUser = PlugboardUser> {
+/** Options of {@link createHttpHandler}. */
+export interface HttpHandlerOptions<User extends PlugboardUser = PlugboardUser, Native = Request> {
   /**
    * Resolves the user of a request from the host's own authentication (a session, a token...).
    * Requests without a user are answered 401.
    */
-  readonly getUser: GetUser<User>;
+  readonly getUser: GetUser<User, Native>;
+  /**
+   * The path the handler is mounted at, such as `/plugboard`: the routes are served under it and the OpenAPI
+   * document names it as its server. Adapters that know their mount path per request pass it to `route()`.
+   * @default ''
+   */
+  readonly basePath?: string;
   /**
    * Administrators see every plugin and task, cancel any task, and may disable, enable and trigger.
    * @default () => false
@@ -59,12 +67,13 @@ export interface PlugboardRouterOptions<User extends PlugboardUser = PlugboardUs
    * Called with every error that is not a Plugboard error (answered 500 without details), for the host's log.
    * @default console.error
    */
-  readonly onError?: (error: unknown, req: Request) => void;
+  readonly onError?: (error: unknown, req: Native) => void;
 }
 
 /** The options with every default applied. */
-export interface ResolvedRouterOptions<User extends PlugboardUser = PlugboardUser> {
-  readonly getUser: GetUser<User>;
+export interface ResolvedRouterOptions<User extends PlugboardUser = PlugboardUser, Native = Request> {
+  readonly getUser: GetUser<User, Native>;
+  readonly basePath: string;
   readonly isAdmin: (user: User) => boolean;
   readonly canSeePlugin: (user: User, plugin: PluginInfo) => boolean;
   readonly ui: boolean;
@@ -72,28 +81,38 @@ export interface ResolvedRouterOptions<User extends PlugboardUser = PlugboardUse
   readonly heartbeatMs: number;
   readonly eventBufferSize: number;
   readonly cancelWaitMs: number;
-  readonly onError: (error: unknown, req: Request) => void;
+  readonly onError: (error: unknown, req: Native) => void;
 }
 
-function integer(options: object, name: keyof PlugboardRouterOptions, min: number, fallback: number): number {
+function integer(options: object, name: keyof HttpHandlerOptions, min: number, fallback: number): number {
   const value = (options as Record<string, unknown>)[name];
   return integerOption(name, value, min, fallback, `a number >= ${min}`);
 }
 
-function callback<F>(options: object, name: keyof PlugboardRouterOptions, fallback: F): F {
+function callback<F>(options: object, name: keyof HttpHandlerOptions, fallback: F): F {
   return functionOption(name, (options as Record<string, unknown>)[name], fallback);
 }
 
-/** Checks the router options once, when the router is built, and applies the defaults. */
-export function resolveRouterOptions<User extends PlugboardUser>(
-  options: PlugboardRouterOptions<User>,
-): ResolvedRouterOptions<User> {
+// A mount path is absolute, without a trailing slash, query or fragment; the root mount is ''.
+const BASE_PATH = /^(\/[^/?#\s]+)*$/;
+
+function basePathOption(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string' && BASE_PATH.test(value)) return value;
+  throw invalidOption('basePath', "a path such as '/plugboard' (no trailing slash; '' for the root)", value);
+}
+
+/** Checks the handler options once, when the handler is built, and applies the defaults. */
+export function resolveRouterOptions<User extends PlugboardUser, Native>(
+  options: HttpHandlerOptions<User, Native>,
+): ResolvedRouterOptions<User, Native> {
   checkOptionsObject('router', options, 'an object with `getUser`');
   if (typeof options.getUser !== 'function') {
     throw invalidOption('getUser', 'a function (req) => user', options.getUser);
   }
   return {
     getUser: options.getUser,
+    basePath: basePathOption(options.basePath),
     isAdmin: callback(options, 'isAdmin', () => false),
     canSeePlugin: callback(options, 'canSeePlugin', holdsPermissions),
     ui: booleanOption('ui', options.ui, false),

@@ -5,17 +5,18 @@ import {
   isPlugboardError,
   PlugboardError,
 } from '@plugboard/core';
-import type { Response } from 'express';
+import { textResponse } from './response-text.js';
 
-type HttpErrorCode = 'PLUGBOARD_BODY_TOO_LARGE' | 'PLUGBOARD_INTERNAL_ERROR';
+type HttpErrorCode = 'PLUGBOARD_BODY_TOO_LARGE' | 'PLUGBOARD_NO_ROUTE' | 'PLUGBOARD_INTERNAL_ERROR';
 
 /**
- * Codes that only exist where Plugboard crosses HTTP: `PLUGBOARD_BODY_TOO_LARGE` (413) and
- * `PLUGBOARD_INTERNAL_ERROR` (500). They are not in core's catalogue yet; they keep the `PLUGBOARD_` prefix so
+ * Codes that only exist where Plugboard crosses HTTP: `PLUGBOARD_BODY_TOO_LARGE` (413), `PLUGBOARD_NO_ROUTE`
+ * (404, from the standalone handler only) and `PLUGBOARD_INTERNAL_ERROR` (500). They are not in core's catalogue yet; they keep the `PLUGBOARD_` prefix so
  * clients can switch on one family of codes.
  */
 export const httpErrorCatalogue: { readonly [Code in HttpErrorCode]: ErrorCatalogueEntry } = {
   PLUGBOARD_BODY_TOO_LARGE: { status: 413, title: 'The request body is larger than the router accepts' },
+  PLUGBOARD_NO_ROUTE: { status: 404, title: 'No route of the HTTP API has this method and path' },
   PLUGBOARD_INTERNAL_ERROR: { status: 500, title: 'An unexpected error occurred' },
 };
 
@@ -105,7 +106,9 @@ export function toProblem(error: unknown, instance?: string): Problem {
   };
 }
 
-/** Sends a problem document. */
-export function sendProblem(res: Response, problem: Problem): void {
-  res.status(problem.status).type(PROBLEM_MEDIA_TYPE).send(JSON.stringify(problem));
+const PROBLEM_HEADERS = { 'Content-Type': `${PROBLEM_MEDIA_TYPE}; charset=utf-8` };
+
+/** A problem document as a response. */
+export function problemResponse(problem: Problem): Response {
+  return textResponse(JSON.stringify(problem), problem.status, PROBLEM_HEADERS);
 }

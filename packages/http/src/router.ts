@@ -6,45 +6,80 @@ import {
   type PluginInfo,
   type TaskRecord,
 } from '@plugboard/core';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { Audience } from './audience.js';
 import { EventLog } from './event-log.js';
 import { EventStreamHub } from './event-stream.js';
-import { fromRequestError, parseExecuteBody, pointIntoBody } from './execute-body.js';
+import { parseExecuteBody, pointIntoBody } from './execute-body.js';
 import { MonitorPage } from './monitor-page.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { type PlugboardRouterOptions, resolveRouterOptions } from './options.js';
-import { invalidRequest, sendProblem, toProblem } from './problem.js';
+import { type HttpHandlerOptions, resolveRouterOptions } from './options.js';
+import { HttpProblemError, invalidRequest, problemResponse, toProblem } from './problem.js';
 import { pluginView, taskView } from './public-views.js';
+import { readJsonBody } from './request-body.js';
 import { parseEmptyQuery, parseLogQuery, parseTaskListQuery } from './request-query.js';
+import { parseQuery, type RawQuery, Reply, type RouteRequest, RouteTable } from './route-table.js';
 
-/** The Express router {@link plugboardRouter} returns, with a way to end its event streams. */
-export interface PlugboardRouter extends Router {
+/** Where an adapter mounted the handler and what its server handed it, for {@link HttpHandler.route}. */
+export interface HttpMount<Native = Request> {
+  /** The path the handler is mounted at for this request (`''` at the root), such as Express's `req.baseUrl`. */
+  readonly basePath: string;
+  /** Passed to `getUser` and `onError`: the framework's own request object. */
+  readonly native: Native;
+}
+
+/**
+ * The handler {@link createHttpHandler} returns: call it with a `Request`, get a `Response`. It also serves
+ * adapters that need to fall through to the framework when no route matches, and ends its event streams.
+ */
+export interface HttpHandler<Native = Request> {
+  /** Serves a request; a path that is no route of the API is answered 404. */
+  (request: Request): Promise<Response>;
+  /** Serves a request for an adapter; `undefined` when no route matches, so the framework carries on. */
+  route(request: Request, mount: HttpMount<Native>): Promise<Response | undefined>;
   /** Ends every open event stream and stops listening to the host's events. */
   close(): void;
   /** How many event streams are open. */
   readonly eventStreams: number;
 }
 
-type Handler<User extends PlugboardUser> = (req: Request, res: Response, audience: Audience<User>) => unknown;
-
-const JSON_TYPES = ['application/json', 'application/*+json'];
+type Handler<User extends PlugboardUser, Native> = (
+  req: RouteRequest<Native>,
+  res: Reply,
+  audience: Audience<User>,
+) => unknown;
 
 function describeHost(host: unknown): string {
   return host === null ? 'null' : typeof host;
 }
 
+/** The path and query of a request URL, without parsing the whole URL. */
+function splitUrl(url: string): { path: string; search: string } {
+  const scheme = url.indexOf('://');
+  let start = scheme === -1 ? 0 : url.indexOf('/', scheme + 3);
+  if (start === -1) start = url.length;
+  const question = url.indexOf('?', start);
+  const end = question === -1 ? url.length : question;
+  const hash = url.indexOf('#', start);
+  return {
+    path: url.slice(start, hash !== -1 && hash < end ? hash : end) || '/',
+    search: question === -1 ? '' : url.slice(question + 1, hash > question ? hash : url.length),
+  };
+}
+
 /**
- * Builds the Express 5 router of a Plugboard host: the HTTP API over plugins, tasks and schedules, the
- * Server-Sent Event stream, the OpenAPI document and, with `ui: true`, the monitor page.
+ * Builds the HTTP API of a Plugboard host as one web-standard handler: the JSON API over plugins, tasks and
+ * schedules, the Server-Sent Event stream, the OpenAPI document and, with `ui: true`, the monitor page. Any
+ * server that speaks `Request` and `Response` mounts it (Hono, Bun, Deno, Next.js route handlers); Node's
+ * `http` server through {@link toNodeListener}.
  *
  * @example
- * app.use('/plugboard', plugboardRouter(host, { getUser: (req) => req.session.user, ui: true }));
+ * const handler = createHttpHandler(host, { basePath: '/plugboard', getUser: (request) => userOf(request) });
+ * Bun.serve({ fetch: handler });
  */
-export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
+export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Native = Request>(
   host: Host<User>,
-  options: PlugboardRouterOptions<User>,
-): PlugboardRouter {
+  options: HttpHandlerOptions<User, Native>,
+): HttpHandler<Native> {
   if (
     host === null ||
     typeof host !== 'object' ||
@@ -59,15 +94,19 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
   const settings = resolveRouterOptions(options);
   const hub = new EventStreamHub(host, new EventLog(settings.eventBufferSize), settings.heartbeatMs);
   const page = settings.ui ? new MonitorPage() : undefined;
-  const router = express.Router();
-  const readJson = express.json({ limit: settings.bodyLimit, type: JSON_TYPES, strict: false });
+  const router = new RouteTable<Native>();
+  const readJson = async (req: RouteRequest<Native>) => {
+    const { isJson, body } = await readJsonBody(req.request, settings.bodyLimit);
+    req.isJson = isJson;
+    req.body = body;
+  };
 
   // Each route resolves its user itself: a router-wide guard would answer 401 for the host's own routes
   // whenever the router is mounted at `/`.
   const route =
-    (handler: Handler<User>) =>
-    async (req: Request, res: Response): Promise<void> => {
-      const user = await settings.getUser(req);
+    (handler: Handler<User, Native>) =>
+    async (req: RouteRequest<Native>, res: Reply): Promise<void> => {
+      const user = await settings.getUser(req.native);
       if (user === undefined || user === null) {
         throw new PlugboardError(
           'PLUGBOARD_UNAUTHENTICATED',
@@ -110,9 +149,10 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
   };
 
   if (page) {
-    router.get('/', (req, res) => page.page(req, res));
-    router.get('/assets/:name', (req, res, next) => {
-      if (!page.asset(req.params.name, res)) next();
+    router.get('/', (req, res) => res.send(page.page(req.path)));
+    router.get('/assets/:name', (req, res) => {
+      const asset = page.asset(req.params.name!);
+      if (asset) res.send(asset);
     });
   }
 
@@ -151,7 +191,7 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
     route(async (req, res, audience) => {
       parseEmptyQuery(req.query);
       const plugin = visiblePlugin(req.params.id as string, audience);
-      if (req.is(JSON_TYPES) === false) {
+      if (req.isJson === false) {
         throw invalidRequest('Invalid execute body', [
           { path: '/', message: 'must be sent as application/json' },
         ]);
@@ -257,7 +297,7 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
     '/events',
     route((req, res, audience) => {
       parseEmptyQuery(req.query);
-      hub.open(req, res, audience);
+      res.send(hub.open(req.request.headers.get('Last-Event-ID'), req.request.signal, audience));
     }),
   );
 
@@ -266,25 +306,63 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
     route((req, res, audience) => {
       parseEmptyQuery(req.query);
       const plugins = host.plugins.list().filter((p) => audience.seesPlugin(p));
-      res.json(buildOpenApiDocument(plugins, req.baseUrl || '/'));
+      res.json(buildOpenApiDocument(plugins, req.basePath || '/'));
     }),
   );
 
-  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) {
-      next(error);
-      return;
+  const serve = async (request: Request, mount: HttpMount<Native>): Promise<Response | undefined> => {
+    const { path, search } = splitUrl(request.url);
+    const base = mount.basePath;
+    if (base !== '' && (path.length < base.length || path.slice(0, base.length).toLowerCase() !== base.toLowerCase())) {
+      return undefined;
     }
-    const problem = toProblem(
-      fromRequestError(error, settings.bodyLimit, req.path),
-      req.originalUrl.split('?')[0],
-    );
-    if (problem.status >= 500) settings.onError(error, req);
-    sendProblem(res, problem);
-  });
+    const rest = path.slice(base.length);
+    if (rest !== '' && !rest.startsWith('/')) return undefined;
+    let query: RawQuery | undefined;
+    const reply = new Reply();
+    try {
+      const matched = router.match(request.method, rest || '/');
+      if (matched === undefined) return undefined;
+      const req: RouteRequest<Native> = {
+        request,
+        native: mount.native,
+        path,
+        basePath: base,
+        params: matched.params,
+        get query() {
+          query ??= parseQuery(search);
+          return query;
+        },
+      };
+      for (const step of matched.steps) {
+        await step(req, reply);
+        if (reply.response) break;
+      }
+    } catch (error) {
+      const problem = toProblem(error, path);
+      if (problem.status >= 500) settings.onError(error, mount.native);
+      return problemResponse(problem);
+    }
+    return reply.response;
+  };
 
-  return Object.defineProperties(router, {
+  const notFound = (request: Request): Response =>
+    problemResponse(
+      toProblem(
+        new HttpProblemError(
+          'PLUGBOARD_NO_ROUTE',
+          `No route of the Plugboard API answers ${request.method} ${splitUrl(request.url).path.slice(0, 200)}; the API is served under \`${settings.basePath || '/'}\`.`,
+        ),
+        splitUrl(request.url).path,
+      ),
+    );
+
+  const handler = async (request: Request): Promise<Response> =>
+    (await serve(request, { basePath: settings.basePath, native: request as Native })) ?? notFound(request);
+
+  return Object.defineProperties(handler, {
+    route: { value: serve },
     close: { value: () => hub.close() },
     eventStreams: { get: () => hub.connections },
-  }) as PlugboardRouter;
+  }) as HttpHandler<Native>;
 }

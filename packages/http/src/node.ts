@@ -1,0 +1,90 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { textOf } from './response-text.js';
+
+/** A `node:http` request listener. */
+export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The web `Request` for a `node:http` request. Its signal aborts when the client goes away before the answer
+ * is complete, which ends an event stream.
+ */
+export function toWebRequest(req: IncomingMessage, res: ServerResponse): Request {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+  // Connect-style servers (Express) strip their mount path from `url` and keep the full one in `originalUrl`.
+  const path = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+  const url = `${encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${path}`;
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, signal: controller.signal };
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    init.duplex = 'half';
+  }
+  return new Request(url, init);
+}
+
+/** Writes a web `Response` to a `node:http` response, streaming its body with back-pressure. */
+export async function sendWebResponse(response: Response, res: ServerResponse): Promise<void> {
+  res.statusCode = response.status;
+  for (const [name, value] of response.headers) {
+    if (name === 'set-cookie') continue;
+    res.setHeader(name, value);
+  }
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+  const text = textOf(response);
+  if (text !== undefined || response.body === null) {
+    res.end(text);
+    return;
+  }
+  res.flushHeaders();
+  const reader = response.body.getReader();
+  const stop = () => {
+    reader.cancel().catch(() => {});
+  };
+  res.once('close', stop);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          res.once('drain', resolve);
+          res.once('close', resolve);
+        });
+        if (res.destroyed) return;
+      }
+    }
+    res.end();
+  } catch {
+    // The body failed (an event stream dropped a client that read too slowly): end the connection abruptly.
+    res.destroy();
+  } finally {
+    res.off('close', stop);
+  }
+}
+
+/**
+ * Serves a web-standard handler on a `node:http` (or `https`, `http2` compatibility) server.
+ *
+ * @example
+ * http.createServer(toNodeListener(createHttpHandler(host, { getUser }))).listen(3000);
+ */
+export function toNodeListener(handler: (request: Request) => Promise<Response>): NodeListener {
+  return (req, res) => {
+    handler(toWebRequest(req, res))
+      .then((response) => sendWebResponse(response, res))
+      .catch((error: unknown) => {
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.end();
+        } else res.destroy(error as Error);
+      });
+  };
+}
