@@ -3,7 +3,7 @@ import type { Host, PlugboardUser } from '@plugboard/core';
 import type { PlugboardRouterOptions } from '@plugboard/express';
 import { createHttpHandler, type HttpHandler, toNodeListener } from '@plugboard/http';
 import { serve } from '@hono/node-server';
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Hono } from 'hono';
 
 /** The servers the HTTP suite runs on; `PLUGBOARD_HTTP_ADAPTER` picks one (Express when unset). */
@@ -66,17 +66,23 @@ export async function serveOn(
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as http.Server;
     return { router: handler, server: await listening(server) };
   }
-  const app = Fastify();
   const listener = toNodeListener(handler);
+  const forward = (request: FastifyRequest, reply: FastifyReply) => {
+    reply.hijack();
+    listener(request.raw, reply.raw);
+  };
+  const app = Fastify({
+    // A path Fastify cannot decode, or with a segment longer than its limit, is the handler's to answer.
+    frameworkErrors: (error, request, reply) => {
+      if (/^\/plugboard(?:[/?]|$)/.test(request.raw.url ?? '')) forward(request, reply);
+      else reply.send(error);
+    },
+  });
   app.get('/health', async () => 'ok');
   await app.register(async (scope) => {
     // The handler reads the body itself: Fastify leaves every body unread under the mount.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    const forward = (request: { raw: http.IncomingMessage }, reply: { hijack(): void; raw: http.ServerResponse }) => {
-      reply.hijack();
-      listener(request.raw, reply.raw);
-    };
     scope.all('/plugboard', forward);
     scope.all('/plugboard/*', forward);
   });

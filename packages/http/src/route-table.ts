@@ -61,16 +61,16 @@ const MAX_QUERY_KEYS = 1000;
 
 /** Parses a query string the way Express 5's default parser does: repeated names become arrays. */
 export function parseQuery(search: string): RawQuery {
-  const query: RawQuery = {};
+  // No prototype, so a parameter named `__proto__` or `constructor` is a parameter like any other.
+  const query: RawQuery = Object.create(null);
   if (search === '') return query;
   let keys = 0;
-  for (const [name, value] of new URLSearchParams(search)) {
+  // The leading `&` keeps a query that starts with `?` (`/me??`) from losing it: URLSearchParams drops one `?`.
+  for (const [name, value] of new URLSearchParams(`&${search}`)) {
     if (++keys > MAX_QUERY_KEYS) break;
     const existing = query[name];
-    if (existing === undefined) {
-      // `Object.defineProperty` so a parameter named `__proto__` is a parameter, not a prototype.
-      Object.defineProperty(query, name, { value, enumerable: true, writable: true, configurable: true });
-    } else if (Array.isArray(existing)) existing.push(value);
+    if (existing === undefined) query[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
     else query[name] = [existing, value];
   }
   return query;
