@@ -27,7 +27,6 @@ export default defineConfig({
     })),
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 20_000,
@@ -39,7 +38,14 @@ export default defineConfig({
     },
     typecheck: { enabled: false },
     projects: [
-      { extends: true as const, test: { name: 'default' } },
+      // Each project lists its own files: a project's `include` would add to one set here, not replace it.
+      {
+        extends: true as const,
+        test: {
+          name: 'default',
+          include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+        },
+      },
       ...['hono', 'fastify', 'node'].map((adapter) => ({
         extends: true as const,
         test: { name: `http-${adapter}`, include: httpSuite, env: { PLUGBOARD_HTTP_ADAPTER: adapter } },
