@@ -73,9 +73,9 @@ export async function serveOn(
   };
   const app = Fastify({
     // A path Fastify cannot decode, or with a segment longer than its limit, is the handler's to answer.
-    frameworkErrors: (error, request, reply) => {
+    frameworkErrors: (error, request: FastifyRequest, reply: FastifyReply) => {
       if (/^\/plugboard(?:[/?]|$)/.test(request.raw.url ?? '')) forward(request, reply);
-      else reply.send(error);
+      else reply.code(400).send(error.message);
     },
   });
   app.get('/health', async () => 'ok');

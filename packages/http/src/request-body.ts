@@ -41,7 +41,8 @@ function decoded(body: ReadableStream<Uint8Array>, encoding: string): ReadableSt
   } catch {
     throw unreadable('encoding.unsupported');
   }
-  return body.pipeThrough(decompress);
+  // DOM and Node type its chunks differently (`Uint8Array<ArrayBuffer>`); both are bytes.
+  return body.pipeThrough(decompress as unknown as TransformStream<Uint8Array, Uint8Array>);
 }
 
 async function readBytes(body: ReadableStream<Uint8Array>, limit: number, encoded: boolean): Promise<Uint8Array> {
