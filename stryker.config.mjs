@@ -69,7 +69,7 @@ export const targets = [
   },
   {
     name: 'express: authorisation and owner checks',
-    mutate: ['packages/express/src/audience.ts', 'packages/express/src/options.ts'],
+    mutate: ['packages/http/src/audience.ts', 'packages/http/src/options.ts'],
     tests: ['packages/express/test/authorization.test.ts', 'packages/express/test/options.test.ts'],
   },
   {

@@ -22,7 +22,12 @@ export function toWebRequest(req: IncomingMessage, res: ServerResponse): Request
     if (!res.writableFinished) controller.abort();
   });
   const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, signal: controller.signal };
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
+  // A body only where the request declares one (HTTP/2 declares none and may still carry one).
+  const declaresBody =
+    req.headers['transfer-encoding'] !== undefined ||
+    req.headers['content-length'] !== undefined ||
+    req.httpVersionMajor >= 2;
+  if (req.method !== 'GET' && req.method !== 'HEAD' && declaresBody) {
     init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
     init.duplex = 'half';
   }

@@ -94,9 +94,12 @@ export async function readJsonBody(
   request: Request,
   limit: number,
 ): Promise<{ isJson: boolean | null; body: unknown }> {
-  if (!hasBody(request)) return { isJson: null, body: undefined };
   const contentType = request.headers.get('content-type') ?? '';
-  if (!isJsonType(contentType)) return { isJson: false, body: undefined };
+  if (!hasBody(request)) {
+    // No length and no chunked transfer: HTTP/2 and requests built in code say nothing of their body. One that
+    // is JSON by its type is read; anything else counts as no body, as a bodiless request does on HTTP/1.1.
+    if (request.body === null || !isJsonType(contentType)) return { isJson: null, body: undefined };
+  } else if (!isJsonType(contentType)) return { isJson: false, body: undefined };
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (declared > limit) throw tooLarge(limit);
   const charset = charsetOf(contentType);
