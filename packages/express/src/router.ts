@@ -8,6 +8,14 @@ import {
 } from '@plugboard/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { Audience } from './audience.js';
+import {
+  cancelTasks,
+  countTasks,
+  listSchedules,
+  rerunTask,
+  parseBulkCancelBody,
+  parseTaskFilter,
+} from './dashboard.js';
 import { EventLog } from './event-log.js';
 import { EventStreamHub } from './event-stream.js';
 import { fromRequestError, parseExecuteBody, pointIntoBody } from './execute-body.js';
@@ -132,7 +140,7 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
         items: host.plugins
           .list()
           .filter((p) => audience.seesPlugin(p))
-          .map(pluginView),
+          .map((p) => pluginView(p, audience.isAdmin)),
       });
     }),
   );
@@ -141,7 +149,7 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
     '/plugins/:id',
     route((req, res, audience) => {
       parseEmptyQuery(req.query);
-      res.json(pluginView(visiblePlugin(req.params.id as string, audience)));
+      res.json(pluginView(visiblePlugin(req.params.id as string, audience), audience.isAdmin));
     }),
   );
 
@@ -198,6 +206,22 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
   );
 
   router.get(
+    '/tasks/counts',
+    route(async (req, res, audience) => {
+      res.json(await countTasks(host, audience, parseTaskFilter(req.query)));
+    }),
+  );
+
+  router.post(
+    '/tasks/cancel',
+    readJson,
+    route(async (req, res, audience) => {
+      parseEmptyQuery(req.query);
+      res.json(await cancelTasks(host, audience, parseBulkCancelBody(req.body)));
+    }),
+  );
+
+  router.get(
     '/tasks/:id',
     route(async (req, res, audience) => {
       parseEmptyQuery(req.query);
@@ -220,7 +244,7 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
     route(async (req, res, audience) => {
       parseEmptyQuery(req.query);
       const record = await visibleTask(req.params.id as string, audience);
-      const cancelling = host.tasks.cancel(record.id);
+      const cancelling = host.tasks.cancel(record.id, { by: audience.user });
       // A task that ignores its abort signal must not hold the request open: answer 202 after the wait.
       cancelling.catch(() => {});
       const timer = new AbortController();
@@ -234,12 +258,19 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
     }),
   );
 
+  router.post(
+    '/tasks/:id/rerun',
+    route(async (req, res, audience) => {
+      parseEmptyQuery(req.query);
+      res.status(202).json({ task: await rerunTask(host, audience, req.params.id as string) });
+    }),
+  );
+
   router.get(
     '/schedules',
     route(async (req, res, audience) => {
       parseEmptyQuery(req.query);
-      const schedules = await host.schedules.list();
-      res.json({ items: schedules.filter((s) => audience.seesPlugin(host.plugins.get(s.pluginId))) });
+      res.json({ items: await listSchedules(host, audience) });
     }),
   );
 
@@ -248,7 +279,7 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
     route(async (req, res, audience) => {
       parseEmptyQuery(req.query);
       requireAdmin(audience, 'trigger schedules');
-      const { tasks } = await host.schedules.trigger(req.params.id as string);
+      const { tasks } = await host.schedules.trigger(req.params.id as string, { user: audience.user });
       res.status(202).json({ tasks: tasks.map(taskView) });
     }),
   );
