@@ -366,9 +366,33 @@ function taskRow(task) {
   );
 }
 
+/** Brings a drawn row up to date in place, so a focused link keeps its focus while the task progresses. */
+function updateRow(tr, task) {
+  tr.dataset.state = task.state;
+  const badge = tr.querySelector('.task-state-cell .badge');
+  badge.className = `badge state-${task.state}`;
+  badge.textContent = STATE_WORDS[task.state] ?? task.state;
+  const duration = taskDuration(task);
+  tr.querySelector('.duration').textContent = duration === null ? '—' : formatDuration(duration);
+  const percent = Math.round(task.progress ?? 0);
+  const bar = tr.querySelector('progress');
+  bar.value = percent;
+  bar.setAttribute('aria-valuetext', `${percent}%`);
+  tr.querySelector('.percent').textContent = `${percent}%`;
+}
+
 function renderTaskTable() {
   const tasks = sortedTasks();
-  $('task-rows').replaceChildren(...tasks.map(taskRow));
+  const body = $('task-rows');
+  const drawn = new Map([...body.children].map((tr) => [tr.dataset.taskId, tr]));
+  const rows = tasks.map((task) => {
+    const tr = drawn.get(task.id);
+    if (!tr) return taskRow(task);
+    updateRow(tr, task);
+    return tr;
+  });
+  const same = rows.length === body.children.length && rows.every((tr, i) => body.children[i] === tr);
+  if (!same) body.replaceChildren(...rows);
   $('task-empty').hidden = tasks.length > 0;
   $('task-more').hidden = !state.cursor;
   const { key, descending } = state.sort;
@@ -456,7 +480,7 @@ async function bulkCancel() {
 
 function detailRow(term, value) {
   if (value === null || value === undefined || value === '') return [];
-  return [el('dt', { text: term }), el('dd', {}, value)];
+  return [el('dt', { text: term }), el('dd', { 'data-fact': term }, value)];
 }
 
 function jsonBlock(summary, value, open = false) {
@@ -484,7 +508,6 @@ function renderTaskDetail() {
   const task = detail.task;
   const name = pluginName(task.pluginId);
   $('task-heading').textContent = `${name} task`;
-  const percent = Math.round(task.progress ?? 0);
   const duration = taskDuration(task);
   const active = ACTIVE_STATES.has(task.state);
   const plugin = state.plugins.get(task.pluginId);
@@ -520,7 +543,7 @@ function renderTaskDetail() {
       }),
     );
   }
-  const status = active ? [task.statusText, task.progressMessage].filter(Boolean).join(' · ') : '';
+  const statusNode = el('p', { class: 'status-text', role: 'status' });
   const facts = el(
     'dl',
     { class: 'facts' },
@@ -529,19 +552,18 @@ function renderTaskDetail() {
     ...detailRow('Queued', formatDateTime(task.createdAt)),
     ...detailRow('Started', formatDateTime(task.startedAt)),
     ...detailRow('Finished', formatDateTime(task.finishedAt)),
-    ...detailRow('Duration', duration === null ? null : formatDuration(duration)),
+    ...detailRow('Duration', duration === null ? (active ? '—' : null) : formatDuration(duration)),
     ...detailRow('Attempts', `${task.attempt} of ${task.maxAttempts}`),
     ...detailRow('Cancelled by', task.error?.cancelledBy ? userName(task.error.cancelledBy) : null),
     ...detailRow('On', task.contextId),
     ...detailRow('Schedule', task.scheduleId ? pluginName(task.scheduleId) : null),
     ...detailRow('Task id', el('code', { text: task.id })),
   );
-  const progress = el(
-    'div',
-    { class: 'progress-line' },
-    el('progress', { max: '100', value: String(percent), 'aria-label': `Progress of this ${name} task`, 'aria-valuetext': `${percent}%` }),
-    el('span', { class: 'percent', text: `${percent}%` }),
-  );
+  const bar = el('progress', { max: '100', 'aria-label': `Progress of this ${name} task` });
+  const percentNode = el('span', { class: 'percent' });
+  const progress = el('div', { class: 'progress-line' }, bar, percentNode);
+  const durationNode = facts.querySelector('dd[data-fact="Duration"]');
+  detail.nodes = { bar, percentNode, statusNode, durationNode };
   const outcome = [];
   if (task.state === 'succeeded' && task.result !== undefined && task.result !== null) {
     outcome.push(jsonBlock('Result', task.result));
@@ -553,11 +575,26 @@ function renderTaskDetail() {
     actions,
     facts,
     progress,
-    status ? el('p', { class: 'status-text', role: 'status', text: status }) : '',
+    active ? statusNode : '',
     ...outcome,
     jsonBlock('Arguments', task.input ?? {}),
     logSection(),
   );
+  updateDetailProgress();
+}
+
+/** Progress, status text and duration of the task shown, updated without redrawing the view. */
+function updateDetailProgress() {
+  const { task, nodes } = state.detail;
+  const percent = Math.round(task.progress ?? 0);
+  nodes.bar.value = percent;
+  nodes.bar.setAttribute('aria-valuetext', `${percent}%`);
+  nodes.percentNode.textContent = `${percent}%`;
+  if (ACTIVE_STATES.has(task.state)) {
+    nodes.statusNode.textContent = [task.statusText, task.progressMessage].filter(Boolean).join(' · ');
+  }
+  const duration = taskDuration(task);
+  if (nodes.durationNode && duration !== null) nodes.durationNode.textContent = formatDuration(duration);
 }
 
 function logSection() {
@@ -636,6 +673,10 @@ function updateDetail(task) {
   const before = detail.task;
   detail.task = { ...before, ...task };
   const stateChanged = before.state !== detail.task.state;
+  if (!stateChanged && detail.nodes) {
+    updateDetailProgress();
+    return;
+  }
   const logs = $('log-lines');
   const scroll = logs?.scrollTop;
   renderTaskDetail();
@@ -1295,6 +1336,7 @@ function scheduleTable() {
 
 function onTask(task) {
   for (const capture of state.liveCaptures) capture.set(task.id, task);
+  if (task.user) noteUser(task.user);
   if (mergeTask(task)) scheduleTable();
   updateDetail(task);
 }
@@ -1361,6 +1403,9 @@ setInterval(() => {
       const cell = row.querySelector('.duration');
       if (task && cell) cell.textContent = formatDuration(taskDuration(task));
     }
+  }
+  if (state.route.view === 'task' && state.detail?.nodes && state.detail.task.state === 'running') {
+    updateDetailProgress();
   }
 }, 1000);
 
