@@ -130,12 +130,13 @@ afterAll(async () => {
 async function open(user: string, hash: string, width = 1280, base = served): Promise<Page> {
   await context?.close();
   context = await browser.newContext({ viewport: { width, height: 900 } });
+  context.setDefaultTimeout(8000);
   const { hostname } = new URL(base.url);
   await context.addCookies([{ name: 'user', value: user, domain: hostname, path: '/' }]);
   const opened = await context.newPage();
   opened.on('pageerror', (error) => pageErrors.push(error.message));
   opened.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
+    if (message.type() === 'error') pageErrors.push(`${message.text()} ${message.location().url}`);
   });
   await opened.goto(`${base.url}/${hash}`);
   await opened.getByRole('status').filter({ hasText: 'Live' }).waitFor();
@@ -277,27 +278,27 @@ describe.skipIf(!chromiumHere)('the monitor dashboard in Chromium', () => {
     const card = page.locator('article[data-plugin-id="thumbnails"]');
     await card.getByText('Run Make thumbnails').click();
     const form = card.locator('form');
-    expect(await form.getByLabel('Size 1', { exact: true }).getAttribute('type')).toBe('number');
+    expect(await form.getByRole('spinbutton', { name: 'Size 1', exact: true }).getAttribute('type')).toBe('number');
     await form.getByRole('button', { name: 'Add size' }).click();
-    expect(await form.getByLabel('Size 2', { exact: true }).count()).toBe(1);
+    expect(await form.getByRole('spinbutton', { name: 'Size 2', exact: true }).count()).toBe(1);
     await form.getByRole('button', { name: 'Remove size 2' }).click();
-    expect(await form.getByLabel('Size 2', { exact: true }).count()).toBe(0);
+    expect(await form.getByRole('spinbutton', { name: 'Size 2', exact: true }).count()).toBe(0);
     expect(await form.getByLabel('Email').getAttribute('type')).toBe('email');
     expect(await form.getByLabel('Site').getAttribute('type')).toBe('url');
     expect(await form.getByLabel('From').getAttribute('type')).toBe('date');
     expect(await form.getByLabel('Quality').locator('option').allTextContents()).toEqual(['draft', 'print']);
-    await form.getByLabel('Size 1', { exact: true }).fill('8');
+    await form.getByRole('spinbutton', { name: 'Size 1', exact: true }).fill('8');
     await form.getByLabel('Email').fill('not-an-address');
     await form.getByRole('button', { name: 'Run' }).click();
     const sizeError = form.locator('.field-error').filter({ hasText: /4096/ });
     await expect.poll(() => sizeError.textContent()).toBe('Enter a number from 16 to 4096.');
-    expect(await form.getByLabel('Size 1', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await form.getByRole('spinbutton', { name: 'Size 1', exact: true }).getAttribute('aria-invalid')).toBe('true');
     expect(await form.getByText('Enter an email address, like name@example.com.').count()).toBe(1);
     expect(await form.getByText('This is required.').count()).toBe(1);
     expect(await axeViolations(page)).toEqual([]);
-    await form.getByLabel('Size 1', { exact: true }).fill('64');
+    await form.getByRole('spinbutton', { name: 'Size 1', exact: true }).fill('64');
     await form.getByRole('button', { name: 'Add size' }).click();
-    await form.getByLabel('Size 2', { exact: true }).fill('128');
+    await form.getByRole('spinbutton', { name: 'Size 2', exact: true }).fill('128');
     await form.getByLabel('Email').fill('ada@example.com');
     await form.getByLabel('From').fill('2026-01-31');
     await form.getByRole('button', { name: 'Run' }).click();
@@ -344,7 +345,7 @@ describe.skipIf(!chromiumHere)('the monitor dashboard in Chromium', () => {
     expect(await schedule.locator('td[data-label="Last run"]').textContent()).toBe('Not yet');
     expect(await schedule.locator('td[data-label="Next run"]').textContent()).not.toBe('Not planned');
     expect(await axeViolations(page)).toEqual([]);
-    await schedule.getByRole('button', { name: 'Run Daily report now' }).click();
+    await schedule.getByRole('button', { name: 'Run now: Daily report' }).click();
     await expect
       .poll(() => schedule.locator('td[data-label="Last run"]').textContent())
       .toMatch(/(Queued|Running|Succeeded)$/);

@@ -1292,7 +1292,7 @@ async function loadSchedules() {
           type: 'button',
           class: 'secondary small',
           text: 'Run now',
-          'aria-label': `Run ${schedule.pluginName} now`,
+          'aria-label': `Run now: ${schedule.pluginName}`,
           onclick: async (event) => {
             event.target.disabled = true;
             const { ok, body: answer } = await api(`schedules/${encodeURIComponent(schedule.id)}/trigger`, { method: 'POST' });
