@@ -926,14 +926,14 @@ function wordsFor(message) {
  * the value (or `undefined` when left empty) and adds `[pointer, words]` problems; `show` writes the messages meant
  * for this field (by pointer) next to it and removes them from the map.
  */
-function schemaField(ids, schema, label, required, depth = 0) {
+function schemaField(ids, schema, label, required, depth = 0, name = null) {
   const options = enumValues(schema);
   const type = schemaType(schema);
   if (!options && type === 'object' && schema.properties && depth < 4) {
     return objectField(ids, schema, label, required, depth);
   }
   if (!options && type === 'array' && depth < 4) return arrayField(ids, schema, label, required, depth);
-  return leafField(ids, schema, label, required, options, type);
+  return leafField(ids, schema, label, required, options, type, name);
 }
 
 function nextId(ids) {
@@ -941,7 +941,7 @@ function nextId(ids) {
   return `${ids.prefix}-f${ids.count}`;
 }
 
-function leafField(ids, schema, label, required, options, type) {
+function leafField(ids, schema, label, required, options, type, name = null) {
   const id = nextId(ids);
   const helpId = `${id}-help`;
   const errorId = `${id}-error`;
@@ -1035,7 +1035,7 @@ function leafField(ids, schema, label, required, options, type) {
   const error = el('p', { class: 'field-error', id: errorId });
   const element = el(
     'div',
-    { class: `field field-${input.type === 'checkbox' ? 'checkbox' : 'text'}` },
+    { class: `field field-${input.type === 'checkbox' ? 'checkbox' : 'text'}`, 'data-field': name },
     labelNode,
     input,
     schema.description ? el('p', { class: 'help', id: helpId, text: schema.description }) : null,
@@ -1066,7 +1066,7 @@ function objectField(ids, schema, label, required, depth) {
   const requiredSet = new Set(schema.required ?? []);
   const children = Object.entries(schema.properties).map(([name, property]) => ({
     name,
-    field: schemaField(ids, property, property.title ?? humanise(name), requiredSet.has(name), depth + 1),
+    field: schemaField(ids, property, property.title ?? humanise(name), requiredSet.has(name), depth + 1, name),
   }));
   const error = el('p', { class: 'field-error', id: nextId(ids) });
   const legend = el('legend', {}, label);
@@ -1203,6 +1203,7 @@ function pluginForm(plugin) {
       true,
       null,
       'string',
+      plugin.context.idArgument,
     );
   }
   const args = objectField(ids, schema, '', true, 0);
