@@ -360,8 +360,12 @@ function taskRow(task) {
     el(
       'td',
       { 'data-label': 'Progress', class: 'progress-cell' },
-      el('progress', { max: '100', value: String(percent), 'aria-label': `Progress of ${name} task ${task.id.slice(-6)}`, 'aria-valuetext': `${percent}%` }),
-      el('span', { class: 'percent', text: `${percent}%` }),
+      el(
+        'div',
+        { class: 'progress-wrap' },
+        el('progress', { max: '100', value: String(percent), 'aria-label': `Progress of ${name} task ${task.id.slice(-6)}`, 'aria-valuetext': `${percent}%` }),
+        el('span', { class: 'percent', text: `${percent}%` }),
+      ),
     ),
   );
 }
