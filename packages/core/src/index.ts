@@ -32,7 +32,7 @@ export type {
 export type { HostPlugins } from './host/host-plugins.js';
 export type { HostPoints } from './host/host-points.js';
 export type { HostSchedules } from './host/host-schedules.js';
-export type { HostTasks } from './host/host-tasks.js';
+export type { HostTasks, TaskCancelOptions } from './host/host-tasks.js';
 export type {
   ActionPluginConstructor,
   BackgroundTaskOptions,
@@ -84,12 +84,14 @@ export type {
 export type { CancelOptions, TaskRuntime } from './runtime/runtime.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
 export { compileObjectValidator, invalidArguments, toJsonSchema } from './schema.js';
+export { describeCadence, describeDuration } from './schedules/cadence.js';
 export { SECRET_PLACEHOLDER } from './secrets.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
 export { MemoryTaskStore, memoryStore } from './store/memory-store.js';
 export type {
   LogQuery,
   ScheduleRecord,
+  TaskCounts,
   TaskPage,
   TaskQuery,
   TaskStore,

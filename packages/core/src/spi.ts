@@ -36,8 +36,9 @@ export type {
   LogQuery,
   PluginCatalogueEntry,
   ScheduleRecord,
+  TaskCounts,
   TaskPage,
   TaskQuery,
   TaskStore,
 } from './store/store.js';
-export { decodeCursor, encodeCursor, pageLimit } from './store/store.js';
+export { decodeCursor, emptyCounts, encodeCursor, pageLimit } from './store/store.js';

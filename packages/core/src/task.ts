@@ -98,6 +98,8 @@ export interface TaskErrorInfo {
   readonly message: string;
   /** The stack of the thrown error, for diagnosis. */
   readonly stack?: string;
+  /** Who cancelled the task, when a person did (`host.tasks.cancel(id, { by })`). */
+  readonly cancelledBy?: { readonly id: string; readonly name: string | null };
 }
 
 /** Everything the host keeps about one task. */

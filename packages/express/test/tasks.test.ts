@@ -112,7 +112,11 @@ describe('cancelling tasks', () => {
     expect(response.status).toBe(200);
     const record = await response.json();
     expect(record.state).toBe('cancelled');
-    expect(record.error).toEqual({ code: 'PLUGBOARD_TASK_CANCELLED', message: expect.any(String) });
+    expect(record.error).toEqual({
+      code: 'PLUGBOARD_TASK_CANCELLED',
+      message: expect.any(String),
+      cancelledBy: { id: 'alice', name: 'Alice' },
+    });
   });
 
   it('another user cannot cancel the task: 404, and the task keeps running', async () => {
@@ -146,7 +150,8 @@ describe('schedules', () => {
     expect(tasks[0]).toMatchObject({
       pluginId: 'nightly',
       scheduleId: 'nightly',
-      user: { id: 'plugboard:system' },
+      // Run now is recorded as the administrator who pressed it.
+      user: { id: 'root' },
     });
   });
 

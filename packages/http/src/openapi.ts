@@ -1,4 +1,5 @@
 import { PLUGBOARD_VERSION, type PluginInfo } from '@plugboard/core';
+import { DASHBOARD_PATHS, DASHBOARD_SCHEMAS } from './dashboard-openapi.js';
 import { PROBLEM_MEDIA_TYPE } from './problem.js';
 import { TASK_STATES } from './request-query.js';
 
@@ -103,7 +104,11 @@ const COMPONENT_SCHEMAS = {
       result: {},
       error: {
         type: ['object', 'null'],
-        properties: { code: { type: 'string' }, message: { type: 'string' } },
+        properties: {
+          code: { type: 'string' },
+          message: { type: 'string' },
+          cancelledBy: { type: 'object', properties: { id: { type: 'string' }, name: nullable('string') } },
+        },
       },
       attempt: { type: 'integer' },
       maxAttempts: { type: 'integer' },
@@ -148,6 +153,8 @@ const COMPONENT_SCHEMAS = {
     properties: {
       id: { type: 'string' },
       pluginId: { type: 'string' },
+      pluginName: { type: 'string' },
+      cadence: { type: 'string', description: 'How often it runs, in words: `every day`, `once`.' },
       delaySeconds: { type: 'number' },
       repeatSeconds: { type: 'number' },
       nextRunAt: nullable('integer'),
@@ -350,6 +357,7 @@ export function buildOpenApiDocument(plugins: readonly PluginInfo[], serverUrl: 
           },
         },
       },
+      ...DASHBOARD_PATHS,
       '/tasks/{id}': {
         get: {
           summary: 'One task',
@@ -410,7 +418,7 @@ export function buildOpenApiDocument(plugins: readonly PluginInfo[], serverUrl: 
         },
       },
       '/schedules/{id}/trigger': adminAction(
-        'Run a schedule now (administrators)',
+        'Run a schedule now (administrators); its tasks run as the administrator who asked',
         ref('ExecuteResult'),
         '202',
       ),
@@ -438,6 +446,6 @@ export function buildOpenApiDocument(plugins: readonly PluginInfo[], serverUrl: 
         },
       },
     },
-    components: { schemas: { ...COMPONENT_SCHEMAS, ...argsSchemas } },
+    components: { schemas: { ...COMPONENT_SCHEMAS, ...DASHBOARD_SCHEMAS, ...argsSchemas } },
   };
 }

@@ -40,9 +40,21 @@ export interface TaskView extends Omit<TaskRecord, 'user' | 'error'> {
   readonly error: Omit<TaskErrorInfo, 'stack'> | null;
 }
 
+/** Why a plugin cannot run, in words for a person who cannot fix it: set-up details are for administrators. */
+const VIEWER_REASONS: Partial<Record<PluginInfo['status'], string>> = {
+  'not-ready': 'This plugin is not ready yet; an administrator has been told what it needs.',
+  failed: 'This plugin could not start; an administrator can see why.',
+  invalid: 'This plugin is installed incorrectly; an administrator can see why.',
+  disabled: 'An administrator has turned this plugin off.',
+  checking: 'This plugin is being checked; try again in a moment.',
+};
+
 // Plugin sources (file paths on the server), timings and property schemas stay on the server.
-/** The client view of a plugin. */
-export function pluginView(info: PluginInfo): PluginView {
+/**
+ * The client view of a plugin. With `admin: false` the reason it is not operational is said in words for a
+ * viewer, without the administrator's set-up details (environment variables, paths).
+ */
+export function pluginView(info: PluginInfo, admin = true): PluginView {
   return {
     id: info.id,
     name: info.name,
@@ -57,7 +69,7 @@ export function pluginView(info: PluginInfo): PluginView {
     context: info.context,
     schedule: info.schedule,
     status: info.status,
-    reason: info.reason,
+    reason: admin || info.reason === null ? info.reason : (VIEWER_REASONS[info.status] ?? info.reason),
     code: info.code,
     schemas: { args: info.schemas.args },
   };
@@ -69,6 +81,13 @@ export function taskView(record: TaskRecord): TaskView {
   return {
     ...rest,
     user: { id: user.id, name: user.name ?? null },
-    error: error === null ? null : { code: error.code, message: error.message },
+    error:
+      error === null
+        ? null
+        : {
+            code: error.code,
+            message: error.message,
+            ...(error.cancelledBy ? { cancelledBy: error.cancelledBy } : {}),
+          },
   };
 }

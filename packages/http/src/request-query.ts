@@ -27,7 +27,8 @@ export function pointer(name: string): string {
   return `/${name.slice(0, 80).replaceAll('~', '~0').replaceAll('/', '~1')}`;
 }
 
-class QueryReader {
+/** Reads and checks one route's query parameters, collecting every error before throwing. */
+export class QueryReader {
   readonly errors: FieldError[] = [];
   readonly #query: RawQuery;
 

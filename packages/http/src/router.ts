@@ -7,6 +7,14 @@ import {
   type TaskRecord,
 } from '@plugboard/core';
 import { Audience } from './audience.js';
+import {
+  cancelTasks,
+  countTasks,
+  listSchedules,
+  rerunTask,
+  parseBulkCancelBody,
+  parseTaskFilter,
+} from './dashboard.js';
 import { EventLog } from './event-log.js';
 import { EventStreamHub } from './event-stream.js';
 import { parseExecuteBody, pointIntoBody } from './execute-body.js';
@@ -172,7 +180,7 @@ export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Na
         items: host.plugins
           .list()
           .filter((p) => audience.seesPlugin(p))
-          .map(pluginView),
+          .map((p) => pluginView(p, audience.isAdmin)),
       });
     }),
   );
@@ -181,7 +189,7 @@ export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Na
     '/plugins/:id',
     route((req, res, audience) => {
       parseEmptyQuery(req.query);
-      res.json(pluginView(visiblePlugin(req.params.id as string, audience)));
+      res.json(pluginView(visiblePlugin(req.params.id as string, audience), audience.isAdmin));
     }),
   );
 
@@ -238,6 +246,22 @@ export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Na
   );
 
   router.get(
+    '/tasks/counts',
+    route(async (req, res, audience) => {
+      res.json(await countTasks(host, audience, parseTaskFilter(req.query)));
+    }),
+  );
+
+  router.post(
+    '/tasks/cancel',
+    readJson,
+    route(async (req, res, audience) => {
+      parseEmptyQuery(req.query);
+      res.json(await cancelTasks(host, audience, parseBulkCancelBody(req.body)));
+    }),
+  );
+
+  router.get(
     '/tasks/:id',
     route(async (req, res, audience) => {
       parseEmptyQuery(req.query);
@@ -260,7 +284,7 @@ export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Na
     route(async (req, res, audience) => {
       parseEmptyQuery(req.query);
       const record = await visibleTask(req.params.id as string, audience);
-      const cancelling = host.tasks.cancel(record.id);
+      const cancelling = host.tasks.cancel(record.id, { by: audience.user });
       // A task that ignores its abort signal must not hold the request open: answer 202 after the wait.
       cancelling.catch(() => {});
       const timer = new AbortController();
@@ -274,12 +298,19 @@ export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Na
     }),
   );
 
+  router.post(
+    '/tasks/:id/rerun',
+    route(async (req, res, audience) => {
+      parseEmptyQuery(req.query);
+      res.status(202).json({ task: await rerunTask(host, audience, req.params.id as string) });
+    }),
+  );
+
   router.get(
     '/schedules',
     route(async (req, res, audience) => {
       parseEmptyQuery(req.query);
-      const schedules = await host.schedules.list();
-      res.json({ items: schedules.filter((s) => audience.seesPlugin(host.plugins.get(s.pluginId))) });
+      res.json({ items: await listSchedules(host, audience) });
     }),
   );
 
@@ -288,7 +319,7 @@ export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Na
     route(async (req, res, audience) => {
       parseEmptyQuery(req.query);
       requireAdmin(audience, 'trigger schedules');
-      const { tasks } = await host.schedules.trigger(req.params.id as string);
+      const { tasks } = await host.schedules.trigger(req.params.id as string, { user: audience.user });
       res.status(202).json({ tasks: tasks.map(taskView) });
     }),
   );

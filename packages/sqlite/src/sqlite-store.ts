@@ -4,6 +4,7 @@ import {
   type LogQuery,
   PlugboardError,
   type ScheduleRecord,
+  type TaskCounts,
   type TaskLogEntry,
   type TaskPage,
   type TaskQuery,
@@ -11,7 +12,13 @@ import {
   type TaskState,
   type TaskStore,
 } from '@plugboard/core';
-import { decodeCursor, encodeCursor, type PluginCatalogueEntry, pageLimit } from '@plugboard/core/spi';
+import {
+  decodeCursor,
+  emptyCounts,
+  encodeCursor,
+  type PluginCatalogueEntry,
+  pageLimit,
+} from '@plugboard/core/spi';
 import type BetterSqlite3 from 'better-sqlite3';
 import { openDatabase } from './database.js';
 import {
@@ -270,6 +277,28 @@ export class SqliteTaskStore implements TaskStore {
       const items = rows.slice(0, limit).map(rowToTask);
       const last = items.at(-1);
       return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+    });
+  }
+
+  async countTasks(query: Pick<TaskQuery, 'user' | 'plugin'>): Promise<TaskCounts> {
+    return this.#read(() => {
+      this.#evictExpired();
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.user !== undefined) {
+        where.push('user_id = ?');
+        params.push(query.user);
+      }
+      if (query.plugin !== undefined) {
+        where.push('plugin_id = ?');
+        params.push(query.plugin);
+      }
+      const rows = this.#db!.prepare(
+        `SELECT state, COUNT(*) AS n FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY state`,
+      ).all(...params) as Array<{ state: TaskState; n: number }>;
+      const counts = emptyCounts();
+      for (const row of rows) if (row.state in counts) counts[row.state] = row.n;
+      return counts;
     });
   }
 

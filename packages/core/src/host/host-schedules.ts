@@ -1,5 +1,6 @@
 import type { ScheduleManager } from '../schedules/background-schedules.js';
 import type { ScheduleRecord, TaskStore } from '../store/store.js';
+import type { PlugboardUser } from '../task.js';
 import type { HostLifecycle } from './host-lifecycle.js';
 import type { ExecuteResult } from './host-options.js';
 
@@ -21,9 +22,12 @@ export class HostSchedules {
     return this.#store.listSchedules();
   }
 
-  /** Runs a schedule now, out of cadence; refused with `PLUGBOARD_SCHEDULE_RUNNING` while a run is in progress. */
-  async trigger(id: string): Promise<ExecuteResult> {
+  /**
+   * Runs a schedule now, out of cadence; refused with `PLUGBOARD_SCHEDULE_RUNNING` while a run is in progress.
+   * Its tasks run as `options.user` (the person who asked), as the system user without it.
+   */
+  async trigger(id: string, options: { readonly user?: PlugboardUser } = {}): Promise<ExecuteResult> {
     this.#lifecycle.requireStarted();
-    return { tasks: await this.#schedules.trigger(id) };
+    return { tasks: await this.#schedules.trigger(id, options.user) };
   }
 }

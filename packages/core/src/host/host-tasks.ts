@@ -6,17 +6,25 @@ import type { CancelOptions, TaskRuntime } from '../runtime/runtime.js';
 import { fieldError } from '../schema.js';
 import {
   decodeCursor,
+  emptyCounts,
   type LogQuery,
+  type TaskCounts,
   type TaskPage,
   type TaskQuery,
   type TaskStore,
 } from '../store/store.js';
-import { isFinalState, type TaskLogEntry, type TaskRecord } from '../task.js';
+import { isFinalState, type PlugboardUser, type TaskLogEntry, type TaskRecord } from '../task.js';
 
 import type { WaitKeepAlive } from './wait-keep-alive.js';
 
 /** How many recent task ends the host keeps in memory for when the store lags behind. */
 const RECENT_ENDS = 256;
+
+/** Options of `host.tasks.cancel`. */
+export interface TaskCancelOptions extends CancelOptions {
+  /** The person who cancelled the task, kept as `error.cancelledBy` on its record. */
+  readonly by?: PlugboardUser;
+}
 
 /** What {@link HostTasks} works with. */
 export interface HostTasksOptions {
@@ -26,6 +34,8 @@ export interface HostTasksOptions {
   readonly events: EventEmitter<HostEvents>;
   /** Holds the process open while a wait is pending. */
   readonly keepAlive: WaitKeepAlive;
+  /** Queues a new run of a task as `user`, through its plugin (authorised, operational). */
+  readonly rerun?: (record: TaskRecord, user: PlugboardUser) => Promise<TaskRecord>;
 }
 
 /** Watching, listing and cancelling tasks: `host.tasks`. */
@@ -82,6 +92,33 @@ export class HostTasks {
     return { ...page, items };
   }
 
+  /** How many tasks are in each state, for the user and plugin filters of `query`. */
+  async counts(query: Pick<TaskQuery, 'user' | 'plugin'> = {}): Promise<TaskCounts> {
+    const filters = { user: query.user, plugin: query.plugin };
+    const { store } = this.#options;
+    if (store.countTasks) return store.countTasks(filters);
+    const counts = emptyCounts();
+    let cursor: string | undefined;
+    do {
+      const page = await store.listTasks({ ...filters, limit: 500, cursor });
+      for (const record of page.items) counts[record.state]++;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return counts;
+  }
+
+  /**
+   * Runs a task again with the same input, as `options.user` (the person who asked; the original user without
+   * it), and returns the new task's record. The plugin must be operational and the user allowed to execute it.
+   */
+  async rerun(id: string, options: { readonly user?: PlugboardUser } = {}): Promise<TaskRecord> {
+    const record = await this.#known(id);
+    if (!this.#options.rerun) {
+      throw new PlugboardError('PLUGBOARD_INVALID_OPTION', 'This host cannot run tasks again.');
+    }
+    return this.#options.rerun(record, options.user ?? record.user);
+  }
+
   /** A task's log lines after `after` (a `seq`). */
   async logs(id: string, query: LogQuery = {}): Promise<readonly TaskLogEntry[]> {
     await this.#known(id);
@@ -92,7 +129,16 @@ export class HostTasks {
    * Cancels a queued or running task and returns its final record. With `waitForStop`, a running task is
    * recorded `cancelled` only once its code has stopped (it stays `running` until then).
    */
-  async cancel(id: string, options?: CancelOptions): Promise<TaskRecord> {
+  async cancel(id: string, options?: TaskCancelOptions): Promise<TaskRecord> {
+    const record = await this.#cancel(id, options);
+    const by = options?.by;
+    if (by === undefined || record.state !== 'cancelled' || record.error === null) return record;
+    const error = { ...record.error, cancelledBy: { id: by.id, name: by.name ?? null } };
+    await this.#options.store.updateTask(id, { error });
+    return { ...record, error };
+  }
+
+  async #cancel(id: string, options?: CancelOptions): Promise<TaskRecord> {
     const { store, runtime, clock, events } = this.#options;
     const record = await this.#known(id);
     if (isFinalState(record.state)) {
@@ -101,7 +147,7 @@ export class HostTasks {
         `Task \`${id}\` already finished (${record.state}); nothing to cancel.`,
       );
     }
-    const handled = await runtime.cancel(id, options);
+    const handled = await runtime.cancel(id, options && { waitForStop: options.waitForStop });
     if (!handled) {
       await store.updateTask(id, {
         state: 'cancelled',

@@ -99,7 +99,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#schedules = new ScheduleManager({
       store,
       clock,
-      run: (plugin, scheduleId) => this.#executor.runSchedule(plugin, scheduleId),
+      run: (plugin, scheduleId, user) => this.#executor.runSchedule(plugin, scheduleId, user),
       plugin: (id) => this.#registry.get(id),
       reportError,
       runtime: runtime.schedules,
@@ -131,7 +131,17 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       },
       checkWatchOptions('watch', options.watch),
     );
-    this.tasks = new HostTasks({ store, runtime, clock, events, keepAlive: this.#waits });
+    this.tasks = new HostTasks({
+      store,
+      runtime,
+      clock,
+      events,
+      keepAlive: this.#waits,
+      rerun: async (record, user) => {
+        this.#lifecycle.requireStarted();
+        return this.#executor.rerun(operationalPlugin(this.#registry, record.pluginId), record, user as User);
+      },
+    });
     this.plugins = new HostPlugins<User>({
       registry: this.#registry,
       lifecycle: this.#lifecycle,

@@ -11,6 +11,7 @@ import type { TaskStore } from '../store/store.js';
 import { ANONYMOUS_USER, type PlugboardUser, SYSTEM_USER, type TaskRecord } from '../task.js';
 import type { ExecuteOptions, ExecuteResult } from './host-options.js';
 import { buildTaskRecords, normaliseTaskList, type QueueRequest } from './task-records.js';
+import { rerunRecord } from './task-rerun.js';
 
 /** Errors from `createTasks` that describe the caller's request rather than a fault of the plugin. */
 const CALLER_ERRORS: ReadonlySet<string> = new Set([
@@ -120,9 +121,24 @@ export class PluginExecutor<User extends PlugboardUser = PlugboardUser> {
     }
   }
 
-  /** Runs a background plugin for its schedule: its tasks are queued as the system user. */
-  async runSchedule(plugin: RegisteredPlugin, scheduleId: string): Promise<readonly TaskRecord[]> {
-    const ctx: ExecuteContext = { user: SYSTEM_USER, scheduleId };
+  /** Queues a new run of a task with the same input, as `user`, once `user` may execute its plugin. */
+  async rerun(plugin: RegisteredPlugin, previous: TaskRecord, user: User): Promise<TaskRecord> {
+    const { store, runtime, events, clock } = this.#options;
+    await this.authorize(user, plugin);
+    const record = rerunRecord(previous, user, clock.now());
+    await store.insertTask(record);
+    events.emit('task:queued', record);
+    await runtime.enqueue(record);
+    return record;
+  }
+
+  /** Runs a background plugin for its schedule: its tasks are queued as the system user unless a person ran it. */
+  async runSchedule(
+    plugin: RegisteredPlugin,
+    scheduleId: string,
+    user: PlugboardUser = SYSTEM_USER,
+  ): Promise<readonly TaskRecord[]> {
+    const ctx: ExecuteContext = { user, scheduleId };
     let list: TaskList;
     try {
       list = await (plugin.instance as unknown as ActionCreate).createTasks({}, ctx);
@@ -138,7 +154,7 @@ export class PluginExecutor<User extends PlugboardUser = PlugboardUser> {
     }
     let records: TaskRecord[];
     try {
-      records = await this.#queue(plugin, list, { user: SYSTEM_USER, scheduleId, contextId: null });
+      records = await this.#queue(plugin, list, { user, scheduleId, contextId: null });
     } catch (error) {
       throw isPlugboardError(error) ? withoutSecrets(plugin, error) : error;
     }

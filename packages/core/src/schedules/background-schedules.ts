@@ -3,15 +3,15 @@ import { PlugboardError } from '../errors.js';
 import type { RegisteredPlugin } from '../plugins/registry.js';
 import type { RuntimeSchedules } from '../runtime/runtime.js';
 import type { ScheduleRecord, TaskStore } from '../store/store.js';
-import { isFinalState, type TaskRecord } from '../task.js';
+import { isFinalState, type PlugboardUser, type TaskRecord } from '../task.js';
 import { TimerWheel } from './scheduler.js';
 
 /** What the schedule manager needs from the host. */
 export interface ScheduleHost {
   readonly store: TaskStore;
   readonly clock: Clock;
-  /** Creates and queues one scheduled run's tasks. */
-  run(plugin: RegisteredPlugin, scheduleId: string): Promise<readonly TaskRecord[]>;
+  /** Creates and queues one scheduled run's tasks, as `user` when a person triggered it. */
+  run(plugin: RegisteredPlugin, scheduleId: string, user?: PlugboardUser): Promise<readonly TaskRecord[]>;
   plugin(id: string): RegisteredPlugin | undefined;
   reportError(error: unknown): void;
   /** The runtime's schedules, when it keeps them itself: then the manager arms no timer of its own. */
@@ -103,8 +103,8 @@ export class ScheduleManager {
     this.#wheel.set(id, null);
   }
 
-  /** Runs a schedule now, out of cadence; refused while a run is in progress. */
-  async trigger(id: string): Promise<readonly TaskRecord[]> {
+  /** Runs a schedule now, out of cadence (as `user` when given); refused while a run is in progress. */
+  async trigger(id: string, user?: PlugboardUser): Promise<readonly TaskRecord[]> {
     const schedule = await this.#host.store.getSchedule(id);
     if (!schedule) {
       throw new PlugboardError(
@@ -120,7 +120,7 @@ export class ScheduleManager {
       );
     }
     const plugin = this.#operationalPlugin(schedule);
-    return this.#start(schedule, plugin, false);
+    return this.#start(schedule, plugin, false, undefined, user);
   }
 
   /**
@@ -202,13 +202,14 @@ export class ScheduleManager {
     plugin: RegisteredPlugin,
     onCadence: boolean,
     dueAt?: number,
+    user?: PlugboardUser,
   ): Promise<readonly TaskRecord[]> {
     const { store, clock } = this.#host;
     const now = clock.now();
     let records: readonly TaskRecord[] = [];
     let failure: unknown;
     try {
-      records = await this.#host.run(plugin, schedule.id);
+      records = await this.#host.run(plugin, schedule.id, user);
     } catch (error) {
       failure = error;
     }

@@ -2,11 +2,13 @@ import { describeValue, PlugboardError } from '../errors.js';
 import { isFinalState, type TaskLogEntry, type TaskRecord } from '../task.js';
 import {
   decodeCursor,
+  emptyCounts,
   encodeCursor,
   type LogQuery,
   type PluginCatalogueEntry,
   pageLimit,
   type ScheduleRecord,
+  type TaskCounts,
   type TaskPage,
   type TaskQuery,
   type TaskStore,
@@ -115,6 +117,17 @@ export class MemoryTaskStore implements TaskStore {
     const items = matches.slice(0, limit);
     const last = items.at(-1);
     return { items, nextCursor: matches.length > limit && last ? encodeCursor(last.id) : null };
+  }
+
+  async countTasks(query: Pick<TaskQuery, 'user' | 'plugin'>): Promise<TaskCounts> {
+    this.#evictExpired();
+    const counts = emptyCounts();
+    for (const record of this.#tasks.values()) {
+      if (query.user !== undefined && record.user.id !== query.user) continue;
+      if (query.plugin !== undefined && record.pluginId !== query.plugin) continue;
+      counts[record.state]++;
+    }
+    return counts;
   }
 
   async listUnfinishedTasks(): Promise<readonly TaskRecord[]> {

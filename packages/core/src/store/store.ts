@@ -18,6 +18,14 @@ export interface TaskQuery {
   readonly cursor?: string;
 }
 
+/** How many tasks are in each state, for the filters of a {@link TaskQuery} (paging fields are ignored). */
+export type TaskCounts = Readonly<Record<TaskState, number>>;
+
+/** A count of zero for every task state. */
+export function emptyCounts(): Record<TaskState, number> {
+  return { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, 'timed-out': 0, interrupted: 0 };
+}
+
 /** One page of tasks. */
 export interface TaskPage {
   /** The tasks of this page, newest first. */
@@ -102,6 +110,11 @@ export interface TaskStore {
   getTask(id: string): Promise<TaskRecord | undefined>;
   /** One page of records matching the query, newest first. */
   listTasks(query: TaskQuery): Promise<TaskPage>;
+  /**
+   * How many tasks match the query's user and plugin filters, per state. Optional: without it the host counts
+   * by reading every page of `listTasks`.
+   */
+  countTasks?(query: Pick<TaskQuery, 'user' | 'plugin'>): Promise<TaskCounts>;
   /** Tasks in `queued` or `running` state, oldest first: what crash recovery looks at. */
   listUnfinishedTasks(): Promise<readonly TaskRecord[]>;
 
