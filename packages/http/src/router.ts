@@ -11,9 +11,9 @@ import {
   cancelTasks,
   countTasks,
   listSchedules,
-  rerunTask,
   parseBulkCancelBody,
   parseTaskFilter,
+  rerunTask,
 } from './dashboard.js';
 import { EventLog } from './event-log.js';
 import { EventStreamHub } from './event-stream.js';
@@ -344,7 +344,10 @@ export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Na
   const serve = async (request: Request, mount: HttpMount<Native>): Promise<Response | undefined> => {
     const { path, search } = splitUrl(request.url);
     const base = mount.basePath;
-    if (base !== '' && (path.length < base.length || path.slice(0, base.length).toLowerCase() !== base.toLowerCase())) {
+    if (
+      base !== '' &&
+      (path.length < base.length || path.slice(0, base.length).toLowerCase() !== base.toLowerCase())
+    ) {
       return undefined;
     }
     const rest = path.slice(base.length);
