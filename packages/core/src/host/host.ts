@@ -14,6 +14,7 @@ import { inProcessRuntime } from '../runtime/in-process-runtime.js';
 import { TaskIsolation } from '../runtime/isolated/task-isolation.js';
 import { installProcessExitGuard } from '../runtime/process-exit-guard.js';
 import type { TaskRuntime } from '../runtime/runtime.js';
+import { limitsOfPlugins } from '../runtime/plugin-limits.js';
 import { runtimeEnvironment } from '../runtime/runtime-environment.js';
 import { TaskFactory } from '../runtime/task-factory.js';
 import { ScheduleManager } from '../schedules/background-schedules.js';
@@ -37,6 +38,7 @@ import { HostPoints } from './host-points.js';
 import { HostReloading } from './host-reloading.js';
 import { HostSchedules } from './host-schedules.js';
 import { HostTasks } from './host-tasks.js';
+import { ChildTaskQueue } from './child-tasks.js';
 import { PluginExecutor } from './plugin-executor.js';
 import { PluginIsolationView } from './plugin-isolation.js';
 import { WaitKeepAlive } from './wait-keep-alive.js';
@@ -70,6 +72,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   readonly #schedules: ScheduleManager;
   readonly #executor: PluginExecutor<User>;
   readonly #reloading: HostReloading;
+  readonly #children: ChildTaskQueue;
   #report: BootReport | undefined;
   #releaseExitGuard: (() => void) | undefined;
 
@@ -132,6 +135,17 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       checkWatchOptions('watch', options.watch),
     );
     this.tasks = new HostTasks({ store, runtime, clock, events, keepAlive: this.#waits });
+    this.#children = new ChildTaskQueue({
+      registry: this.#registry,
+      store,
+      runtime,
+      clock,
+      events,
+      defaultTaskTimeoutMs: options.defaultTaskTimeoutMs ?? null,
+      cancel: (id) => this.tasks.cancel(id),
+      stopping: () => this.#lifecycle.state !== 'started',
+      reportError,
+    });
     this.plugins = new HostPlugins<User>({
       registry: this.#registry,
       lifecycle: this.#lifecycle,
@@ -214,6 +228,9 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         progressIntervalMs: options.progressIntervalMs,
         reportError: (error) => this.#reportError(error),
         fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
+        pluginLimits: limitsOfPlugins((id) => this.#registry.get(id), options.limits),
+        spawnChild: (parent, child, spawnOptions) => this.#children.spawn(parent, child, spawnOptions),
+        waitForTask: (id) => this.tasks.wait(id),
       }),
     );
     lifecycle.enter('started');
