@@ -215,6 +215,15 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
     }),
   );
 
+  router.get(
+    '/tasks/:id/children',
+    route(async (req, res, audience) => {
+      parseEmptyQuery(req.query);
+      const record = await visibleTask(req.params.id as string, audience);
+      res.json({ items: (await host.tasks.children(record.id)).map(taskView) });
+    }),
+  );
+
   router.post(
     '/tasks/:id/cancel',
     route(async (req, res, audience) => {
