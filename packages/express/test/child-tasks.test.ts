@@ -59,7 +59,7 @@ afterAll(() => close());
 
 const get = async (path: string) => {
   const response = await fetch(`${base}${path}`);
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
 };
 
 describe('child tasks and waiting reasons over HTTP', () => {
@@ -69,7 +69,7 @@ describe('child tasks and waiting reasons over HTTP', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ args: { parts: 3, ms: 150 } }),
     });
-    const parentId = (await executed.json()).tasks[0].id as string;
+    const parentId = ((await executed.json()) as { tasks: Array<{ id: string }> }).tasks[0]!.id;
     // The parent holds one of the plugin's two slots: one child runs, the other two wait for the plugin.
     let children: Array<{ id: string; state: string; parentId: string; waitingReason?: string | null }> = [];
     for (let i = 0; i < 200 && children.length < 3; i++) {

@@ -48,7 +48,17 @@ export class ChildTaskQueue {
 
   /** Stores and queues a child of the running `parent`; resolves with its queued record. */
   async spawn(parent: TaskRecord, request: ChildRequest, options: SpawnOptions = {}): Promise<TaskRecord> {
-    const { registry, store, runtime, events, clock } = this.#options;
+    const { store, runtime, events } = this.#options;
+    const record = this.build(parent, request, options);
+    await store.insertTask(record);
+    events.emit('task:queued', record);
+    await runtime.enqueue(record);
+    return record;
+  }
+
+  /** The queued record of a child of `parent`, not stored yet; throws a coded error for a bad request. */
+  build(parent: TaskRecord, request: ChildRequest, options: SpawnOptions = {}): TaskRecord {
+    const { registry, clock } = this.#options;
     checkSpawnOptions(options);
     const plugin = registry.get(parent.pluginId);
     if (!plugin) {
@@ -82,11 +92,7 @@ export class ChildTaskQueue {
       this.#options.defaultTaskTimeoutMs,
       clock.now(),
     );
-    const record: TaskRecord = { ...built!, ...inheritedFields(parent) };
-    await store.insertTask(record);
-    events.emit('task:queued', record);
-    await runtime.enqueue(record);
-    return record;
+    return { ...built!, ...inheritedFields(parent) };
   }
 
   /** Cancels the unfinished children of a stopped parent; each child's own end cancels its children in turn. */

@@ -231,6 +231,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         pluginLimits: limitsOfPlugins((id) => this.#registry.get(id), options.limits),
         spawnChild: (parent, child, spawnOptions) => this.#children.spawn(parent, child, spawnOptions),
         waitForTask: (id) => this.tasks.wait(id),
+        buildChild: (parent, child, spawnOptions) => this.#children.build(parent, child, spawnOptions),
       }),
     );
     lifecycle.enter('started');

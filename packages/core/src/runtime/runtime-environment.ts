@@ -23,6 +23,7 @@ export interface RuntimeEnvironmentParts {
   pluginLimits?(pluginId: string): PluginLimits | undefined;
   spawnChild?(parent: TaskRecord, child: ChildRequest, options: SpawnOptions): Promise<TaskRecord>;
   waitForTask?(id: string): Promise<TaskRecord>;
+  buildChild?(parent: TaskRecord, child: ChildRequest, options: SpawnOptions): TaskRecord;
 }
 
 /**
@@ -45,6 +46,7 @@ export function runtimeEnvironment(parts: RuntimeEnvironmentParts): RuntimeEnvir
     pluginLimits: parts.pluginLimits,
     spawnChild: parts.spawnChild,
     waitForTask: parts.waitForTask,
+    buildChild: parts.buildChild,
     instantiate: (record) => tasks.instantiate(record),
     retryPolicy: (record) => tasks.retryPolicy(record),
   };

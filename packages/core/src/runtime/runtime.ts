@@ -59,6 +59,11 @@ export interface RuntimeEnvironment {
    * where children cannot be started, and `ctx.spawn` then refuses with `PLUGBOARD_SPAWN_UNAVAILABLE`.
    */
   spawnChild?(parent: TaskRecord, child: ChildRequest, options: SpawnOptions): Promise<TaskRecord>;
+  /**
+   * Builds the queued record of a child of `parent` without storing or queuing it: for runtimes that queue children
+   * their own way (a BullMQ worker adds the job itself).
+   */
+  buildChild?(parent: TaskRecord, child: ChildRequest, options: SpawnOptions): TaskRecord;
   /** Resolves with a task's record once it reaches a final state (a child's `wait()`). */
   waitForTask?(id: string): Promise<TaskRecord>;
 }
