@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type BootReport,
   createHost,
@@ -10,13 +11,12 @@ import {
 import {
   integerOption,
   nextAttempt,
-  waitingForPluginSlot,
   type RuntimeEnvironment,
   recoverCrashed,
   retryDelay,
   TaskExecution,
+  waitingForPluginSlot,
 } from '@plugboard/core/spi';
-import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { queueTargetOptions } from './option-checks.js';
@@ -186,7 +186,10 @@ export class PlugboardWorker {
       throw error;
     }
     const slots = new PluginSlots(commands, this.#keys.slots, this.#lockDurationMs);
-    const queue = new Queue<TaskJobData>(this.#queueName, { connection: this.#connection, prefix: this.#prefix });
+    const queue = new Queue<TaskJobData>(this.#queueName, {
+      connection: this.#connection,
+      prefix: this.#prefix,
+    });
     queue.on('error', onError);
     const children = new WorkerChildren(queue, publisher, `worker:${randomUUID()}`);
     this.#live = { worker, commands, subscriber, publisher, env, slots, queue, children };

@@ -43,7 +43,13 @@ class Batch extends Task<{ parts: number; ms: number }> {
 
 const args = Type.Object({ count: Type.Integer({ minimum: 1 }), ms: Type.Integer({ minimum: 0 }) });
 
-class Limited extends ActionPlugin({ id: 'limited', name: 'Limited', args, tasks: [Sleep], limits: { concurrency: 2 } }) {
+class Limited extends ActionPlugin({
+  id: 'limited',
+  name: 'Limited',
+  args,
+  tasks: [Sleep],
+  limits: { concurrency: 2 },
+}) {
   createTasks(a: { count: number; ms: number }) {
     return Array.from({ length: a.count }, () => new Sleep({ ms: a.ms }));
   }

@@ -92,9 +92,7 @@ describe('child tasks', () => {
     const [parent] = (await host.execute('squares', { upTo: 3, ms: 10_000 })).tasks;
     await waitFor(async () => (await host.tasks.children(parent!.id)).length === 3);
     await host.tasks.cancel(parent!.id);
-    await waitFor(async () =>
-      (await host.tasks.children(parent!.id)).every((c) => c.state === 'cancelled'),
-    );
+    await waitFor(async () => (await host.tasks.children(parent!.id)).every((c) => c.state === 'cancelled'));
     const children = await host.tasks.children(parent!.id);
     expect(children.map((c) => c.error?.code)).toEqual(Array(3).fill('PLUGBOARD_PARENT_STOPPED'));
   });
@@ -103,9 +101,7 @@ describe('child tasks', () => {
     const host = await started([Squares], { concurrency: 8 });
     const [parent] = (await host.execute('squares', { upTo: 2, ms: 10_000 }, { timeoutMs: 150 })).tasks;
     expect((await host.tasks.wait(parent!.id)).state).toBe('timed-out');
-    await waitFor(async () =>
-      (await host.tasks.children(parent!.id)).every((c) => c.state === 'cancelled'),
-    );
+    await waitFor(async () => (await host.tasks.children(parent!.id)).every((c) => c.state === 'cancelled'));
   });
 
   it('refuses a child of a type the plugin does not list, failing the parent with the code', async () => {
@@ -115,7 +111,6 @@ describe('child tasks', () => {
     expect(end.state).toBe('failed');
     expect(end.error?.code).toBe('PLUGBOARD_UNKNOWN_TASK_TYPE');
   });
-
 });
 
 describe('child tasks across a crash', () => {

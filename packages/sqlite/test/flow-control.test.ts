@@ -1,4 +1,12 @@
-import { ActionPlugin, createHost, type Host, Task, type TaskContext, type TaskRecord, Type } from '@plugboard/core';
+import {
+  ActionPlugin,
+  createHost,
+  type Host,
+  Task,
+  type TaskContext,
+  type TaskRecord,
+  Type,
+} from '@plugboard/core';
 import { sqliteStore } from '@plugboard/sqlite';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { tempDatabaseFolder } from './temp-db.js';
@@ -29,7 +37,8 @@ class Step extends Task<{ ms: number; n: number }> {
 class Job extends Task<{ steps: number; ms: number }> {
   async run(ctx: TaskContext) {
     const children = [];
-    for (let n = 1; n <= this.input.steps; n++) children.push(await ctx.spawn(new Step({ ms: this.input.ms, n })));
+    for (let n = 1; n <= this.input.steps; n++)
+      children.push(await ctx.spawn(new Step({ ms: this.input.ms, n })));
     const ends = await Promise.all(children.map((child) => child.wait()));
     return ends.reduce((sum, end) => sum + (end.result as number), 0);
   }

@@ -12,9 +12,9 @@ import { PluginRegistry } from '../plugins/registry.js';
 import { recoverUnfinishedTasks } from '../runtime/crash-recovery.js';
 import { inProcessRuntime } from '../runtime/in-process-runtime.js';
 import { TaskIsolation } from '../runtime/isolated/task-isolation.js';
+import { limitsOfPlugins } from '../runtime/plugin-limits.js';
 import { installProcessExitGuard } from '../runtime/process-exit-guard.js';
 import type { TaskRuntime } from '../runtime/runtime.js';
-import { limitsOfPlugins } from '../runtime/plugin-limits.js';
 import { runtimeEnvironment } from '../runtime/runtime-environment.js';
 import { TaskFactory } from '../runtime/task-factory.js';
 import { ScheduleManager } from '../schedules/background-schedules.js';
@@ -22,6 +22,7 @@ import { memoryStore } from '../store/memory-store.js';
 import type { TaskStore } from '../store/store.js';
 import type { PlugboardUser } from '../task.js';
 import type { BootReport } from './boot-report.js';
+import { ChildTaskQueue } from './child-tasks.js';
 import { HostLifecycle } from './host-lifecycle.js';
 import {
   checkExecuteOptions,
@@ -38,7 +39,6 @@ import { HostPoints } from './host-points.js';
 import { HostReloading } from './host-reloading.js';
 import { HostSchedules } from './host-schedules.js';
 import { HostTasks } from './host-tasks.js';
-import { ChildTaskQueue } from './child-tasks.js';
 import { PluginExecutor } from './plugin-executor.js';
 import { PluginIsolationView } from './plugin-isolation.js';
 import { WaitKeepAlive } from './wait-keep-alive.js';

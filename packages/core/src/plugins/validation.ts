@@ -8,10 +8,10 @@ import {
   type PluginKind,
   type PluginPoint,
 } from '../plugin.js';
+import { pluginLimitsProblem } from '../runtime/plugin-limits.js';
 import { checkObjectSchema, compileObjectValidator, formatFieldErrors, toJsonSchema } from '../schema.js';
 import { secretRedactor, secretValuesOf, withoutSecretExamples } from '../secrets.js';
 import { isTaskClass, type TaskClass, taskTypeName } from '../task.js';
-import { pluginLimitsProblem } from '../runtime/plugin-limits.js';
 import { MAX_TIMER_MS } from '../timers.js';
 import { isValidRange, PLUGBOARD_VERSION, satisfiesRange } from '../version.js';
 import type { PluginSource } from './discovery.js';

@@ -14,7 +14,11 @@ export interface ChildByType {
 export type ChildRequest = Task<unknown, unknown> | ChildByType;
 
 /** States of a parent in which its unfinished children are cancelled: it was stopped from outside. */
-export const PARENT_STOPPED_STATES: ReadonlySet<TaskState> = new Set(['cancelled', 'timed-out', 'interrupted']);
+export const PARENT_STOPPED_STATES: ReadonlySet<TaskState> = new Set([
+  'cancelled',
+  'timed-out',
+  'interrupted',
+]);
 
 /**
  * What a child takes from its parent: the link back and the executing user. The one place a child inherits, so

@@ -1,9 +1,9 @@
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { TaskStore } from '../store/store.js';
 import type { TaskRecord } from '../task.js';
+import { orphanPatch, PARENT_STOPPED_STATES } from './child-tasks.js';
 import type { TaskRuntime } from './runtime.js';
 import type { TaskFactory } from './task-factory.js';
-import { orphanPatch, PARENT_STOPPED_STATES } from './child-tasks.js';
 import { recoverCrashed } from './task-life.js';
 
 /** What crash recovery found in the store. */

@@ -52,7 +52,10 @@ export function checkHostLimits(value: unknown): void {
   for (const [id, limits] of Object.entries(value)) {
     const problem = pluginLimitsProblem(limits);
     if (problem !== undefined)
-      throw new PlugboardError('PLUGBOARD_INVALID_OPTION', `Host option \`limits\` of plugin \`${id}\`: ${problem}.`);
+      throw new PlugboardError(
+        'PLUGBOARD_INVALID_OPTION',
+        `Host option \`limits\` of plugin \`${id}\`: ${problem}.`,
+      );
   }
 }
 
@@ -254,7 +257,8 @@ export class PluginAdmission {
    */
   #nextLane(now: number): Lane | undefined {
     const lanes = [...this.#lanes.values()];
-    const from = this.#lastServed === undefined ? -1 : lanes.findIndex((l) => l.pluginId === this.#lastServed);
+    const from =
+      this.#lastServed === undefined ? -1 : lanes.findIndex((l) => l.pluginId === this.#lastServed);
     let best: Lane | undefined;
     for (let i = 1; i <= lanes.length; i++) {
       const lane = lanes[(from + i) % lanes.length]!;

@@ -280,7 +280,11 @@ export class TaskExecution {
       properties: properties as Record<string, unknown>,
       // Built on use: most tasks never start children.
       get spawn() {
-        return spawnFunction(execution.#env, () => execution.#record, () => execution.#finished);
+        return spawnFunction(
+          execution.#env,
+          () => execution.#record,
+          () => execution.#finished,
+        );
       },
       progress: (percent: number, message?: string) => this.#progress(percent, message),
       status: (text: string) => {

@@ -435,7 +435,9 @@ export function describeTaskStoreContract(
         expect(await store.getTask(first.id)).toEqual(first);
         expect((await store.getTask(parent.id))?.parentId ?? null).toBeNull();
         expect(ids((await store.listTasks({ parent: parent.id })).items)).toEqual([second.id, first.id]);
-        expect(ids((await store.listTasks({ parent: parent.id, state: 'queued' })).items)).toEqual([first.id]);
+        expect(ids((await store.listTasks({ parent: parent.id, state: 'queued' })).items)).toEqual([
+          first.id,
+        ]);
         expect((await store.listTasks({ parent: first.id })).items).toEqual([]);
         const pages = await allPages(store, { parent: parent.id, limit: 1 });
         expect(pages.flat().map((r) => r.id)).toEqual([second.id, first.id]);

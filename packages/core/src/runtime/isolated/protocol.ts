@@ -35,7 +35,13 @@ export interface AbortTaskMessage {
 
 /** The host's answer to a worker's `spawn` or `wait-child` request: the value, or why it failed. */
 export type ReplyMessage =
-  | { readonly type: 'reply'; readonly id: string; readonly request: number; readonly ok: true; readonly value: unknown }
+  | {
+      readonly type: 'reply';
+      readonly id: string;
+      readonly request: number;
+      readonly ok: true;
+      readonly value: unknown;
+    }
   | {
       readonly type: 'reply';
       readonly id: string;
