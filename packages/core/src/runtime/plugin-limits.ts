@@ -157,6 +157,7 @@ export class PluginAdmission {
     const limits = options.limits(record.pluginId);
     // The common case costs a lookup: no limits, no one waiting, a free slot.
     if (limits === undefined && this.#waiting === 0 && options.hasCapacity()) {
+      this.#lastServed = record.pluginId;
       start(noRelease);
       return;
     }
@@ -164,6 +165,7 @@ export class PluginAdmission {
     const now = options.now();
     const allowed = limits === undefined || this.#allows(lane, limits, now);
     if (allowed && this.#waiting === 0 && options.hasCapacity()) {
+      this.#lastServed = record.pluginId;
       this.#begin(lane, limits, now, start);
       return;
     }
