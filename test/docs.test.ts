@@ -150,6 +150,17 @@ describe('the docs', () => {
     expect(progress).toEqual([]);
   });
 
+  it('tasks: the parent task of a limited plugin waits for its children, listed under it', async () => {
+    const { dir } = materialise('docs/tasks.md');
+    process.chdir(dir);
+    const { parentId, done, children } = await import(pathToFileURL(join(dir, 'flow-control.ts')).href);
+    expect(done).toMatchObject({ state: 'succeeded', result: { rendered: 3 } });
+    expect(children).toHaveLength(3);
+    for (const child of children) {
+      expect(child).toMatchObject({ parentId, state: 'succeeded', user: { id: 'ann' } });
+    }
+  }, 60_000);
+
   it('background tasks: the schedule runs after its delay and repeats', async () => {
     const { schedule, runs, after } = await runHostSample('docs/background-tasks.md');
     expect(schedule).toMatchObject({ id: 'temp-cleanup', repeatSeconds: 0.2, runs: 0 });

@@ -8,6 +8,8 @@ export interface PlugboardKeys {
   readonly logSeq: string;
   /** A hash of the ids of tasks a worker has started and not finished: a stalled job's next worker finds it there. */
   readonly started: string;
+  /** The prefix of the per-plugin slot keys (holders and recent starts) that limits share across workers. */
+  readonly slots: string;
   /** A flag that outlives pub/sub: a worker that picks the task up later still sees the cancel request. */
   cancelFlag(taskId: string): string;
 }
@@ -20,6 +22,7 @@ export function plugboardKeys(prefix: string, queue: string): PlugboardKeys {
     cancelChannel: `${base}:cancel`,
     logSeq: `${base}:log-seq`,
     started: `${base}:started`,
+    slots: `${base}:slots`,
     cancelFlag: (taskId) => `${base}:cancel:${taskId}`,
   };
 }

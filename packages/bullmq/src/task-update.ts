@@ -44,6 +44,8 @@ export interface ExecutionSettings {
 export interface TaskJobData {
   readonly record: TaskRecord;
   readonly settings: ExecutionSettings;
+  /** How often a worker held the task back for a slot of its plugin; the wait before asking again grows with it. */
+  readonly slotRefusals?: number;
 }
 
 /** The stream entry field the JSON-encoded batch of updates is kept in. */

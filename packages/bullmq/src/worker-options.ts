@@ -14,6 +14,7 @@ export interface WorkerOptions
     | 'cwd'
     | 'readinessTimeoutMs'
     | 'isolation'
+    | 'limits'
   > {
   /**
    * The Redis server: ioredis options or an ioredis client (duplicated for the connections that block).

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type BootReport,
   createHost,
@@ -14,15 +15,18 @@ import {
   recoverCrashed,
   retryDelay,
   TaskExecution,
+  waitingForPluginSlot,
 } from '@plugboard/core/spi';
-import { DelayedError, type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { queueTargetOptions } from './option-checks.js';
+import { PluginSlots } from './plugin-slots.js';
 import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
 import type { PlugboardKeys } from './redis-keys.js';
 import { relayEnvironment } from './relay-environment.js';
 import type { TaskJobData } from './task-update.js';
 import { UpdatePublisher } from './update-publisher.js';
+import { WorkerChildren } from './worker-children.js';
 import { WorkerHostRuntime } from './worker-host-runtime.js';
 import type { WorkerOptions } from './worker-options.js';
 
@@ -38,6 +42,10 @@ interface Live {
   readonly subscriber: Redis;
   readonly publisher: UpdatePublisher;
   readonly env: RuntimeEnvironment;
+  readonly slots: PluginSlots;
+  /** Where the tasks it runs add their children. */
+  readonly queue: Queue<TaskJobData>;
+  readonly children: WorkerChildren;
 }
 
 /**
@@ -85,6 +93,8 @@ export class PlugboardWorker {
       readinessTimeoutMs: options.readinessTimeoutMs,
       // Tasks run in worker threads or child processes here as on any host: a spinning task costs its task only.
       isolation: options.isolation,
+      // Per-plugin limits hold across every worker of the queue: see PluginSlots.
+      limits: options.limits,
       runtime: this.#runtime,
     });
   }
@@ -175,7 +185,14 @@ export class PlugboardWorker {
       this.#state = 'stopped';
       throw error;
     }
-    this.#live = { worker, commands, subscriber, publisher, env };
+    const slots = new PluginSlots(commands, this.#keys.slots, this.#lockDurationMs);
+    const queue = new Queue<TaskJobData>(this.#queueName, {
+      connection: this.#connection,
+      prefix: this.#prefix,
+    });
+    queue.on('error', onError);
+    const children = new WorkerChildren(queue, publisher, `worker:${randomUUID()}`);
+    this.#live = { worker, commands, subscriber, publisher, env, slots, queue, children };
     worker.run().catch((error) => env.reportError(error));
     this.#state = 'started';
     return report;
@@ -215,6 +232,7 @@ export class PlugboardWorker {
         new Error('Task updates could not be sent before the worker stopped: Redis did not answer.'),
       );
     }
+    await settlesWithin(live.queue.close(), waitForRedis);
     for (const redis of [live.subscriber, live.commands]) {
       if (!(await settlesWithin(redis.quit(), waitForRedis))) redis.disconnect();
     }
@@ -230,9 +248,43 @@ export class PlugboardWorker {
     const starting = { cancelled: false };
     this.#starting.set(id, starting);
     try {
-      return await this.#attempt(job, token, starting);
+      return await this.#withSlot(job, token, () => this.#attempt(job, token, starting));
     } finally {
       this.#starting.delete(id);
+    }
+  }
+
+  /**
+   * Runs the task once its plugin's limits let it start, across every worker of the queue; until then the job
+   * waits as a delayed job, so it holds none of this worker's slots and other plugins' tasks go first.
+   */
+  async #withSlot(
+    job: Job<TaskJobData, TaskRecord>,
+    token: string | undefined,
+    run: () => Promise<TaskRecord>,
+  ): Promise<TaskRecord> {
+    const live = this.#live!;
+    const record = job.data.record;
+    const limits = live.env.pluginLimits?.(record.pluginId);
+    if (!limits) return run();
+    const refusals = job.data.slotRefusals ?? 0;
+    const answer = await live.slots.take(record.pluginId, record.id, limits, refusals);
+    if (!answer.granted) {
+      const waitingReason = waitingForPluginSlot(record.pluginId);
+      if (record.waitingReason !== waitingReason)
+        live.publisher.publish({ type: 'patch', id: record.id, patch: { waitingReason } });
+      await job.updateData({ ...job.data, record: { ...record, waitingReason }, slotRefusals: refusals + 1 });
+      await job.moveToDelayed(Date.now() + answer.retryInMs, token);
+      throw new DelayedError();
+    }
+    try {
+      if (record.waitingReason) {
+        live.publisher.publish({ type: 'patch', id: record.id, patch: { waitingReason: null } });
+        await job.updateData({ ...job.data, record: { ...record, waitingReason: null }, slotRefusals: 0 });
+      }
+      return await run();
+    } finally {
+      await answer.release().catch((error: unknown) => live.env.reportError(error));
     }
   }
 
@@ -244,7 +296,10 @@ export class PlugboardWorker {
     const live = this.#live!;
     const { settings } = job.data;
     let record = job.data.record;
-    const env = relayEnvironment(live.env, settings, live.publisher, record, this.#host.events);
+    const env = {
+      ...relayEnvironment(live.env, settings, live.publisher, record, this.#host.events),
+      ...live.children.environment(live.env, settings),
+    };
     // One round trip for both: whether a cancel came first, and marking the task started in the worker-held hash.
     // A mark already there means a worker started this attempt before and died (BullMQ's stalled check handed the
     // job on); the job's record says so too when an earlier worker recovered it.

@@ -77,6 +77,11 @@ const catalogue = {
     status: 500,
     title: "The plugin's tasks cannot run in the isolation the host requires",
   },
+  PLUGBOARD_SPAWN_UNAVAILABLE: { status: 500, title: 'The runtime cannot start child tasks' },
+  PLUGBOARD_PARENT_STOPPED: {
+    status: 409,
+    title: 'The parent task was cancelled, timed out or interrupted',
+  },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 /**

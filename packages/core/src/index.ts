@@ -81,6 +81,7 @@ export type {
   PluginIsolation,
   ResolvedAccess,
 } from './runtime/isolated/isolation-options.js';
+export type { PluginLimits } from './runtime/plugin-limits.js';
 export type { CancelOptions, TaskRuntime } from './runtime/runtime.js';
 export { describeCadence, describeDuration } from './schedules/cadence.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
@@ -97,9 +98,11 @@ export type {
   TaskStore,
 } from './store/store.js';
 export type {
+  ChildTask,
   LogLevel,
   PlugboardUser,
   RetryPolicy,
+  SpawnOptions,
   TaskClass,
   TaskContext,
   TaskErrorInfo,

@@ -1,6 +1,7 @@
 import type { Static, TObject } from 'typebox';
 import { PlugboardError } from './errors.js';
 import type { IsolationMode, PluginAccess } from './runtime/isolated/isolation-options.js';
+import type { PluginLimits } from './runtime/plugin-limits.js';
 import type { EmptyObjectSchema } from './schema.js';
 import type { PlugboardUser, Task, TaskClass } from './task.js';
 
@@ -59,6 +60,12 @@ export interface PluginDefinition<
    * report and `host.plugins.list()` so a host author sees what the plugin asks for before running it.
    */
   readonly access?: PluginAccess;
+  /**
+   * How many of its tasks run at once and start per interval, whatever else the runtime runs; the host's `limits`
+   * option overrides it per field. Tasks past a limit stay queued (nothing is dropped) and say why in
+   * `waitingReason`.
+   */
+  readonly limits?: PluginLimits;
 }
 
 /** Options of a background-task plugin's schedule. */

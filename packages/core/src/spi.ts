@@ -19,6 +19,10 @@ export {
   numberOption,
   oneOfOption,
 } from './option-checks.js';
+export type { ChildByType, ChildRequest } from './runtime/child-tasks.js';
+export { inheritedFields, orphanPatch, PARENT_STOPPED_STATES } from './runtime/child-tasks.js';
+export type { PluginAdmissionOptions } from './runtime/plugin-limits.js';
+export { PluginAdmission, waitingForPluginSlot } from './runtime/plugin-limits.js';
 export type {
   InstantiatedTask,
   RuntimeEnvironment,

@@ -146,6 +146,13 @@ export interface TaskRecord {
   readonly contextId: string | null;
   /** Lines written to the task's log so far (the `seq` of the last line). */
   readonly logCount: number;
+  /** The task that started this one with `ctx.spawn`; absent (or `null`) for a task of an execution or schedule. */
+  readonly parentId?: string | null;
+  /**
+   * Why a queued task does not start yet, e.g. `waiting for a slot of plugin resize`; absent (or `null`) when
+   * nothing but a free slot of the runtime holds it back.
+   */
+  readonly waitingReason?: string | null;
 }
 
 /** What a task's `run` receives. */
@@ -173,6 +180,34 @@ export interface TaskContext<
   fail(reason: string, options?: { readonly retryable?: boolean }): void;
   /** The plugin's resolved app properties. */
   readonly properties: Properties;
+  /**
+   * Queues a child task of a type this plugin lists. The child runs as the same user, records this task as its
+   * `parentId`, and is cancelled when this task is cancelled, times out or is interrupted. Resolves once the child
+   * is stored and queued; `wait()` on what it returns resolves with the child's final record.
+   */
+  spawn(task: Task<any, any>, options?: SpawnOptions): Promise<ChildTask>;
+}
+
+/** Options of `ctx.spawn`. */
+export interface SpawnOptions {
+  /**
+   * Higher runs sooner.
+   * @default the parent's priority
+   */
+  readonly priority?: number;
+  /**
+   * Overrides the child's timeout in milliseconds; `null` for none.
+   * @default the task type's, the plugin's or the host's timeout
+   */
+  readonly timeoutMs?: number | null;
+}
+
+/** A child task started by `ctx.spawn`. */
+export interface ChildTask {
+  /** The child's task id. */
+  readonly id: string;
+  /** Resolves with the child's record once it reaches a final state (it does not reject when the child fails). */
+  wait(): Promise<TaskRecord>;
 }
 
 /** Retry policy of a task type. */

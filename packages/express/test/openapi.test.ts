@@ -25,6 +25,7 @@ describe('the OpenAPI document', () => {
         '/tasks',
         '/tasks/{id}',
         '/tasks/{id}/logs',
+        '/tasks/{id}/children',
         '/tasks/{id}/cancel',
         '/schedules',
         '/schedules/{id}/trigger',

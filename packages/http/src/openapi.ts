@@ -117,6 +117,11 @@ const COMPONENT_SCHEMAS = {
       scheduleId: nullable('string'),
       contextId: nullable('string'),
       logCount: { type: 'integer' },
+      parentId: { ...nullable('string'), description: 'The task that started this one with `ctx.spawn`.' },
+      waitingReason: {
+        ...nullable('string'),
+        description: 'Why a queued task does not start yet, e.g. `waiting for a slot of plugin X`.',
+      },
     },
   },
   TaskPage: {
@@ -391,6 +396,22 @@ export function buildOpenApiDocument(plugins: readonly PluginInfo[], serverUrl: 
           responses: {
             '200': ok('The lines.', ref('LogPage')),
             '400': BAD_QUERY,
+            '401': UNAUTHENTICATED,
+            '404': problem('No task with this id is visible to the user.'),
+          },
+        },
+      },
+      '/tasks/{id}/children': {
+        get: {
+          summary: 'The child tasks a task started, oldest first, with their states',
+          tags: ['Tasks'],
+          parameters: [idParam('The task id.')],
+          responses: {
+            '200': ok('Its children.', {
+              type: 'object',
+              required: ['items'],
+              properties: { items: { type: 'array', items: ref('Task') } },
+            }),
             '401': UNAUTHENTICATED,
             '404': problem('No task with this id is visible to the user.'),
           },

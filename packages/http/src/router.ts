@@ -279,6 +279,15 @@ export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Na
     }),
   );
 
+  router.get(
+    '/tasks/:id/children',
+    route(async (req, res, audience) => {
+      parseEmptyQuery(req.query);
+      const record = await visibleTask(req.params.id as string, audience);
+      res.json({ items: (await host.tasks.children(record.id)).map(taskView) });
+    }),
+  );
+
   router.post(
     '/tasks/:id/cancel',
     route(async (req, res, audience) => {

@@ -93,6 +93,15 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'child tasks (parent id) and why a queued task waits',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN parent_id TEXT;
+      ALTER TABLE tasks ADD COLUMN waiting_reason TEXT;
+      CREATE INDEX tasks_by_parent ON tasks (parent_id, id) WHERE parent_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

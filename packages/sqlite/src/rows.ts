@@ -33,6 +33,8 @@ export interface TaskRow {
   schedule_id: string | null;
   context_id: string | null;
   log_count: number;
+  parent_id: string | null;
+  waiting_reason: string | null;
 }
 
 /** The columns of a task row that come from the record (retention bookkeeping apart). */
@@ -59,6 +61,8 @@ export const TASK_COLUMNS = [
   'schedule_id',
   'context_id',
   'log_count',
+  'parent_id',
+  'waiting_reason',
 ] as const satisfies readonly (keyof TaskRow)[];
 
 /** JSON text of a value; `null` (SQL NULL) for `undefined`, so an absent `result` stays absent. */
@@ -95,6 +99,8 @@ export function taskToRow(record: TaskRecord): TaskRow {
     schedule_id: record.scheduleId,
     context_id: record.contextId,
     log_count: record.logCount,
+    parent_id: record.parentId ?? null,
+    waiting_reason: record.waitingReason ?? null,
   };
 }
 
@@ -123,6 +129,9 @@ export function rowToTask(row: TaskRow): TaskRecord {
     logCount: row.log_count,
   };
   if (row.result !== null) record.result = parse(row.result);
+  // Absent unless set, as on a record that was never a child or held back.
+  if (row.parent_id !== null) record.parentId = row.parent_id;
+  if (row.waiting_reason !== null) record.waitingReason = row.waiting_reason;
   return record;
 }
 

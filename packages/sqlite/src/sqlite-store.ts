@@ -65,6 +65,8 @@ const PATCH_COLUMNS: Readonly<Record<string, (value: unknown) => Readonly<Record
   scheduleId: (v) => ({ schedule_id: v }),
   contextId: (v) => ({ context_id: v }),
   logCount: (v) => ({ log_count: v }),
+  parentId: (v) => ({ parent_id: v }),
+  waitingReason: (v) => ({ waiting_reason: v }),
 };
 
 interface Retention {
@@ -268,6 +270,10 @@ export class SqliteTaskStore implements TaskStore {
       if (query.plugin !== undefined) {
         where.push('plugin_id = ?');
         params.push(query.plugin);
+      }
+      if (query.parent !== undefined) {
+        where.push('parent_id = ?');
+        params.push(query.parent);
       }
       if (states) {
         where.push(`state IN (${states.map(() => '?').join(', ')})`);

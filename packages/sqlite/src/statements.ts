@@ -11,7 +11,7 @@ const taskUpdates = taskColumns
 const SQL = {
   upsertTask: `INSERT INTO tasks (${taskColumns.join(', ')}) VALUES (${taskColumns.map((c) => `@${c}`).join(', ')})
        ON CONFLICT (id) DO UPDATE SET ${taskUpdates}`,
-  // Positional: binding 24 values by position is cheaper than by name, and this runs once per task.
+  // Positional: binding the values by position is cheaper than by name, and this runs once per task.
   insertNewTask: `INSERT INTO tasks (${taskColumns.join(', ')}) VALUES (${taskColumns.map(() => '?').join(', ')})
        ON CONFLICT (id) DO NOTHING`,
   getTask: `SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE id = ?`,

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHost, isPlugboardError } from '@plugboard/core';
-import { SCHEMA_VERSION, sqliteStore } from '@plugboard/sqlite';
+import { migrations, SCHEMA_VERSION, sqliteStore } from '@plugboard/sqlite';
 import { taskRecord } from '@plugboard/testing/contracts';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -155,5 +155,32 @@ describe('opening and migrating the SQLite file', () => {
       message: expect.stringContaining('another application'),
     });
     expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+
+  it('a file of schema version 1 gains the parent and waiting-reason columns, its tasks kept', async () => {
+    const path = folder.file();
+    const db = new Database(path);
+    db.exec(migrations[0]!.sql);
+    db.pragma('application_id = 0x50425244');
+    db.pragma('user_version = 1');
+    db.prepare(
+      `INSERT INTO tasks (id, plugin_id, task_type, user_id, state, input, user, progress, created_at, attempt,
+         max_attempts, priority, log_count) VALUES ('old1', 'greet', 'greet/GreetTask', 'ann', 'succeeded', '{}',
+         '{"id":"ann"}', 100, 1, 1, 1, 0, 0)`,
+    ).run();
+    db.close();
+
+    const store = sqliteStore({ path });
+    await store.open();
+    const old = await store.getTask('old1');
+    expect(old).toMatchObject({ id: 'old1', state: 'succeeded', user: { id: 'ann' } });
+    expect(old?.parentId).toBeUndefined();
+    const child = taskRecord({ parentId: 'old1', waitingReason: 'waiting for a slot of plugin greet' });
+    await store.insertTask(child);
+    expect(await store.getTask(child.id)).toEqual(child);
+    expect((await store.listTasks({ parent: 'old1' })).items.map((r) => r.id)).toEqual([child.id]);
+    await store.close();
+    expect(inspect(path).version).toBe(SCHEMA_VERSION);
+    expect(inspect(path).objects).toContain('index tasks_by_parent');
   });
 });

@@ -43,6 +43,8 @@ export interface BootReport {
     readonly requeued: number;
     /** Tasks a previous process left queued, handed to the runtime again. */
     readonly resumed: number;
+    /** Unfinished children of a parent that died with the previous process or was stopped: cancelled. */
+    readonly orphaned?: number;
   };
   /** The store's name, such as `memory` or `sqlite`. */
   readonly store: string;

@@ -12,6 +12,7 @@ import type { AuthorizeHook } from '../plugins/authorization.js';
 import type { PluginDiscoveryOptions } from '../plugins/discovery.js';
 import type { WatchOptions } from '../plugins/plugin-watcher.js';
 import type { HostIsolationOptions, IsolationMode } from '../runtime/isolated/isolation-options.js';
+import { checkHostLimits, type PluginLimits } from '../runtime/plugin-limits.js';
 import type { TaskRuntime } from '../runtime/runtime.js';
 import type { TaskStore } from '../store/store.js';
 import { LOG_LEVEL_RANK, type LogLevel, type PlugboardUser, type TaskRecord } from '../task.js';
@@ -94,6 +95,12 @@ export interface HostOptions<User extends PlugboardUser = PlugboardUser> {
    * @default 'thread'
    */
   readonly isolation?: IsolationMode | HostIsolationOptions;
+  /**
+   * Limits per plugin id: how many of its tasks run at once and start per interval. Each field overrides the one
+   * the plugin declares in its own `limits`. See docs/tasks.md.
+   * @example { limits: { thumbnails: { concurrency: 2, intervalCap: 10, intervalMs: 1000 } } }
+   */
+  readonly limits?: Readonly<Record<string, PluginLimits>>;
 }
 
 /** Options of {@link Host.execute}. */
@@ -153,6 +160,7 @@ export function checkHostOptions(options: unknown): void {
   checkWatchOptions('watch', o.watch);
   oneOfOption('logLevel', o.logLevel, Object.keys(LOG_LEVEL_RANK) as LogLevel[], 'info');
   functionOption('authorize', o.authorize, undefined);
+  checkHostLimits(o.limits);
   for (const dir of o.plugins?.dirs ?? []) {
     if (typeof dir !== 'string' || dir.length === 0) {
       throw new PlugboardError(

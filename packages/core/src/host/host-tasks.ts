@@ -119,6 +119,19 @@ export class HostTasks {
     return this.#options.rerun(record, options.user ?? record.user);
   }
 
+  /** The children a task started with `ctx.spawn`, oldest first, each as stored now (its state included). */
+  async children(id: string): Promise<TaskRecord[]> {
+    await this.#known(id);
+    const children: TaskRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.#options.store.listTasks({ parent: id, limit: 500, cursor });
+      for (const record of page.items) children.push(this.#withEnd(record)!);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return children.reverse();
+  }
+
   /** A task's log lines after `after` (a `seq`). */
   async logs(id: string, query: LogQuery = {}): Promise<readonly TaskLogEntry[]> {
     await this.#known(id);

@@ -12,6 +12,7 @@ import { PluginRegistry } from '../plugins/registry.js';
 import { recoverUnfinishedTasks } from '../runtime/crash-recovery.js';
 import { inProcessRuntime } from '../runtime/in-process-runtime.js';
 import { TaskIsolation } from '../runtime/isolated/task-isolation.js';
+import { limitsOfPlugins } from '../runtime/plugin-limits.js';
 import { installProcessExitGuard } from '../runtime/process-exit-guard.js';
 import type { TaskRuntime } from '../runtime/runtime.js';
 import { runtimeEnvironment } from '../runtime/runtime-environment.js';
@@ -21,6 +22,7 @@ import { memoryStore } from '../store/memory-store.js';
 import type { TaskStore } from '../store/store.js';
 import type { PlugboardUser } from '../task.js';
 import type { BootReport } from './boot-report.js';
+import { ChildTaskQueue } from './child-tasks.js';
 import { HostLifecycle } from './host-lifecycle.js';
 import {
   checkExecuteOptions,
@@ -70,6 +72,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   readonly #schedules: ScheduleManager;
   readonly #executor: PluginExecutor<User>;
   readonly #reloading: HostReloading;
+  readonly #children: ChildTaskQueue;
   #report: BootReport | undefined;
   #releaseExitGuard: (() => void) | undefined;
 
@@ -141,6 +144,17 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         this.#lifecycle.requireStarted();
         return this.#executor.rerun(operationalPlugin(this.#registry, record.pluginId), record, user as User);
       },
+    });
+    this.#children = new ChildTaskQueue({
+      registry: this.#registry,
+      store,
+      runtime,
+      clock,
+      events,
+      defaultTaskTimeoutMs: options.defaultTaskTimeoutMs ?? null,
+      cancel: (id) => this.tasks.cancel(id),
+      stopping: () => this.#lifecycle.state !== 'started',
+      reportError,
     });
     this.plugins = new HostPlugins<User>({
       registry: this.#registry,
@@ -224,6 +238,10 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         progressIntervalMs: options.progressIntervalMs,
         reportError: (error) => this.#reportError(error),
         fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
+        pluginLimits: limitsOfPlugins((id) => this.#registry.get(id), options.limits),
+        spawnChild: (parent, child, spawnOptions) => this.#children.spawn(parent, child, spawnOptions),
+        waitForTask: (id) => this.tasks.wait(id),
+        buildChild: (parent, child, spawnOptions) => this.#children.build(parent, child, spawnOptions),
       }),
     );
     lifecycle.enter('started');

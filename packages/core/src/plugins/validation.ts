@@ -8,6 +8,7 @@ import {
   type PluginKind,
   type PluginPoint,
 } from '../plugin.js';
+import { pluginLimitsProblem } from '../runtime/plugin-limits.js';
 import { checkObjectSchema, compileObjectValidator, formatFieldErrors, toJsonSchema } from '../schema.js';
 import { secretRedactor, secretValuesOf, withoutSecretExamples } from '../secrets.js';
 import { isTaskClass, type TaskClass, taskTypeName } from '../task.js';
@@ -71,6 +72,8 @@ function definitionProblem(def: Record<string, unknown>): string | undefined {
     !(Array.isArray(def.permissions) && def.permissions.every((p) => typeof p === 'string'))
   )
     return '`permissions` must be an array of strings';
+  const limits = pluginLimitsProblem(def.limits);
+  if (limits !== undefined) return limits;
   for (const key of ['timeoutMs', 'readinessTimeoutMs'] as const) {
     if (def[key] !== undefined && !isDuration(def[key]))
       return `\`${key}\` must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${describeId(typeof def[key] === 'number' ? String(def[key]) : def[key])}`;

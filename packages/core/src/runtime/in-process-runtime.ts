@@ -2,6 +2,7 @@ import PQueue from 'p-queue';
 import { PlugboardError } from '../errors.js';
 import { integerOption } from '../option-checks.js';
 import type { TaskRecord } from '../task.js';
+import { PluginAdmission } from './plugin-limits.js';
 import type { CancelOptions, RuntimeEnvironment, RuntimeStopOptions, TaskRuntime } from './runtime.js';
 import { type AttemptOutcome, TaskExecution } from './task-execution.js';
 import { endPatch, nextAttempt, nextAttemptPatch, retryDelay } from './task-life.js';
@@ -36,6 +37,8 @@ interface Entry {
 export class InProcessRuntime implements TaskRuntime {
   readonly name = 'in-process';
   readonly #queue: PQueue;
+  /** Per-plugin limits and the fair share of slots between plugins, in front of the queue. */
+  readonly #admission: PluginAdmission;
   readonly #entries = new Map<string, Entry>();
   #env: RuntimeEnvironment | undefined;
   #stopping = false;
@@ -55,6 +58,16 @@ export class InProcessRuntime implements TaskRuntime {
     // Infinity is allowed: no limit.
     if (concurrency !== Infinity) integerOption('concurrency', concurrency, 1, 4);
     this.#queue = new PQueue({ concurrency });
+    this.#admission = new PluginAdmission({
+      limits: (pluginId) => this.#env?.pluginLimits?.(pluginId),
+      hasCapacity: () => this.#queue.pending + this.#queue.size - this.#droppedWaiting < concurrency,
+      now: () => Date.now(),
+      markWaiting: (record, reason) => {
+        const env = this.#env;
+        env?.store.updateTask(record.id, { waitingReason: reason }).catch((error) => env.reportError(error));
+      },
+    });
+    this.#queue.on('next', () => this.#admission.drain());
   }
 
   async start(env: RuntimeEnvironment): Promise<void> {
@@ -69,11 +82,16 @@ export class InProcessRuntime implements TaskRuntime {
       throw new PlugboardError('PLUGBOARD_HOST_STOPPING', 'The runtime is stopping; no task is accepted.');
     const entry: Entry = this.#entries.get(record.id) ?? { dropped: false };
     this.#entries.set(record.id, entry);
+    this.#admission.admit(record, (release) => this.#add(env, record, entry, release));
+  }
+
+  #add(env: RuntimeEnvironment, record: TaskRecord, entry: Entry, release: () => void): void {
     this.#queue
       .add(
         async () => {
           if (entry.dropped) {
             this.#droppedWaiting--;
+            release();
             return;
           }
           // Tasks that finish without I/O would run back to back in microtasks and starve the event loop
@@ -83,6 +101,7 @@ export class InProcessRuntime implements TaskRuntime {
             await new Promise<void>((resolve) => setImmediate(resolve));
             if (entry.dropped) {
               this.#droppedWaiting--;
+              release();
               return;
             }
           }
@@ -97,6 +116,7 @@ export class InProcessRuntime implements TaskRuntime {
           // written) does not hold back the next task. A slow store would otherwise cap throughput at
           // `concurrency` tasks per write.
           await attempt;
+          release();
         },
         { priority: record.priority },
       )
@@ -112,8 +132,8 @@ export class InProcessRuntime implements TaskRuntime {
       await entry.done;
       return true;
     }
-    // Still waiting: in the queue or for a retry.
-    if (!entry.retryTimer) this.#droppedWaiting++;
+    // Still waiting: for its plugin's turn, in the queue or for a retry.
+    if (!entry.retryTimer && !this.#admission.withdraw(id)) this.#droppedWaiting++;
     entry.dropped = true;
     if (entry.retryTimer) clearTimeout(entry.retryTimer);
     this.#entries.delete(id);
@@ -140,6 +160,7 @@ export class InProcessRuntime implements TaskRuntime {
       this.#entries.delete(id);
     }
     this.#queue.clear();
+    this.#admission.clear();
     this.#droppedWaiting = 0;
     await this.#drainRunning(options);
     // Ends being written when the host stops are written before the store closes.
@@ -183,7 +204,10 @@ export class InProcessRuntime implements TaskRuntime {
     /** Tasks running now. */
     running: number;
   } {
-    return { queued: this.#queue.size - this.#droppedWaiting, running: this.#queue.pending };
+    return {
+      queued: this.#queue.size - this.#droppedWaiting + this.#admission.waiting,
+      running: this.#queue.pending,
+    };
   }
 
   async #settle(record: TaskRecord, outcome: AttemptOutcome): Promise<void> {

@@ -1,7 +1,9 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { HostEvents } from '../events.js';
 import type { ScheduleRecord, TaskStore } from '../store/store.js';
-import type { LogLevel } from '../task.js';
+import type { LogLevel, SpawnOptions, TaskRecord } from '../task.js';
+import type { ChildRequest } from './child-tasks.js';
+import type { PluginLimits } from './plugin-limits.js';
 import type { RuntimeEnvironment } from './runtime.js';
 import { DEFAULT_MAX_LOG_LINES_PER_ATTEMPT } from './task-execution.js';
 import type { TaskFactory } from './task-factory.js';
@@ -18,6 +20,10 @@ export interface RuntimeEnvironmentParts {
   readonly progressIntervalMs?: number;
   reportError(error: unknown): void;
   fireSchedule(id: string, dueAt: number): Promise<ScheduleRecord>;
+  pluginLimits?(pluginId: string): PluginLimits | undefined;
+  spawnChild?(parent: TaskRecord, child: ChildRequest, options: SpawnOptions): Promise<TaskRecord>;
+  waitForTask?(id: string): Promise<TaskRecord>;
+  buildChild?(parent: TaskRecord, child: ChildRequest, options: SpawnOptions): TaskRecord;
 }
 
 /**
@@ -37,6 +43,10 @@ export function runtimeEnvironment(parts: RuntimeEnvironmentParts): RuntimeEnvir
     progressIntervalMs: parts.progressIntervalMs ?? 100,
     reportError: parts.reportError,
     fireSchedule: parts.fireSchedule,
+    pluginLimits: parts.pluginLimits,
+    spawnChild: parts.spawnChild,
+    waitForTask: parts.waitForTask,
+    buildChild: parts.buildChild,
     instantiate: (record) => tasks.instantiate(record),
     retryPolicy: (record) => tasks.retryPolicy(record),
   };

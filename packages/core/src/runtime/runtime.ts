@@ -1,7 +1,9 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { HostEvents } from '../events.js';
 import type { ScheduleRecord, TaskStore } from '../store/store.js';
-import type { LogLevel, RetryPolicy, Task, TaskRecord } from '../task.js';
+import type { LogLevel, RetryPolicy, SpawnOptions, Task, TaskRecord } from '../task.js';
+import type { ChildRequest } from './child-tasks.js';
+import type { PluginLimits } from './plugin-limits.js';
 
 /** A task rebuilt from its record, ready to run. */
 export interface InstantiatedTask {
@@ -50,6 +52,20 @@ export interface RuntimeEnvironment {
    * has not armed the schedule.
    */
   fireSchedule(id: string, dueAt: number): Promise<ScheduleRecord>;
+  /** The limits that hold for a plugin's tasks (its own, overridden by the host's); `undefined` for none. */
+  pluginLimits?(pluginId: string): PluginLimits | undefined;
+  /**
+   * Stores and queues a child of the running task `parent` (`ctx.spawn`) and resolves with its record; absent
+   * where children cannot be started, and `ctx.spawn` then refuses with `PLUGBOARD_SPAWN_UNAVAILABLE`.
+   */
+  spawnChild?(parent: TaskRecord, child: ChildRequest, options: SpawnOptions): Promise<TaskRecord>;
+  /**
+   * Builds the queued record of a child of `parent` without storing or queuing it: for runtimes that queue children
+   * their own way (a BullMQ worker adds the job itself).
+   */
+  buildChild?(parent: TaskRecord, child: ChildRequest, options: SpawnOptions): TaskRecord;
+  /** Resolves with a task's record once it reaches a final state (a child's `wait()`). */
+  waitForTask?(id: string): Promise<TaskRecord>;
 }
 
 /** A background-task schedule as the host asks a runtime to keep it. */

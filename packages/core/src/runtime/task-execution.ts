@@ -11,6 +11,7 @@ import {
   type TaskState,
 } from '../task.js';
 import { MAX_TIMER_MS } from '../timers.js';
+import { spawnFunction } from './child-tasks.js';
 import { runInExitScope } from './process-exit-guard.js';
 import type { RuntimeEnvironment } from './runtime.js';
 
@@ -277,6 +278,14 @@ export class TaskExecution {
         return log;
       },
       properties: properties as Record<string, unknown>,
+      // Built on use: most tasks never start children.
+      get spawn() {
+        return spawnFunction(
+          execution.#env,
+          () => execution.#record,
+          () => execution.#finished,
+        );
+      },
       progress: (percent: number, message?: string) => this.#progress(percent, message),
       status: (text: string) => {
         if (this.#finished) return;

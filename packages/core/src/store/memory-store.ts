@@ -110,6 +110,7 @@ export class MemoryTaskStore implements TaskStore {
       if (after !== undefined && record.id >= after) continue;
       if (query.user !== undefined && record.user.id !== query.user) continue;
       if (query.plugin !== undefined && record.pluginId !== query.plugin) continue;
+      if (query.parent !== undefined && record.parentId !== query.parent) continue;
       if (states && !states.has(record.state)) continue;
       matches.push(record);
       if (matches.length > limit) break;

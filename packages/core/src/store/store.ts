@@ -7,6 +7,8 @@ export interface TaskQuery {
   readonly user?: string;
   /** Only tasks of this plugin id. */
   readonly plugin?: string;
+  /** Only the children of this task (`ctx.spawn`). */
+  readonly parent?: string;
   /** Only tasks in this state (or any of these states). */
   readonly state?: TaskState | readonly TaskState[];
   /**

@@ -425,6 +425,34 @@ export function describeTaskStoreContract(
         expect(ids(unfinished)).toEqual([queued.id, running.id, later.id]);
         expect(unfinished[2]).toEqual({ ...later, state: 'running' });
       });
+
+      it('keeps a child task’s parentId and lists the children of a parent, newest first, by state too', async () => {
+        const parent = taskRecord({ state: 'running', startedAt: 1 });
+        const first = taskRecord({ parentId: parent.id });
+        const other = taskRecord({ parentId: taskRecord().id });
+        const second = taskRecord({ parentId: parent.id, state: 'succeeded', finishedAt: 2 });
+        await insertAll(store, [parent, first, other, second]);
+        expect(await store.getTask(first.id)).toEqual(first);
+        expect((await store.getTask(parent.id))?.parentId ?? null).toBeNull();
+        expect(ids((await store.listTasks({ parent: parent.id })).items)).toEqual([second.id, first.id]);
+        expect(ids((await store.listTasks({ parent: parent.id, state: 'queued' })).items)).toEqual([
+          first.id,
+        ]);
+        expect((await store.listTasks({ parent: first.id })).items).toEqual([]);
+        const pages = await allPages(store, { parent: parent.id, limit: 1 });
+        expect(pages.flat().map((r) => r.id)).toEqual([second.id, first.id]);
+      });
+
+      it('keeps why a queued task waits until it is cleared', async () => {
+        const record = taskRecord();
+        await store.insertTask(record);
+        await store.updateTask(record.id, { waitingReason: 'waiting for a slot of plugin greet' });
+        expect((await store.getTask(record.id))?.waitingReason).toBe('waiting for a slot of plugin greet');
+        await store.updateTask(record.id, { waitingReason: null, state: 'running', startedAt: 5 });
+        const read = await store.getTask(record.id);
+        expect(read?.waitingReason ?? null).toBeNull();
+        expect(read).toMatchObject({ state: 'running', startedAt: 5 });
+      });
     });
 
     describe('task logs', () => {

@@ -1,5 +1,6 @@
 import { PlugboardError } from '../../errors.js';
 import { Task, type TaskContext } from '../../task.js';
+import { HostChildRelay } from './child-relay.js';
 import { deserializeError, type RunTaskMessage, type WorkerToHostMessage } from './protocol.js';
 import type { TaskWorkerSpec, WorkerExit } from './task-worker.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -97,6 +98,9 @@ export class IsolatedTask extends Task<unknown, unknown> {
         }, plan.graceMs);
         graceTimer.unref?.();
       };
+      const children = new HostChildRelay(ctx, (reply) => {
+        if (!settled) worker.send(reply);
+      });
       const stopListening = worker.onMessage((message: WorkerToHostMessage) => {
         if (message.type === 'fault') {
           trusted = false;
@@ -139,6 +143,10 @@ export class IsolatedTask extends Task<unknown, unknown> {
             break;
           case 'fail':
             ctx.fail(message.reason, { retryable: message.retryable });
+            break;
+          case 'spawn':
+          case 'wait-child':
+            children.handle(message);
             break;
           case 'end':
             if (message.ok) finish(() => resolve(message.result));

@@ -1,5 +1,5 @@
 import { describeThrown } from '../../errors.js';
-import type { LogLevel, PlugboardUser } from '../../task.js';
+import type { LogLevel, PlugboardUser, SpawnOptions } from '../../task.js';
 
 /** What the host asks a worker to run: enough to rebuild the task from its plugin's module. */
 export interface RunTaskMessage {
@@ -33,8 +33,37 @@ export interface AbortTaskMessage {
   readonly message: string;
 }
 
+/** The host's answer to a worker's `spawn` or `wait-child` request: the value, or why it failed. */
+export type ReplyMessage =
+  | {
+      readonly type: 'reply';
+      readonly id: string;
+      readonly request: number;
+      readonly ok: true;
+      readonly value: unknown;
+    }
+  | {
+      readonly type: 'reply';
+      readonly id: string;
+      readonly request: number;
+      readonly ok: false;
+      readonly error: SerializedError;
+    };
+
 /** Messages from the host to a worker. */
-export type HostToWorkerMessage = RunTaskMessage | AbortTaskMessage;
+export type HostToWorkerMessage = RunTaskMessage | AbortTaskMessage | ReplyMessage;
+
+/** The task's `ctx.spawn` and child `wait()` calls, relayed to the host, which answers each with a reply. */
+export type ChildRequestMessage =
+  | {
+      readonly type: 'spawn';
+      readonly id: string;
+      readonly request: number;
+      readonly taskType: string;
+      readonly input: unknown;
+      readonly options: SpawnOptions;
+    }
+  | { readonly type: 'wait-child'; readonly id: string; readonly request: number; readonly childId: string };
 
 /** An error as it crosses the boundary: what the host needs to record it. */
 export interface SerializedError {
@@ -54,6 +83,7 @@ export type WorkerToHostMessage =
   | { readonly type: 'log'; readonly id: string; readonly level: LogLevel; readonly message: string }
   | { readonly type: 'progress'; readonly id: string; readonly percent: number; readonly message?: string }
   | { readonly type: 'status'; readonly id: string; readonly text: string }
+  | ChildRequestMessage
   | { readonly type: 'fail'; readonly id: string; readonly reason: string; readonly retryable: boolean }
   | { readonly type: 'end'; readonly id: string; readonly ok: true; readonly result: unknown }
   | { readonly type: 'end'; readonly id: string; readonly ok: false; readonly error: SerializedError }

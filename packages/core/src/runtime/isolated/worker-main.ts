@@ -11,6 +11,7 @@ import { describeThrown, PlugboardError, type PlugboardErrorCode } from '../../e
 import { isPluginClass } from '../../plugin.js';
 import { importModule, pluginClassesOf } from '../../plugins/discovery.js';
 import { type LogLevel, type TaskContext, type TaskLogger, taskTypeName } from '../../task.js';
+import { WorkerChildRelay } from './child-relay.js';
 import {
   type HostToWorkerMessage,
   type RunTaskMessage,
@@ -24,6 +25,8 @@ const send: (message: WorkerToHostMessage) => void = parentPort
   : (message) => {
       if (process.connected) process.send!(message);
     };
+
+const children = new WorkerChildRelay(send);
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'critical', 'always'];
 
@@ -153,6 +156,7 @@ async function runTask(message: RunTaskMessage): Promise<void> {
       signal: controller.signal,
       log: log as unknown as TaskLogger,
       properties: message.properties as Record<string, unknown>,
+      spawn: children.spawnFor(id),
       progress: (percent, text) => {
         if (typeof percent !== 'number') return;
         send(
@@ -213,6 +217,7 @@ async function runTask(message: RunTaskMessage): Promise<void> {
 
 function onMessage(message: HostToWorkerMessage): void {
   if (message.type === 'run') void runTask(message);
+  else if (message.type === 'reply') children.settle(message);
   else if (message.type === 'abort' && current?.id === message.id) {
     current.controller.abort(new PlugboardError(message.code as PlugboardErrorCode, message.message));
   }

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { ActionPlugin, Task, type TaskContext, type TaskRecord, Type } from '@plugboard/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasRedis } from '../../../test/requirements.js';
+import { bullmqFleet, eventually } from './helpers.js';
+import { startRedisServer, type TestRedisServer } from './redis-server.js';
+
+// Per-plugin limits that hold across every worker of a queue, and child tasks started on a worker.
+
+const redisHere = hasRedis('packages/bullmq/test/flow-control.test.ts');
+
+let redis: TestRedisServer;
+beforeAll(async () => {
+  if (redisHere) redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+const fleet = bullmqFleet(() => redis.connection, 1000);
+
+class Sleep extends Task<{ ms: number; n?: number }> {
+  async run(ctx: TaskContext) {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, this.input.ms);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(ctx.signal.reason);
+      });
+    });
+    return this.input.n ?? 0;
+  }
+}
+
+class Batch extends Task<{ parts: number; ms: number }> {
+  async run(ctx: TaskContext) {
+    const children = [];
+    for (let n = 1; n <= this.input.parts; n++)
+      children.push(await ctx.spawn(new Sleep({ ms: this.input.ms, n })));
+    const ends = await Promise.all(children.map((child) => child.wait()));
+    return ends.reduce((sum, end) => sum + (end.result as number), 0);
+  }
+}
+
+const args = Type.Object({ count: Type.Integer({ minimum: 1 }), ms: Type.Integer({ minimum: 0 }) });
+
+class Limited extends ActionPlugin({
+  id: 'limited',
+  name: 'Limited',
+  args,
+  tasks: [Sleep],
+  limits: { concurrency: 2 },
+}) {
+  createTasks(a: { count: number; ms: number }) {
+    return Array.from({ length: a.count }, () => new Sleep({ ms: a.ms }));
+  }
+}
+
+class Free extends ActionPlugin({ id: 'free', name: 'Free', args, tasks: [Sleep] }) {
+  createTasks(a: { count: number; ms: number }) {
+    return Array.from({ length: a.count }, () => new Sleep({ ms: a.ms }));
+  }
+}
+
+class Batches extends ActionPlugin({
+  id: 'batches',
+  name: 'Batches',
+  args: Type.Object({ parts: Type.Integer({ minimum: 1 }), ms: Type.Integer({ minimum: 0 }) }),
+  tasks: [Batch, Sleep],
+}) {
+  createTasks(a: { parts: number; ms: number }) {
+    return new Batch(a);
+  }
+}
+
+const plugins = [Limited, Free, Batches];
+
+function mostAtOnce(records: readonly TaskRecord[]): number {
+  const events = records.flatMap((r) => [
+    { at: r.startedAt!, step: 1 },
+    { at: r.finishedAt!, step: -1 },
+  ]);
+  events.sort((a, b) => a.at - b.at || a.step - b.step);
+  let now = 0;
+  let most = 0;
+  for (const event of events) {
+    now += event.step;
+    most = Math.max(most, now);
+  }
+  return most;
+}
+
+describe.skipIf(!redisHere)('per-plugin limits on BullMQ', () => {
+  it('a limit of 2 across 3 workers never has 3 tasks of the plugin running, by the store’s timestamps', async () => {
+    const queue = `limits-${randomUUID()}`;
+    for (let i = 0; i < 3; i++) await fleet.worker({ queue, plugins, concurrency: 4 });
+    const api = await fleet.apiHost({ queue, plugins });
+    const { tasks } = await api.execute('limited', { count: 9, ms: 60 });
+    const ends = await Promise.all(tasks.map((t) => api.tasks.wait(t.id)));
+    expect(ends.every((r) => r.state === 'succeeded')).toBe(true);
+    expect(mostAtOnce(ends)).toBeLessThanOrEqual(2);
+    expect(ends.every((r) => (r.waitingReason ?? null) === null)).toBe(true);
+  }, 60_000);
+
+  it('a held-back task says it waits for its plugin; other plugins’ tasks run meanwhile', async () => {
+    const queue = `limits-share-${randomUUID()}`;
+    await fleet.worker({ queue, plugins, concurrency: 4 });
+    const api = await fleet.apiHost({ queue, plugins });
+    const limited = (await api.execute('limited', { count: 6, ms: 300 })).tasks;
+    const waiting = await eventually(
+      () => api.tasks.get(limited[5]!.id),
+      (r) => r?.waitingReason === 'waiting for a slot of plugin limited',
+    );
+    expect(waiting?.state).toBe('queued');
+    const free = (await api.execute('free', { count: 1, ms: 0 })).tasks[0]!;
+    const freeEnd = await api.tasks.wait(free.id);
+    expect(freeEnd.state).toBe('succeeded');
+    const limitedEnds = await Promise.all(limited.map((t) => api.tasks.wait(t.id)));
+    // The free task did not wait for the limited plugin's backlog.
+    expect(limitedEnds.some((r) => r.startedAt! > freeEnd.startedAt!)).toBe(true);
+  }, 60_000);
+});
+
+describe.skipIf(!redisHere)('child tasks on BullMQ', () => {
+  it('a task on a worker starts children on the queue and waits for them; the API lists them', async () => {
+    const queue = `children-${randomUUID()}`;
+    await fleet.worker({ queue, plugins, concurrency: 4 });
+    await fleet.worker({ queue, plugins, concurrency: 4 });
+    const api = await fleet.apiHost({ queue, plugins });
+    const parent = (await api.execute('batches', { parts: 3, ms: 20 }, { user: { id: 'ann' } })).tasks[0]!;
+    const end = await api.tasks.wait(parent.id);
+    expect(end).toMatchObject({ state: 'succeeded', result: 6 });
+    const children = await eventually(
+      () => api.tasks.children(parent.id),
+      (list) => list.length === 3 && list.every((c) => c.state === 'succeeded'),
+    );
+    expect(children.map((c) => [c.parentId, c.user.id, c.state])).toEqual(
+      Array(3).fill([parent.id, 'ann', 'succeeded']),
+    );
+  }, 60_000);
+
+  it('cancelling a parent on the API cancels its children on the queue', async () => {
+    const queue = `children-cancel-${randomUUID()}`;
+    await fleet.worker({ queue, plugins, concurrency: 8 });
+    const api = await fleet.apiHost({ queue, plugins });
+    const parent = (await api.execute('batches', { parts: 2, ms: 30_000 })).tasks[0]!;
+    await eventually(
+      () => api.tasks.children(parent.id),
+      (list) => list.length === 2 && list.every((c) => c.state === 'running'),
+      20_000,
+    );
+    await api.tasks.cancel(parent.id);
+    const children = await eventually(
+      () => api.tasks.children(parent.id),
+      (list) => list.every((c) => c.state === 'cancelled'),
+      20_000,
+    );
+    expect(children.map((c) => c.state)).toEqual(['cancelled', 'cancelled']);
+  }, 60_000);
+});

@@ -1,0 +1,325 @@
+import { describeValue, PlugboardError } from '../errors.js';
+import { invalidOption } from '../option-checks.js';
+import type { TaskRecord } from '../task.js';
+import { MAX_TIMER_MS } from '../timers.js';
+
+/** How many of a plugin's tasks may run at once and start per interval: `limits` of a plugin or of the host. */
+export interface PluginLimits {
+  /** The most tasks of the plugin that run at once; unset for no limit of its own. */
+  readonly concurrency?: number;
+  /** The most tasks of the plugin that start within `intervalMs`; unset for no rate limit. */
+  readonly intervalCap?: number;
+  /**
+   * The window of `intervalCap`, in milliseconds.
+   * @default 1000
+   */
+  readonly intervalMs?: number;
+}
+
+/** The text a queued task's `waitingReason` holds while its plugin's limits hold it back. */
+export function waitingForPluginSlot(pluginId: string): string {
+  return `waiting for a slot of plugin ${pluginId}`;
+}
+
+/** Why `value` is not usable as {@link PluginLimits}, or `undefined` when it is. */
+export function pluginLimitsProblem(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return `\`limits\` must be an object, got ${describeValue(value)}`;
+  const limits = value as Record<string, unknown>;
+  for (const key of Object.keys(limits)) {
+    if (key !== 'concurrency' && key !== 'intervalCap' && key !== 'intervalMs')
+      return `\`limits.${key}\` is not a limit (use concurrency, intervalCap and intervalMs)`;
+  }
+  for (const key of ['concurrency', 'intervalCap'] as const) {
+    const n = limits[key];
+    if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 1))
+      return `\`limits.${key}\` must be an integer >= 1, got ${describeValue(n)}`;
+  }
+  const ms = limits.intervalMs;
+  if (ms !== undefined && !(typeof ms === 'number' && Number.isFinite(ms) && ms >= 1 && ms <= MAX_TIMER_MS))
+    return `\`limits.intervalMs\` must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${describeValue(ms)}`;
+  if (ms !== undefined && limits.intervalCap === undefined)
+    return '`limits.intervalMs` needs `limits.intervalCap`: how many tasks may start within it';
+  return undefined;
+}
+
+/** Checks the host's `limits` option: plugin ids to {@link PluginLimits}. */
+export function checkHostLimits(value: unknown): void {
+  if (value === undefined) return;
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw invalidOption('limits', 'an object of plugin ids to limits', value);
+  for (const [id, limits] of Object.entries(value)) {
+    const problem = pluginLimitsProblem(limits);
+    if (problem !== undefined)
+      throw new PlugboardError(
+        'PLUGBOARD_INVALID_OPTION',
+        `Host option \`limits\` of plugin \`${id}\`: ${problem}.`,
+      );
+  }
+}
+
+/**
+ * The limits that hold for a plugin: the host's for its id, field by field over the plugin's own; `undefined`
+ * when neither sets one.
+ */
+export function effectiveLimits(
+  own: PluginLimits | undefined,
+  host: PluginLimits | undefined,
+): PluginLimits | undefined {
+  if (own === undefined && host === undefined) return undefined;
+  const merged = { ...own, ...host };
+  return merged.concurrency === undefined && merged.intervalCap === undefined ? undefined : merged;
+}
+
+/**
+ * The limits of each plugin id as the runtime asks for them on every task: the registered plugin's own (its
+ * `definition.limits`) under the host's, worked out once per registered version of the plugin.
+ */
+export function limitsOfPlugins(
+  plugin: (id: string) => { readonly definition: Readonly<Record<string, unknown>> } | undefined,
+  host: Readonly<Record<string, PluginLimits>> | undefined,
+): (pluginId: string) => PluginLimits | undefined {
+  const known = new WeakMap<object, PluginLimits | null>();
+  const hostLimits = (id: string) => (host !== undefined && Object.hasOwn(host, id) ? host[id] : undefined);
+  return (pluginId) => {
+    const registered = plugin(pluginId);
+    if (registered === undefined) return hostLimits(pluginId);
+    let limits = known.get(registered);
+    if (limits === undefined) {
+      limits =
+        effectiveLimits(registered.definition.limits as PluginLimits | undefined, hostLimits(pluginId)) ??
+        null;
+      known.set(registered, limits);
+    }
+    return limits ?? undefined;
+  };
+}
+
+interface Waiting {
+  readonly record: TaskRecord;
+  readonly start: (release: () => void) => void;
+  /** True once the record says it waits for its plugin's slot. */
+  marked: boolean;
+}
+
+/** One plugin's waiting tasks (highest priority first, then oldest) and what it runs and started lately. */
+interface Lane {
+  readonly pluginId: string;
+  readonly waiting: Waiting[];
+  running: number;
+  /** Start times within the last interval, oldest first. */
+  readonly starts: number[];
+}
+
+/** What {@link PluginAdmission} works with. */
+export interface PluginAdmissionOptions {
+  /** The limits of a plugin, or `undefined` for none. */
+  limits(pluginId: string): PluginLimits | undefined;
+  /** True while the runtime has a free slot: a task handed over now starts at once. */
+  hasCapacity(): boolean;
+  /** The clock the rate windows are measured on. */
+  now(): number;
+  /** Records on a queued task why it waits (`reason`), or that it no longer does (`null`). */
+  markWaiting(record: TaskRecord, reason: string | null): void;
+}
+
+/**
+ * Admission in front of a runtime's queue: a task is handed to the queue only when the runtime has a free slot
+ * and its plugin's limits allow it to start. Tasks that cannot start wait in one lane per plugin, and free slots
+ * go to the lanes in turn (the highest priority first), so a plugin with thousands of queued tasks takes one
+ * turn like any other and does not starve them. Nothing is dropped: a waiting task starts when its turn comes.
+ */
+export class PluginAdmission {
+  readonly #options: PluginAdmissionOptions;
+  readonly #lanes = new Map<string, Lane>();
+  #waiting = 0;
+  /** The lane served last: the next free slot is offered to the lanes after it first. */
+  #lastServed: string | undefined;
+  #rateTimer: ReturnType<typeof setTimeout> | undefined;
+  #rateTimerAt = 0;
+
+  constructor(options: PluginAdmissionOptions) {
+    this.#options = options;
+  }
+
+  /** Tasks waiting for a slot. */
+  get waiting(): number {
+    return this.#waiting;
+  }
+
+  /**
+   * Starts the task now (`start` is called at once) or when its turn comes. `start` gets `release`, to be called
+   * once the attempt has ended, which frees the plugin's slot.
+   */
+  admit(record: TaskRecord, start: (release: () => void) => void): void {
+    const options = this.#options;
+    const limits = options.limits(record.pluginId);
+    // The common case costs a lookup: no limits, no one waiting, a free slot.
+    if (limits === undefined && this.#waiting === 0 && options.hasCapacity()) {
+      this.#lastServed = record.pluginId;
+      start(noRelease);
+      return;
+    }
+    const lane = this.#lane(record.pluginId);
+    const now = options.now();
+    const allowed = limits === undefined || this.#allows(lane, limits, now);
+    if (allowed && this.#waiting === 0 && options.hasCapacity()) {
+      this.#lastServed = record.pluginId;
+      this.#begin(lane, limits, now, start);
+      return;
+    }
+    const entry: Waiting = { record, start, marked: false };
+    insertByPriority(lane.waiting, entry);
+    this.#waiting++;
+    if (!allowed) {
+      entry.marked = true;
+      options.markWaiting(record, waitingForPluginSlot(record.pluginId));
+      this.#armRateTimer(lane, limits!, now);
+    }
+  }
+
+  /** Hands free slots to waiting tasks, one lane at a time; call it whenever a slot or a plugin's slot frees. */
+  drain(): void {
+    const options = this.#options;
+    while (this.#waiting > 0 && options.hasCapacity()) {
+      const now = options.now();
+      const lane = this.#nextLane(now);
+      if (!lane) return;
+      const entry = lane.waiting.shift()!;
+      this.#waiting--;
+      this.#lastServed = lane.pluginId;
+      if (entry.marked) options.markWaiting(entry.record, null);
+      this.#begin(lane, options.limits(lane.pluginId), now, entry.start);
+    }
+  }
+
+  /** Takes a waiting task out (it was cancelled); false when it is not waiting here. */
+  withdraw(taskId: string): boolean {
+    for (const lane of this.#lanes.values()) {
+      const index = lane.waiting.findIndex((w) => w.record.id === taskId);
+      if (index >= 0) {
+        lane.waiting.splice(index, 1);
+        this.#waiting--;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Forgets every waiting task (the runtime stops; they stay queued in the store). */
+  clear(): void {
+    for (const lane of this.#lanes.values()) lane.waiting.length = 0;
+    this.#waiting = 0;
+    if (this.#rateTimer) clearTimeout(this.#rateTimer);
+    this.#rateTimer = undefined;
+  }
+
+  #lane(pluginId: string): Lane {
+    let lane = this.#lanes.get(pluginId);
+    if (!lane) {
+      lane = { pluginId, waiting: [], running: 0, starts: [] };
+      this.#lanes.set(pluginId, lane);
+    }
+    return lane;
+  }
+
+  #begin(
+    lane: Lane,
+    limits: PluginLimits | undefined,
+    now: number,
+    start: (release: () => void) => void,
+  ): void {
+    if (limits === undefined) {
+      start(noRelease);
+      return;
+    }
+    lane.running++;
+    if (limits.intervalCap !== undefined) lane.starts.push(now);
+    let released = false;
+    start(() => {
+      if (released) return;
+      released = true;
+      lane.running--;
+      this.drain();
+    });
+  }
+
+  #allows(lane: Lane, limits: PluginLimits, now: number): boolean {
+    if (limits.concurrency !== undefined && lane.running >= limits.concurrency) return false;
+    if (limits.intervalCap === undefined) return true;
+    const since = now - (limits.intervalMs ?? 1000);
+    while (lane.starts.length > 0 && lane.starts[0]! <= since) lane.starts.shift();
+    return lane.starts.length < limits.intervalCap;
+  }
+
+  /**
+   * The lane whose first task starts next: among the lanes whose limits allow a start, the highest priority; on
+   * a tie, the first lane after the one served last. Lanes held back by their limits get their reason recorded.
+   */
+  #nextLane(now: number): Lane | undefined {
+    const lanes = [...this.#lanes.values()];
+    const from =
+      this.#lastServed === undefined ? -1 : lanes.findIndex((l) => l.pluginId === this.#lastServed);
+    let best: Lane | undefined;
+    for (let i = 1; i <= lanes.length; i++) {
+      const lane = lanes[(from + i) % lanes.length]!;
+      const head = lane.waiting[0];
+      if (!head) continue;
+      const limits = this.#options.limits(lane.pluginId);
+      if (limits !== undefined && !this.#allows(lane, limits, now)) {
+        this.#markLane(lane);
+        this.#armRateTimer(lane, limits, now);
+        continue;
+      }
+      if (!best || head.record.priority > best.waiting[0]!.record.priority) best = lane;
+    }
+    return best;
+  }
+
+  /** Records the reason on the lane's tasks that waited for the runtime until now and wait for the plugin now. */
+  #markLane(lane: Lane): void {
+    for (const entry of lane.waiting) {
+      if (entry.marked) continue;
+      entry.marked = true;
+      this.#options.markWaiting(entry.record, waitingForPluginSlot(lane.pluginId));
+    }
+  }
+
+  /** A lane held back by its rate only is looked at again when its oldest start leaves the window. */
+  #armRateTimer(lane: Lane, limits: PluginLimits, now: number): void {
+    if (limits.intervalCap === undefined || lane.starts.length < limits.intervalCap) return;
+    if (limits.concurrency !== undefined && lane.running >= limits.concurrency) return;
+    const at = lane.starts[0]! + (limits.intervalMs ?? 1000) + 1;
+    if (this.#rateTimer && this.#rateTimerAt <= at) return;
+    if (this.#rateTimer) clearTimeout(this.#rateTimer);
+    this.#rateTimerAt = at;
+    this.#rateTimer = setTimeout(
+      () => {
+        this.#rateTimer = undefined;
+        this.drain();
+      },
+      Math.max(0, at - now),
+    );
+    this.#rateTimer.unref?.();
+  }
+}
+
+function noRelease(): void {}
+
+/** Inserts after every entry of the same or a higher priority: higher first, then first come, first served. */
+function insertByPriority(list: Waiting[], entry: Waiting): void {
+  const priority = entry.record.priority;
+  if (list.length === 0 || list.at(-1)!.record.priority >= priority) {
+    list.push(entry);
+    return;
+  }
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (list[mid]!.record.priority >= priority) low = mid + 1;
+    else high = mid;
+  }
+  list.splice(low, 0, entry);
+}
