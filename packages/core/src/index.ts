@@ -35,6 +35,7 @@ export type { HostSchedules } from './host/host-schedules.js';
 export type { HostTasks } from './host/host-tasks.js';
 export type {
   ActionPluginConstructor,
+  BackgroundScheduleOptions,
   BackgroundTaskOptions,
   BackgroundTaskPluginConstructor,
   BackgroundTaskPluginDefinition,

@@ -36,6 +36,10 @@ export interface ScheduleRecord {
   readonly delaySeconds: number;
   /** Seconds between runs; 0 runs once. */
   readonly repeatSeconds: number;
+  /** The cron expression that fires it; `null` (or absent) for a delay and repeat schedule. */
+  readonly cron?: string | null;
+  /** The IANA time zone of `cron`; `null` (or absent) for a delay and repeat schedule. */
+  readonly timeZone?: string | null;
   /** When the next run is due (ms since epoch); `null` when it will not run again. */
   readonly nextRunAt: number | null;
   /** When it last fired (ms since epoch); `null` before the first run. */
