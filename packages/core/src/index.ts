@@ -86,6 +86,7 @@ export type { CancelOptions, TaskRuntime } from './runtime/runtime.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
 export { compileObjectValidator, invalidArguments, toJsonSchema } from './schema.js';
 export { SECRET_PLACEHOLDER } from './secrets.js';
+export type { IdempotencyRecord } from './store/idempotency-record.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
 export { MemoryTaskStore, memoryStore } from './store/memory-store.js';
 export type {

@@ -93,6 +93,23 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'cron schedules and idempotency keys',
+    sql: `
+      ALTER TABLE schedules ADD COLUMN cron TEXT;
+      ALTER TABLE schedules ADD COLUMN time_zone TEXT;
+      CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY NOT NULL,
+        plugin_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        task_ids TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -11,9 +11,16 @@ import {
   type TaskState,
   type TaskStore,
 } from '@plugboard/core';
-import { decodeCursor, encodeCursor, type PluginCatalogueEntry, pageLimit } from '@plugboard/core/spi';
+import {
+  decodeCursor,
+  encodeCursor,
+  type IdempotencyRecord,
+  type PluginCatalogueEntry,
+  pageLimit,
+} from '@plugboard/core/spi';
 import type BetterSqlite3 from 'better-sqlite3';
 import { openDatabase } from './database.js';
+import { SqliteIdempotencyKeys } from './idempotency-keys.js';
 import {
   type ResolvedSqliteStoreOptions,
   resolveSqliteStoreOptions,
@@ -88,6 +95,7 @@ export class SqliteTaskStore implements TaskStore {
   /** Finished tasks held, and the last finish order handed out: the count-based retention. */
   #finishedCount = 0;
   #lastRetiredSeq = 0;
+  readonly #idempotencyKeys = new SqliteIdempotencyKeys();
 
   constructor(options: SqliteStoreOptions) {
     this.#options = resolveSqliteStoreOptions(options);
@@ -337,6 +345,21 @@ export class SqliteTaskStore implements TaskStore {
 
   async listPluginEntries(): Promise<readonly PluginCatalogueEntry[]> {
     return this.#read((st) => (st.listPlugins.all() as PluginRow[]).map(rowToPlugin));
+  }
+
+  async claimIdempotencyKey(
+    record: IdempotencyRecord,
+    reclaimPendingBefore: number,
+  ): Promise<IdempotencyRecord> {
+    return this.#read((st) => this.#idempotencyKeys.claim(this.#db!, st, record, reclaimPendingBefore));
+  }
+
+  async settleIdempotencyKey(
+    key: string,
+    claimedAt: number,
+    taskIds: readonly string[] | null,
+  ): Promise<void> {
+    this.#read((st) => this.#idempotencyKeys.settle(st, key, claimedAt, taskIds));
   }
 
   /** Queues a write for the next batch; rejects with `PLUGBOARD_STORE_UNAVAILABLE` when it cannot commit. */

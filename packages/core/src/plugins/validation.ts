@@ -8,9 +8,9 @@ import {
   type PluginKind,
   type PluginPoint,
 } from '../plugin.js';
+import { scheduleProblem } from '../schedules/schedule-options.js';
 import { checkObjectSchema, compileObjectValidator, formatFieldErrors, toJsonSchema } from '../schema.js';
 import { secretRedactor, secretValuesOf, withoutSecretExamples } from '../secrets.js';
-import { scheduleProblem } from '../schedules/schedule-options.js';
 import { isTaskClass, type TaskClass, taskTypeName } from '../task.js';
 import { MAX_TIMER_MS } from '../timers.js';
 import { isValidRange, PLUGBOARD_VERSION, satisfiesRange } from '../version.js';

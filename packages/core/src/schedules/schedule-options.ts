@@ -6,7 +6,9 @@ import { cronProblem } from './cron.js';
  */
 export function scheduleProblem(def: Readonly<Record<string, unknown>>): string | null {
   if (def.cron === undefined) {
-    return def.timeZone === undefined ? null : '`timeZone` applies to a `cron` schedule only; give `cron` too';
+    return def.timeZone === undefined
+      ? null
+      : '`timeZone` applies to a `cron` schedule only; give `cron` too';
   }
   const both = (['delaySeconds', 'repeatSeconds'] as const).filter((key) => def[key] !== undefined);
   if (both.length > 0) {

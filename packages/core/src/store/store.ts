@@ -1,5 +1,6 @@
 import type { PluginStatus } from '../plugins/registry.js';
 import type { TaskLogEntry, TaskRecord, TaskState } from '../task.js';
+import type { IdempotencyRecord } from './idempotency-record.js';
 
 /** Filters and paging for `host.tasks.list`. Newest first. */
 export interface TaskQuery {
@@ -129,6 +130,19 @@ export interface TaskStore {
   getPluginEntry(id: string): Promise<PluginCatalogueEntry | undefined>;
   /** Every catalogue entry. */
   listPluginEntries(): Promise<readonly PluginCatalogueEntry[]>;
+
+  /**
+   * Claims an idempotency key in one atomic step, also against other processes sharing the store: stores `record`
+   * unless the key is held by an entry that has not expired (`expiresAt > record.createdAt`) and that is settled
+   * or was claimed at or after `reclaimPendingBefore`. Returns the entry in force: `record` when it was stored.
+   * Optional; without it (and {@link TaskStore.settleIdempotencyKey}) executes with an `idempotencyKey` are refused.
+   */
+  claimIdempotencyKey?(record: IdempotencyRecord, reclaimPendingBefore: number): Promise<IdempotencyRecord>;
+  /**
+   * Settles the entry of `key` claimed at `claimedAt`: records the tasks its execution created, or with `null`
+   * removes it so the key can be claimed again. An entry claimed at another time (a later claim) is left alone.
+   */
+  settleIdempotencyKey?(key: string, claimedAt: number, taskIds: readonly string[] | null): Promise<void>;
 }
 
 /** Validates and normalises a page size. */
