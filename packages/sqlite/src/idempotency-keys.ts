@@ -34,8 +34,8 @@ export class SqliteIdempotencyKeys {
     return claim.immediate();
   }
 
-  settle(st: Statements, key: string, claimedAt: number, taskIds: readonly string[] | null): void {
-    if (taskIds === null) st.releaseIdempotencyKey.run(key, claimedAt);
-    else st.settleIdempotencyKey.run(JSON.stringify(taskIds), key, claimedAt);
+  settle(st: Statements, key: string, claimId: string, taskIds: readonly string[] | null): void {
+    if (taskIds === null) st.releaseIdempotencyKey.run(key, claimId);
+    else st.settleIdempotencyKey.run(JSON.stringify(taskIds), key, claimId);
   }
 }

@@ -101,6 +101,7 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE schedules ADD COLUMN time_zone TEXT;
       CREATE TABLE idempotency_keys (
         key TEXT PRIMARY KEY NOT NULL,
+        claim_id TEXT NOT NULL,
         plugin_id TEXT NOT NULL,
         fingerprint TEXT NOT NULL,
         task_ids TEXT,

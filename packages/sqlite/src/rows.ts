@@ -231,6 +231,7 @@ export function rowToPlugin(row: PluginRow): PluginCatalogueEntry {
 /** An `idempotency_keys` row. */
 export interface IdempotencyRow {
   key: string;
+  claim_id: string;
   plugin_id: string;
   fingerprint: string;
   task_ids: string | null;
@@ -242,6 +243,7 @@ export interface IdempotencyRow {
 export function idempotencyToRow(record: IdempotencyRecord): IdempotencyRow {
   return {
     key: record.key,
+    claim_id: record.claimId,
     plugin_id: record.pluginId,
     fingerprint: record.fingerprint,
     task_ids: record.taskIds === null ? null : JSON.stringify(record.taskIds),
@@ -254,6 +256,7 @@ export function idempotencyToRow(record: IdempotencyRecord): IdempotencyRow {
 export function rowToIdempotency(row: IdempotencyRow): IdempotencyRecord {
   return {
     key: row.key,
+    claimId: row.claim_id,
     pluginId: row.plugin_id,
     fingerprint: row.fingerprint,
     taskIds: row.task_ids === null ? null : (JSON.parse(row.task_ids) as string[]),

@@ -354,12 +354,8 @@ export class SqliteTaskStore implements TaskStore {
     return this.#read((st) => this.#idempotencyKeys.claim(this.#db!, st, record, reclaimPendingBefore));
   }
 
-  async settleIdempotencyKey(
-    key: string,
-    claimedAt: number,
-    taskIds: readonly string[] | null,
-  ): Promise<void> {
-    this.#read((st) => this.#idempotencyKeys.settle(st, key, claimedAt, taskIds));
+  async settleIdempotencyKey(key: string, claimId: string, taskIds: readonly string[] | null): Promise<void> {
+    this.#read((st) => this.#idempotencyKeys.settle(st, key, claimId, taskIds));
   }
 
   /** Queues a write for the next batch; rejects with `PLUGBOARD_STORE_UNAVAILABLE` when it cannot commit. */

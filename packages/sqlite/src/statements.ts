@@ -48,10 +48,10 @@ const SQL = {
   deleteSchedule: 'DELETE FROM schedules WHERE id = ?',
 
   getIdempotencyKey: 'SELECT * FROM idempotency_keys WHERE key = ?',
-  putIdempotencyKey: `INSERT OR REPLACE INTO idempotency_keys (key, plugin_id, fingerprint, task_ids, created_at,
-         expires_at) VALUES (@key, @plugin_id, @fingerprint, @task_ids, @created_at, @expires_at)`,
-  settleIdempotencyKey: 'UPDATE idempotency_keys SET task_ids = ? WHERE key = ? AND created_at = ?',
-  releaseIdempotencyKey: 'DELETE FROM idempotency_keys WHERE key = ? AND created_at = ?',
+  putIdempotencyKey: `INSERT OR REPLACE INTO idempotency_keys (key, claim_id, plugin_id, fingerprint, task_ids,
+         created_at, expires_at) VALUES (@key, @claim_id, @plugin_id, @fingerprint, @task_ids, @created_at, @expires_at)`,
+  settleIdempotencyKey: 'UPDATE idempotency_keys SET task_ids = ? WHERE key = ? AND claim_id = ?',
+  releaseIdempotencyKey: 'DELETE FROM idempotency_keys WHERE key = ? AND claim_id = ?',
   evictExpiredIdempotencyKeys: 'DELETE FROM idempotency_keys WHERE expires_at <= ?',
 
   savePlugin: `INSERT INTO plugins (id, enabled, last_status, last_reason, first_seen_at, last_seen_at)

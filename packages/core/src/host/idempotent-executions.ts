@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { PlugboardError } from '../errors.js';
 import { invalidOption } from '../option-checks.js';
@@ -65,6 +65,7 @@ export class IdempotentExecutions {
     const now = clock.now();
     const claim: IdempotencyRecord = {
       key: scopedKey(request.user, request.key),
+      claimId: randomUUID(),
       pluginId: request.pluginId,
       fingerprint: fingerprint(request),
       taskIds: null,
@@ -72,11 +73,7 @@ export class IdempotentExecutions {
       expiresAt: now + windowMs,
     };
     const held = await store.claimIdempotencyKey(claim, now - ABANDONED_CLAIM_MS);
-    if (
-      held.createdAt === claim.createdAt &&
-      held.fingerprint === claim.fingerprint &&
-      held.taskIds === null
-    ) {
+    if (held.claimId === claim.claimId) {
       return this.#runClaimed(claim, execute);
     }
     if (held.fingerprint !== claim.fingerprint) {
@@ -109,12 +106,12 @@ export class IdempotentExecutions {
       result = await execute();
     } catch (error) {
       // Nothing was created: the key is free again, so the client's retry runs the request anew.
-      await store.settleIdempotencyKey!(claim.key, claim.createdAt, null);
+      await store.settleIdempotencyKey!(claim.key, claim.claimId, null);
       throw error;
     }
     await store.settleIdempotencyKey!(
       claim.key,
-      claim.createdAt,
+      claim.claimId,
       result.tasks.map((t) => t.id),
     );
     return result;

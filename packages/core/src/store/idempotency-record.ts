@@ -5,6 +5,8 @@
 export interface IdempotencyRecord {
   /** The key, scoped by the host to the executing user. */
   readonly key: string;
+  /** A unique id of this claim: two processes claiming the same key in the same millisecond stay apart. */
+  readonly claimId: string;
   /** The plugin the claiming execution ran. */
   readonly pluginId: string;
   /** A digest of the plugin id, arguments and context id of the claiming execution. */

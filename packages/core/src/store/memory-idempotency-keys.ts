@@ -18,9 +18,9 @@ export class MemoryIdempotencyKeys {
     return record;
   }
 
-  settle(key: string, claimedAt: number, taskIds: readonly string[] | null): void {
+  settle(key: string, claimId: string, taskIds: readonly string[] | null): void {
     const held = this.#keys.get(key);
-    if (!held || held.createdAt !== claimedAt) return;
+    if (!held || held.claimId !== claimId) return;
     if (taskIds === null) this.#keys.delete(key);
     else this.#keys.set(key, { ...held, taskIds: [...taskIds] });
   }

@@ -179,12 +179,8 @@ export class MemoryTaskStore implements TaskStore {
     return this.#idempotencyKeys.claim(record, reclaimPendingBefore);
   }
 
-  async settleIdempotencyKey(
-    key: string,
-    claimedAt: number,
-    taskIds: readonly string[] | null,
-  ): Promise<void> {
-    this.#idempotencyKeys.settle(key, claimedAt, taskIds);
+  async settleIdempotencyKey(key: string, claimId: string, taskIds: readonly string[] | null): Promise<void> {
+    this.#idempotencyKeys.settle(key, claimId, taskIds);
   }
 
   /** How many task records are held now (finished and unfinished). */

@@ -139,10 +139,10 @@ export interface TaskStore {
    */
   claimIdempotencyKey?(record: IdempotencyRecord, reclaimPendingBefore: number): Promise<IdempotencyRecord>;
   /**
-   * Settles the entry of `key` claimed at `claimedAt`: records the tasks its execution created, or with `null`
-   * removes it so the key can be claimed again. An entry claimed at another time (a later claim) is left alone.
+   * Settles the entry of `key` stored by the claim `claimId`: records the tasks its execution created, or with
+   * `null` removes it so the key can be claimed again. An entry of another claim (one that took over) is left alone.
    */
-  settleIdempotencyKey?(key: string, claimedAt: number, taskIds: readonly string[] | null): Promise<void>;
+  settleIdempotencyKey?(key: string, claimId: string, taskIds: readonly string[] | null): Promise<void>;
 }
 
 /** Validates and normalises a page size. */

@@ -2,9 +2,13 @@ import type { TaskStore } from '@plugboard/core';
 import type { IdempotencyRecord } from '@plugboard/core/spi';
 import { describe, expect, it } from 'vitest';
 
+let claims = 0;
+
+/** A claim of the key `5:alice:order-1`, each with its own claim id. */
 function key(overrides: Partial<IdempotencyRecord> = {}): IdempotencyRecord {
   return {
     key: '5:alice:order-1',
+    claimId: `claim-${++claims}`,
     pluginId: 'greet',
     fingerprint: 'fp-1',
     taskIds: null,
@@ -22,8 +26,8 @@ export function describeIdempotencyKeyContract(store: () => TaskStore): void {
       expect(s.claimIdempotencyKey, `${s.name} implements claimIdempotencyKey`).toBeTypeOf('function');
       return s.claimIdempotencyKey!(record, reclaimPendingBefore);
     };
-    const settle = (k: string, claimedAt: number, taskIds: readonly string[] | null) =>
-      store().settleIdempotencyKey!(k, claimedAt, taskIds);
+    const settle = (record: IdempotencyRecord, taskIds: readonly string[] | null) =>
+      store().settleIdempotencyKey!(record.key, record.claimId, taskIds);
 
     it('the first claim of a key stores it and returns it', async () => {
       const first = key();
@@ -33,9 +37,15 @@ export function describeIdempotencyKeyContract(store: () => TaskStore): void {
     it('a second claim gets the first one back, with the tasks it settled', async () => {
       const first = key();
       await claim(first);
-      await settle(first.key, first.createdAt, ['t1', 't2']);
+      await settle(first, ['t1', 't2']);
       const second = key({ fingerprint: 'fp-2', createdAt: first.createdAt + 10 });
       expect(await claim(second)).toEqual({ ...first, taskIds: ['t1', 't2'] });
+    });
+
+    it('two claims in the same millisecond with the same request: the first holds the key', async () => {
+      const first = key();
+      await claim(first);
+      expect(await claim(key())).toEqual(first);
     });
 
     it('a pending claim holds the key until it is abandoned', async () => {
@@ -45,12 +55,15 @@ export function describeIdempotencyKeyContract(store: () => TaskStore): void {
       expect(await claim(later, first.createdAt)).toEqual(first);
       const takeover = key({ createdAt: first.createdAt + 20 });
       expect(await claim(takeover, first.createdAt + 1)).toEqual(takeover);
+      // The abandoned claim settling late changes nothing.
+      await settle(first, ['late']);
+      expect(await claim(key({ createdAt: first.createdAt + 30 }), 0)).toEqual(takeover);
     });
 
     it('an expired key is claimed anew', async () => {
       const first = key();
       await claim(first);
-      await settle(first.key, first.createdAt, ['t1']);
+      await settle(first, ['t1']);
       const next = key({
         createdAt: first.expiresAt,
         expiresAt: first.expiresAt + 1000,
@@ -59,14 +72,13 @@ export function describeIdempotencyKeyContract(store: () => TaskStore): void {
       expect(await claim(next)).toEqual(next);
     });
 
-    it('releasing a claim frees the key; settling a claim of another time changes nothing', async () => {
+    it('releasing a claim frees the key; releasing it again changes nothing', async () => {
       const first = key();
       await claim(first);
-      await settle(first.key, first.createdAt + 1, ['stale']);
-      await settle(first.key, first.createdAt, null);
+      await settle(first, null);
       const next = key({ createdAt: first.createdAt + 5, fingerprint: 'fp-4' });
       expect(await claim(next)).toEqual(next);
-      await settle(first.key, first.createdAt, ['late']);
+      await settle(first, null);
       expect(await claim(key({ createdAt: first.createdAt + 6 }))).toEqual(next);
     });
 
@@ -75,7 +87,7 @@ export function describeIdempotencyKeyContract(store: () => TaskStore): void {
       const b = key({ key: 'b', fingerprint: 'fp-b' });
       await claim(a);
       await claim(b);
-      await settle('a', a.createdAt, []);
+      await settle(a, []);
       expect(await claim(key({ key: 'a', createdAt: a.createdAt + 1 }))).toEqual({ ...a, taskIds: [] });
       expect(await claim(key({ key: 'b', createdAt: b.createdAt + 1 }))).toEqual(b);
     });
