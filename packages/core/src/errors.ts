@@ -32,6 +32,7 @@ const catalogue = {
   PLUGBOARD_UNKNOWN_SCHEDULE: { status: 404, title: 'No schedule has this id' },
   PLUGBOARD_SCHEDULE_RUNNING: { status: 409, title: 'The schedule already has a run in progress' },
   PLUGBOARD_INVALID_SCHEDULE: { status: 500, title: "A background plugin's schedule options are invalid" },
+  PLUGBOARD_INVALID_IDEMPOTENCY_KEY: { status: 400, title: 'The idempotency key is not usable' },
   PLUGBOARD_IDEMPOTENCY_KEY_REUSED: {
     status: 422,
     title: 'The idempotency key was used for another request',

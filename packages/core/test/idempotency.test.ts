@@ -196,14 +196,14 @@ describe('executes with an idempotency key', () => {
     expect((await host.tasks.list({ plugin: 'quick' })).items).toHaveLength(1);
   });
 
-  describe('refuses with PLUGBOARD_INVALID_OPTION', () => {
+  describe('refuses with PLUGBOARD_INVALID_IDEMPOTENCY_KEY or PLUGBOARD_INVALID_OPTION', () => {
     for (const key of ['', ' padded ', 'x'.repeat(256), 'tab\there', 42]) {
       it(`the key ${JSON.stringify(key).slice(0, 20)}`, async () => {
         const host = await started();
         await expect(
           host.execute('send', { to: 'ada' }, { idempotencyKey: key as string }),
         ).rejects.toMatchObject({
-          code: 'PLUGBOARD_INVALID_OPTION',
+          code: 'PLUGBOARD_INVALID_IDEMPOTENCY_KEY',
           message: expect.stringContaining('idempotencyKey'),
         });
       });

@@ -158,10 +158,13 @@ export function plugboardRouter<User extends PlugboardUser = PlugboardUser>(
       }
       const body = parseExecuteBody(req.body);
       try {
-        const { tasks } = await host.execute(plugin.id, body.args, {
+        const idempotencyKey = req.get('idempotency-key');
+        const { tasks, replayed } = await host.execute(plugin.id, body.args, {
           user: audience.user,
           context: body.context,
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
         });
+        if (replayed) res.set('Idempotent-Replayed', 'true');
         res.status(202).json({ tasks: tasks.map(taskView) });
       } catch (error) {
         throw pointIntoBody(error);

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { PlugboardError } from '../errors.js';
-import { invalidOption } from '../option-checks.js';
+import { describeValue, PlugboardError } from '../errors.js';
 import type { IdempotencyRecord } from '../store/idempotency-record.js';
 import type { TaskStore } from '../store/store.js';
 import type { PlugboardUser, TaskRecord } from '../task.js';
@@ -122,15 +121,14 @@ export class IdempotentExecutions {
 export function checkIdempotencyKey(key: unknown): void {
   if (key === undefined) return;
   // Printable ASCII without spaces at the ends, as an HTTP header value carries it.
-  if (
-    typeof key !== 'string' ||
-    !/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(key) ||
-    key.length > MAX_IDEMPOTENCY_KEY_LENGTH
-  ) {
-    throw invalidOption(
-      'idempotencyKey',
-      `a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters`,
-      key,
+  const usable =
+    typeof key === 'string' &&
+    key.length <= MAX_IDEMPOTENCY_KEY_LENGTH &&
+    /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(key);
+  if (!usable) {
+    throw new PlugboardError(
+      'PLUGBOARD_INVALID_IDEMPOTENCY_KEY',
+      `Expected \`idempotencyKey\` to be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters (a UUID, say), got ${describeValue(key)}.`,
     );
   }
 }
