@@ -351,11 +351,15 @@ export class SqliteTaskStore implements TaskStore {
     record: IdempotencyRecord,
     reclaimPendingBefore: number,
   ): Promise<IdempotencyRecord> {
-    return this.#read((st) => this.#idempotencyKeys.claim(this.#db!, st, record, reclaimPendingBefore));
+    let held = record;
+    await this.#write((st) => {
+      held = this.#idempotencyKeys.claim(st, record, reclaimPendingBefore);
+    });
+    return held;
   }
 
-  async settleIdempotencyKey(key: string, claimId: string, taskIds: readonly string[] | null): Promise<void> {
-    this.#read((st) => this.#idempotencyKeys.settle(st, key, claimId, taskIds));
+  settleIdempotencyKey(key: string, claimId: string, taskIds: readonly string[] | null): Promise<void> {
+    return this.#write((st) => this.#idempotencyKeys.settle(st, key, claimId, taskIds));
   }
 
   /** Queues a write for the next batch; rejects with `PLUGBOARD_STORE_UNAVAILABLE` when it cannot commit. */
