@@ -131,7 +131,12 @@ function pluginCard(plugin) {
     card.append(details);
   }
   if (plugin.kind === 'background' && plugin.schedule) {
-    const every = plugin.schedule.repeatSeconds > 0 ? `every ${plugin.schedule.repeatSeconds} s` : 'once';
+    const { cron, timeZone, repeatSeconds } = plugin.schedule;
+    const every = cron
+      ? `on cron ${cron} (${timeZone})`
+      : repeatSeconds > 0
+        ? `every ${repeatSeconds} s`
+        : 'once';
     card.append(el('p', { class: 'schedule', text: `Background task, runs ${every}.` }));
   }
   if (state.me?.admin) card.append(adminActions(plugin));
