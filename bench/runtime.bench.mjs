@@ -110,7 +110,7 @@ async function throughRuntime(count, limits) {
 }
 
 /** The whole path a host takes: validation, authorisation, task creation, runtime, store, events. */
-async function throughHost(count, store) {
+async function throughHost(count, store, { keyed = false } = {}) {
   const host = createHost({ plugins: { classes: [NoopPlugin] }, store, concurrency: CONCURRENCY, argv: [] });
   await host.start();
   let finished = 0;
@@ -126,7 +126,8 @@ async function throughHost(count, store) {
   const caller = async () => {
     while (submitted < count) {
       submitted++;
-      await host.execute('noop', { label: 'run' }, { user });
+      const options = keyed ? { user, idempotencyKey: `bench-${submitted}` } : { user };
+      await host.execute('noop', { label: 'run' }, options);
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, caller));
@@ -220,6 +221,35 @@ if (want('sqlite')) {
       notes: `${count} executions a round through host.execute, ${IN_FLIGHT} callers`,
     }),
   );
+}
+
+if (want('idempotency')) {
+  // Every execute carries a new key: the claim, the settle and the digest of the arguments, on each store.
+  const usPerExecute = (rate) => 1e6 / rate;
+  for (const [name, makeStore, count] of [
+    ['memory', () => memoryStore(), size(10_000, 500)],
+    ['SQLite', (n) => sqliteStore({ path: join(scratch('idempotency'), `keys-${n}.db`) }), size(5_000, 300)],
+  ]) {
+    let n = 0;
+    const r = await compare({
+      rounds: size(5, 1),
+      candidate: () => throughHost(count, makeStore(n++), { keyed: true }),
+      baseline: () => throughHost(count, makeStore(n++)),
+    });
+    const cost = usPerExecute(r.candidate) - usPerExecute(r.baseline);
+    rows.push(
+      row({
+        figure: `idempotency check per execute, ${name} store`,
+        value: cost,
+        unit: 'µs/execute',
+        baseline: 'the same executes without a key',
+        baselineValue: usPerExecute(r.baseline),
+        ratio: r.candidate / r.baseline,
+        notes: `${count} executions a round through host.execute, each with a new key; value = extra µs per execute`,
+      }),
+    );
+  }
+  rmSync(scratch('idempotency'), { recursive: true, force: true });
 }
 
 emit(rows);

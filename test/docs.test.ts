@@ -31,18 +31,19 @@ function materialise(page: string): { dir: string; samples: DocSample[] } {
   for (const sample of samples) {
     const file = join(dir, sample.path);
     mkdirSync(dirname(file), { recursive: true });
-    const exports =
-      sample.path === 'host.ts' ? `\nexport { ${topLevelNames(sample.code).join(', ')} };\n` : '';
+    const exports = sample.path.endsWith('host.ts')
+      ? `\nexport { ${topLevelNames(sample.code).join(', ')} };\n`
+      : '';
     writeFileSync(file, sample.code + exports);
   }
   return { dir, samples };
 }
 
-/** Runs a page's host.ts sample in its folder and returns what it declared. */
-async function runHostSample(page: string): Promise<Record<string, any>> {
+/** Runs a page's host.ts sample (or another `*host.ts`) in its folder and returns what it declared. */
+async function runHostSample(page: string, file = 'host.ts'): Promise<Record<string, any>> {
   const { dir } = materialise(page);
   process.chdir(dir);
-  return import(pathToFileURL(join(dir, 'host.ts')).href);
+  return import(pathToFileURL(join(dir, file)).href);
 }
 
 const pages = [
@@ -161,11 +162,28 @@ describe('the docs', () => {
     }
   }, 60_000);
 
+  it('tasks: a repeated execute with an idempotency key returns the first tasks; other arguments are refused', async () => {
+    const { sameTasks, reuse, host } = await runHostSample('docs/tasks.md', 'idempotent-host.ts');
+    expect(sameTasks).toBe(true);
+    expect(reuse).toBe('PLUGBOARD_IDEMPOTENCY_KEY_REUSED');
+    expect(host.state).toBe('stopped');
+  });
+
   it('background tasks: the schedule runs after its delay and repeats', async () => {
-    const { schedule, runs, after } = await runHostSample('docs/background-tasks.md');
-    expect(schedule).toMatchObject({ id: 'temp-cleanup', repeatSeconds: 0.2, runs: 0 });
+    const { schedule, digest, runs, after } = await runHostSample('docs/background-tasks.md');
+    expect(schedule).toMatchObject({ id: 'temp-cleanup', repeatSeconds: 0.2, runs: 0, cron: null });
     expect(runs.items.length).toBeGreaterThanOrEqual(2);
-    expect(after[0].runs).toBeGreaterThanOrEqual(2);
+    expect(after.find((s: { id: string }) => s.id === 'temp-cleanup').runs).toBeGreaterThanOrEqual(2);
+    // The cron schedule is armed for its next weekday 06:30 in Berlin, and did not run.
+    expect(digest).toMatchObject({ cron: '0 30 6 * * 1-5', timeZone: 'Europe/Berlin', runs: 0 });
+    const next = new Date(digest.nextRunAt);
+    const berlin = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Berlin',
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+    }).format(next);
+    expect(berlin).toMatch(/^(Mon|Tue|Wed|Thu|Fri) 06:30$/);
   });
 
   it('http: the node:http sample serves the API, the monitor page and OpenAPI', async () => {

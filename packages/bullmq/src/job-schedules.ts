@@ -8,6 +8,10 @@ export interface ScheduleJobData {
   readonly scheduleId: string;
   readonly delaySeconds: number;
   readonly repeatSeconds: number;
+  /** The cron expression of a cron schedule, which BullMQ's scheduler fires on (as `pattern`). */
+  readonly cron?: string;
+  /** The IANA time zone of `cron` (BullMQ's `tz`). */
+  readonly timeZone?: string;
 }
 
 /** BullMQ needs an interval even for a schedule that runs once; `limit: 1` ends it after the first firing. */
@@ -62,19 +66,24 @@ export class JobSchedules {
     if (held && !request.replaceExisting) return this.#state(held);
     // Removing first makes the new delay count from now: an upsert with the same interval keeps the old cadence.
     if (held) await this.#queue.removeJobScheduler(request.id);
+    const cron = request.cron ? { cron: request.cron, timeZone: request.timeZone ?? 'UTC' } : undefined;
     const requested = {
       delaySeconds: request.delaySeconds,
       repeatSeconds: request.repeatSeconds,
+      ...cron,
     };
     if (request.firstRunAt === null) return { ...requested, nextRunAt: null };
     const once = request.repeatSeconds <= 0;
     await this.#queue.upsertJobScheduler(
       request.id,
-      {
-        every: once ? RUN_ONCE_EVERY_MS : Math.max(1, Math.round(request.repeatSeconds * 1000)),
-        startDate: Math.max(Date.now(), Math.round(request.firstRunAt)),
-        ...(once ? { limit: 1 } : {}),
-      },
+      // A cron schedule fires on BullMQ's own reading of the expression, in one of the processes sharing the queue.
+      cron
+        ? { pattern: cron.cron, tz: cron.timeZone }
+        : {
+            every: once ? RUN_ONCE_EVERY_MS : Math.max(1, Math.round(request.repeatSeconds * 1000)),
+            startDate: Math.max(Date.now(), Math.round(request.firstRunAt)),
+            ...(once ? { limit: 1 } : {}),
+          },
       {
         name: 'fire',
         data: { scheduleId: request.id, ...requested },
@@ -108,7 +117,13 @@ export class JobSchedules {
       const job = await this.#queue.getJob(`repeat:${held.key}:${nextRunAt}`);
       if (!job || !PENDING_STATES.has(await job.getState())) nextRunAt = null;
     }
-    return { delaySeconds: data?.delaySeconds ?? 0, repeatSeconds, nextRunAt };
+    const cron = held.pattern ? { cron: held.pattern, timeZone: held.tz ?? data?.timeZone ?? 'UTC' } : {};
+    return {
+      delaySeconds: data?.delaySeconds ?? 0,
+      repeatSeconds: held.pattern ? 0 : repeatSeconds,
+      nextRunAt,
+      ...cron,
+    };
   }
 }
 

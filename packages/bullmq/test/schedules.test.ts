@@ -112,6 +112,33 @@ describe.skipIf(!redisHere)('background-task schedules on BullMQ job schedulers'
     expect(await jobSchedulers(queue)).toHaveLength(1);
   });
 
+  it('a cron schedule is a job scheduler with its pattern: two API processes run each due second once', async () => {
+    const queue = `cron-${randomUUID()}`;
+    const Sweep = sweepPlugin({ cron: '* * * * * *', timeZone: 'Europe/Berlin' });
+    await worker(queue, Sweep);
+    const one = await apiHost(queue, Sweep);
+    const two = await apiHost(queue, Sweep);
+    const [armed] = await one.schedules.list();
+    expect(armed).toMatchObject({ cron: '* * * * * *', timeZone: 'Europe/Berlin', repeatSeconds: 0 });
+    expect(armed!.nextRunAt! - Date.now()).toBeLessThanOrEqual(1000);
+    expect(await jobSchedulers(queue)).toMatchObject([
+      { key: 'sweep', pattern: '* * * * * *', tz: 'Europe/Berlin' },
+    ]);
+
+    await sleep(3500);
+    const records = await eventually(
+      async () => (await one.tasks.list({ plugin: 'sweep' })).items,
+      (items) => items.length >= 2 && items.every((r) => r.state === 'succeeded'),
+    );
+    // One run per due second across both processes: never two runs created within the same second.
+    const seconds = records.map((r) => Math.floor(r.createdAt / 1000));
+    expect(new Set(seconds).size).toBe(seconds.length);
+    expect(records.length).toBeLessThanOrEqual(5);
+    const [after] = await one.schedules.list();
+    expect(after!.cron).toBe('* * * * * *');
+    expect((await two.schedules.list())[0]!.cron).toBe('* * * * * *');
+  });
+
   it('a restart keeps the schedule with replaceExistingTasks false, and replaces it (from now) with true', async () => {
     const queue = `restart-${randomUUID()}`;
     const first = await apiHost(queue, sweepPlugin({ delaySeconds: 60, repeatSeconds: 3600 }));

@@ -31,6 +31,16 @@ const catalogue = {
   PLUGBOARD_TASK_INTERRUPTED: { status: 503, title: 'The host stopped while the task ran' },
   PLUGBOARD_UNKNOWN_SCHEDULE: { status: 404, title: 'No schedule has this id' },
   PLUGBOARD_SCHEDULE_RUNNING: { status: 409, title: 'The schedule already has a run in progress' },
+  PLUGBOARD_INVALID_SCHEDULE: { status: 500, title: "A background plugin's schedule options are invalid" },
+  PLUGBOARD_INVALID_IDEMPOTENCY_KEY: { status: 400, title: 'The idempotency key is not usable' },
+  PLUGBOARD_IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    title: 'The idempotency key was used for another request',
+  },
+  PLUGBOARD_IDEMPOTENCY_KEY_IN_USE: {
+    status: 409,
+    title: 'A request with this idempotency key is still being processed',
+  },
   PLUGBOARD_PLUGIN_LOAD_FAILED: { status: 500, title: 'A plugin module could not be loaded' },
   PLUGBOARD_PLUGIN_LOAD_TIMEOUT: { status: 500, title: 'A plugin module did not finish loading in time' },
   PLUGBOARD_TS_LOADER_MISSING: {

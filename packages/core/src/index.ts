@@ -35,6 +35,7 @@ export type { HostSchedules } from './host/host-schedules.js';
 export type { HostTasks, TaskCancelOptions } from './host/host-tasks.js';
 export type {
   ActionPluginConstructor,
+  BackgroundScheduleOptions,
   BackgroundTaskOptions,
   BackgroundTaskPluginConstructor,
   BackgroundTaskPluginDefinition,
@@ -87,6 +88,7 @@ export { describeCadence, describeDuration } from './schedules/cadence.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
 export { compileObjectValidator, invalidArguments, toJsonSchema } from './schema.js';
 export { SECRET_PLACEHOLDER } from './secrets.js';
+export type { IdempotencyRecord } from './store/idempotency-record.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
 export { MemoryTaskStore, memoryStore } from './store/memory-store.js';
 export type {

@@ -86,6 +86,31 @@ export interface BackgroundTaskOptions {
    * @default true
    */
   readonly replaceExistingTasks?: boolean;
+  /**
+   * A cron expression that fires the plugin instead of `delaySeconds` and `repeatSeconds` (give one or the other):
+   * five fields, or six with seconds first, e.g. `'0 *\/15 * * * *'` for every quarter hour.
+   * @example '0 30 2 * * *'
+   */
+  readonly cron?: string;
+  /**
+   * The IANA time zone `cron` is read in, e.g. `'Europe/Berlin'`; only with `cron`.
+   * @default 'UTC'
+   */
+  readonly timeZone?: string;
+}
+
+/** A background-task plugin's schedule options with their defaults applied, as `host.plugins.list()` shows them. */
+export interface BackgroundScheduleOptions {
+  /** Seconds after host start before the first run; `0` for a cron schedule. */
+  readonly delaySeconds: number;
+  /** Seconds between runs; `0` runs once, and for a cron schedule. */
+  readonly repeatSeconds: number;
+  /** Whether an earlier schedule of the plugin is replaced at host start. */
+  readonly replaceExistingTasks: boolean;
+  /** The cron expression, or `null` for a delay and repeat schedule. */
+  readonly cron: string | null;
+  /** The time zone of `cron`, or `null` for a delay and repeat schedule. */
+  readonly timeZone: string | null;
 }
 
 /** The declaration of a background-task plugin. */

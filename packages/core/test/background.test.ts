@@ -71,6 +71,8 @@ describe('background-task plugins', () => {
       delaySeconds: 30,
       repeatSeconds: 0,
       replaceExistingTasks: true,
+      cron: null,
+      timeZone: null,
     });
     const [schedule] = await host.schedules.list();
     expect(schedule).toMatchObject({ id: 'reindex', nextRunAt: 30_000, runs: 0 });

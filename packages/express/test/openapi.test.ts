@@ -46,7 +46,7 @@ describe('the OpenAPI document', () => {
     expect(body.properties.args).toEqual({ $ref: '#/components/schemas/Args.greet' });
     const plugin = server.host.plugins.get('greet')!;
     expect(doc.components.schemas['Args.greet']).toEqual(plugin.schemas.args);
-    expect(Object.keys(greet.responses)).toEqual(['202', '400', '401', '403', '404', '409', '413']);
+    expect(Object.keys(greet.responses)).toEqual(['202', '400', '401', '403', '404', '409', '413', '422']);
     const context =
       doc.paths['/plugins/count-words/execute'].post.requestBody.content['application/json'].schema;
     expect(context.required).toEqual(['context']);

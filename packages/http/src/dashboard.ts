@@ -155,6 +155,12 @@ export async function rerunTask<User extends PlugboardUser>(
   return taskView(await host.tasks.rerun(record.id, { user: audience.user }));
 }
 
+/** A schedule's cadence in words: `every day`, `once`, or its cron expression and time zone. */
+function scheduleCadence(schedule: ScheduleRecord): string {
+  if (!schedule.cron) return describeCadence(schedule.repeatSeconds);
+  return `on cron ${schedule.cron}${schedule.timeZone ? ` (${schedule.timeZone})` : ''}`;
+}
+
 /** The schedules of plugins the audience sees, with plugin names and cadence in words. */
 export async function listSchedules<User extends PlugboardUser>(
   host: Host<User>,
@@ -164,6 +170,6 @@ export async function listSchedules<User extends PlugboardUser>(
   return schedules.flatMap((schedule) => {
     const plugin = host.plugins.get(schedule.pluginId);
     if (!audience.seesPlugin(plugin)) return [];
-    return [{ ...schedule, pluginName: plugin!.name, cadence: describeCadence(schedule.repeatSeconds) }];
+    return [{ ...schedule, pluginName: plugin!.name, cadence: scheduleCadence(schedule) }];
   });
 }

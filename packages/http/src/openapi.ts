@@ -162,6 +162,11 @@ const COMPONENT_SCHEMAS = {
       cadence: { type: 'string', description: 'How often it runs, in words: `every day`, `once`.' },
       delaySeconds: { type: 'number' },
       repeatSeconds: { type: 'number' },
+      cron: {
+        type: ['string', 'null'],
+        description: 'The cron expression; `null` for a delay and repeat schedule.',
+      },
+      timeZone: { type: ['string', 'null'], description: 'The IANA time zone of `cron`.' },
       nextRunAt: nullable('integer'),
       lastRunAt: nullable('integer'),
       lastTaskIds: { type: 'array', items: { type: 'string' } },
@@ -198,6 +203,15 @@ const UNAUTHENTICATED = problem('No user is signed in (`PLUGBOARD_UNAUTHENTICATE
 const FORBIDDEN = problem('The user may not do this (`PLUGBOARD_FORBIDDEN`).');
 const BAD_QUERY = problem('A query parameter is invalid; `errors` names every failing one.');
 
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes the request safe to repeat: a repeat with the same key returns the tasks of the first request (with `Idempotent-Replayed: true`) instead of creating new ones.',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+};
+
 function executeOperation(plugin: PluginInfo | undefined) {
   const argsSchema = plugin ? ref(`Args.${plugin.id}`) : { type: 'object' };
   const context = plugin?.context;
@@ -222,7 +236,7 @@ function executeOperation(plugin: PluginInfo | undefined) {
       description:
         plugin?.description ?? 'Validates the arguments against the plugin schema and queues its tasks.',
       tags: plugin ? ['Plugins', plugin.category ?? 'Other'] : ['Plugins'],
-      ...(plugin ? {} : { parameters: [idParam('The plugin id.')] }),
+      parameters: [...(plugin ? [] : [idParam('The plugin id.')]), IDEMPOTENCY_KEY],
       requestBody: { required: false, content: json(body) },
       responses: {
         '202': ok('The tasks the execution created, queued.', ref('ExecuteResult')),
@@ -232,8 +246,13 @@ function executeOperation(plugin: PluginInfo | undefined) {
         '401': UNAUTHENTICATED,
         '403': FORBIDDEN,
         '404': problem('No plugin has this id, or the context object was not found.'),
-        '409': problem('The plugin is not operational or is disabled.'),
+        '409': problem(
+          'The plugin is not operational or is disabled, or a request with this `Idempotency-Key` is still creating its tasks.',
+        ),
         '413': problem('The body is larger than the router accepts.'),
+        '422': problem(
+          'The `Idempotency-Key` was used for another request (`PLUGBOARD_IDEMPOTENCY_KEY_REUSED`).',
+        ),
       },
     },
   };

@@ -19,6 +19,6 @@ export function textOf(response: Response): string | undefined {
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
 
 /** A JSON response. */
-export function jsonResponse(body: unknown, status = 200): Response {
-  return textResponse(JSON.stringify(body), status, JSON_HEADERS);
+export function jsonResponse(body: unknown, status = 200, headers?: Record<string, string>): Response {
+  return textResponse(JSON.stringify(body), status, headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS);
 }

@@ -27,7 +27,14 @@ export interface RouteRequest<Native> {
 /** What a route answers: `res.json(...)`, `res.status(202).json(...)` or a whole `Response`. */
 export class Reply {
   #status = 200;
+  #headers: Record<string, string> | undefined;
   response: Response | undefined;
+
+  /** Adds a header to the JSON answer. */
+  set(name: string, value: string): this {
+    this.#headers = { ...this.#headers, [name]: value };
+    return this;
+  }
 
   /** Sets the status of the JSON answer. */
   status(code: number): this {
@@ -37,7 +44,7 @@ export class Reply {
 
   /** Answers with a JSON body. */
   json(body: unknown): void {
-    this.response = jsonResponse(body, this.#status);
+    this.response = jsonResponse(body, this.#status, this.#headers);
   }
 
   /** Answers with a response built elsewhere (a page, an event stream). */

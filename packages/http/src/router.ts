@@ -206,10 +206,13 @@ export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Na
       }
       const body = parseExecuteBody(req.body);
       try {
-        const { tasks } = await host.execute(plugin.id, body.args, {
+        const idempotencyKey = req.request.headers.get('idempotency-key') ?? undefined;
+        const { tasks, replayed } = await host.execute(plugin.id, body.args, {
           user: audience.user,
           context: body.context,
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
         });
+        if (replayed) res.set('Idempotent-Replayed', 'true');
         res.status(202).json({ tasks: tasks.map(taskView) });
       } catch (error) {
         throw pointIntoBody(error);

@@ -100,6 +100,24 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE tasks ADD COLUMN parent_id TEXT;
       ALTER TABLE tasks ADD COLUMN waiting_reason TEXT;
       CREATE INDEX tasks_by_parent ON tasks (parent_id, id) WHERE parent_id IS NOT NULL;
+      `,
+  },
+  {
+    version: 3,
+    description: 'cron schedules and idempotency keys',
+    sql: `
+      ALTER TABLE schedules ADD COLUMN cron TEXT;
+      ALTER TABLE schedules ADD COLUMN time_zone TEXT;
+      CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY NOT NULL,
+        claim_id TEXT NOT NULL,
+        plugin_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        task_ids TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
     `,
   },
 ];

@@ -7,7 +7,7 @@ import type {
   TaskRecord,
   TaskState,
 } from '@plugboard/core';
-import type { PluginCatalogueEntry } from '@plugboard/core/spi';
+import type { IdempotencyRecord, PluginCatalogueEntry } from '@plugboard/core/spi';
 
 /** A `tasks` row as SQLite returns it. */
 export interface TaskRow {
@@ -154,6 +154,8 @@ export interface ScheduleRow {
   plugin_id: string;
   delay_seconds: number;
   repeat_seconds: number;
+  cron: string | null;
+  time_zone: string | null;
   next_run_at: number | null;
   last_run_at: number | null;
   last_task_ids: string;
@@ -170,6 +172,8 @@ export function scheduleToRow(schedule: ScheduleRecord): ScheduleRow {
     plugin_id: schedule.pluginId,
     delay_seconds: schedule.delaySeconds,
     repeat_seconds: schedule.repeatSeconds,
+    cron: schedule.cron ?? null,
+    time_zone: schedule.cron ? (schedule.timeZone ?? null) : null,
     next_run_at: schedule.nextRunAt,
     last_run_at: schedule.lastRunAt,
     last_task_ids: JSON.stringify(schedule.lastTaskIds),
@@ -187,6 +191,8 @@ export function rowToSchedule(row: ScheduleRow): ScheduleRecord {
     pluginId: row.plugin_id,
     delaySeconds: row.delay_seconds,
     repeatSeconds: row.repeat_seconds,
+    // A delay and repeat schedule reads back without the cron fields, as it was written before they existed.
+    ...(row.cron === null ? {} : { cron: row.cron, timeZone: row.time_zone }),
     nextRunAt: row.next_run_at,
     lastRunAt: row.last_run_at,
     lastTaskIds: JSON.parse(row.last_task_ids) as string[],
@@ -228,5 +234,42 @@ export function rowToPlugin(row: PluginRow): PluginCatalogueEntry {
     lastReason: row.last_reason,
     firstSeenAt: row.first_seen_at,
     lastSeenAt: row.last_seen_at,
+  };
+}
+
+/** An `idempotency_keys` row. */
+export interface IdempotencyRow {
+  key: string;
+  claim_id: string;
+  plugin_id: string;
+  fingerprint: string;
+  task_ids: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+/** Serialises an idempotency key. */
+export function idempotencyToRow(record: IdempotencyRecord): IdempotencyRow {
+  return {
+    key: record.key,
+    claim_id: record.claimId,
+    plugin_id: record.pluginId,
+    fingerprint: record.fingerprint,
+    task_ids: record.taskIds === null ? null : JSON.stringify(record.taskIds),
+    created_at: record.createdAt,
+    expires_at: record.expiresAt,
+  };
+}
+
+/** Rebuilds an idempotency key from its row. */
+export function rowToIdempotency(row: IdempotencyRow): IdempotencyRecord {
+  return {
+    key: row.key,
+    claimId: row.claim_id,
+    pluginId: row.plugin_id,
+    fingerprint: row.fingerprint,
+    taskIds: row.task_ids === null ? null : (JSON.parse(row.task_ids) as string[]),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
   };
 }

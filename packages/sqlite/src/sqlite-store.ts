@@ -16,11 +16,13 @@ import {
   decodeCursor,
   emptyCounts,
   encodeCursor,
+  type IdempotencyRecord,
   type PluginCatalogueEntry,
   pageLimit,
 } from '@plugboard/core/spi';
 import type BetterSqlite3 from 'better-sqlite3';
 import { openDatabase } from './database.js';
+import { SqliteIdempotencyKeys } from './idempotency-keys.js';
 import {
   type ResolvedSqliteStoreOptions,
   resolveSqliteStoreOptions,
@@ -97,6 +99,7 @@ export class SqliteTaskStore implements TaskStore {
   /** Finished tasks held, and the last finish order handed out: the count-based retention. */
   #finishedCount = 0;
   #lastRetiredSeq = 0;
+  readonly #idempotencyKeys = new SqliteIdempotencyKeys();
 
   constructor(options: SqliteStoreOptions) {
     this.#options = resolveSqliteStoreOptions(options);
@@ -372,6 +375,21 @@ export class SqliteTaskStore implements TaskStore {
 
   async listPluginEntries(): Promise<readonly PluginCatalogueEntry[]> {
     return this.#read((st) => (st.listPlugins.all() as PluginRow[]).map(rowToPlugin));
+  }
+
+  async claimIdempotencyKey(
+    record: IdempotencyRecord,
+    reclaimPendingBefore: number,
+  ): Promise<IdempotencyRecord> {
+    let held = record;
+    await this.#write((st) => {
+      held = this.#idempotencyKeys.claim(st, record, reclaimPendingBefore);
+    });
+    return held;
+  }
+
+  settleIdempotencyKey(key: string, claimId: string, taskIds: readonly string[] | null): Promise<void> {
+    return this.#write((st) => this.#idempotencyKeys.settle(st, key, claimId, taskIds));
   }
 
   /** Queues a write for the next batch; rejects with `PLUGBOARD_STORE_UNAVAILABLE` when it cannot commit. */

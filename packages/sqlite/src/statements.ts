@@ -32,12 +32,13 @@ const SQL = {
   getLogs:
     'SELECT seq, time, level, message FROM task_logs WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?',
 
-  saveSchedule: `INSERT INTO schedules (id, plugin_id, delay_seconds, repeat_seconds, next_run_at, last_run_at,
-         last_task_ids, last_state, runs, created_at, updated_at)
-       VALUES (@id, @plugin_id, @delay_seconds, @repeat_seconds, @next_run_at, @last_run_at,
+  saveSchedule: `INSERT INTO schedules (id, plugin_id, delay_seconds, repeat_seconds, cron, time_zone, next_run_at,
+         last_run_at, last_task_ids, last_state, runs, created_at, updated_at)
+       VALUES (@id, @plugin_id, @delay_seconds, @repeat_seconds, @cron, @time_zone, @next_run_at, @last_run_at,
          @last_task_ids, @last_state, @runs, @created_at, @updated_at)
        ON CONFLICT (id) DO UPDATE SET plugin_id = excluded.plugin_id, delay_seconds = excluded.delay_seconds,
-         repeat_seconds = excluded.repeat_seconds, next_run_at = excluded.next_run_at,
+         repeat_seconds = excluded.repeat_seconds, cron = excluded.cron, time_zone = excluded.time_zone,
+         next_run_at = excluded.next_run_at,
          last_run_at = excluded.last_run_at, last_task_ids = excluded.last_task_ids,
          last_state = excluded.last_state, runs = excluded.runs, created_at = excluded.created_at,
          updated_at = excluded.updated_at`,
@@ -45,6 +46,13 @@ const SQL = {
   // Rowid order is first-save order, as an upsert keeps the row: the order the memory store lists in.
   listSchedules: 'SELECT * FROM schedules ORDER BY rowid',
   deleteSchedule: 'DELETE FROM schedules WHERE id = ?',
+
+  getIdempotencyKey: 'SELECT * FROM idempotency_keys WHERE key = ?',
+  putIdempotencyKey: `INSERT OR REPLACE INTO idempotency_keys (key, claim_id, plugin_id, fingerprint, task_ids,
+         created_at, expires_at) VALUES (@key, @claim_id, @plugin_id, @fingerprint, @task_ids, @created_at, @expires_at)`,
+  settleIdempotencyKey: 'UPDATE idempotency_keys SET task_ids = ? WHERE key = ? AND claim_id = ?',
+  releaseIdempotencyKey: 'DELETE FROM idempotency_keys WHERE key = ? AND claim_id = ?',
+  evictExpiredIdempotencyKeys: 'DELETE FROM idempotency_keys WHERE expires_at <= ?',
 
   savePlugin: `INSERT INTO plugins (id, enabled, last_status, last_reason, first_seen_at, last_seen_at)
        VALUES (@id, @enabled, @last_status, @last_reason, @first_seen_at, @last_seen_at)

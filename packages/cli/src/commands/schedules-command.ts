@@ -36,7 +36,11 @@ export function addSchedulesCommand(program: Command, session: CliSession<any>):
             formatTime(s.lastRunAt),
             s.lastState ?? '-',
             String(s.runs),
-            s.repeatSeconds > 0 ? `every ${s.repeatSeconds} s` : 'once',
+            s.cron
+              ? `cron ${s.cron} (${s.timeZone ?? 'UTC'})`
+              : s.repeatSeconds > 0
+                ? `every ${s.repeatSeconds} s`
+                : 'once',
           ]),
         ),
       );

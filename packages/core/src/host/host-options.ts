@@ -17,6 +17,7 @@ import type { TaskRuntime } from '../runtime/runtime.js';
 import type { TaskStore } from '../store/store.js';
 import { LOG_LEVEL_RANK, type LogLevel, type PlugboardUser, type TaskRecord } from '../task.js';
 import { MAX_TIMER_MS } from '../timers.js';
+import { checkIdempotencyKey } from './idempotent-executions.js';
 
 /** Options of {@link createHost}. */
 export interface HostOptions<User extends PlugboardUser = PlugboardUser> {
@@ -71,6 +72,12 @@ export interface HostOptions<User extends PlugboardUser = PlugboardUser> {
   readonly progressIntervalMs?: number;
   /** The most tasks one execution may create. @default 1000 */
   readonly maxTasksPerExecution?: number;
+  /**
+   * How long an execute's `idempotencyKey` returns the tasks of the first execute with it, in milliseconds; after
+   * that the key may be used for another request.
+   * @default 86_400_000 (one day)
+   */
+  readonly idempotencyWindowMs?: number;
   /** The scheduler's clock; tests pass a fake one. @default the system clock */
   readonly clock?: Clock;
   /**
@@ -113,12 +120,21 @@ export interface ExecuteOptions<User extends PlugboardUser = PlugboardUser> {
   readonly timeoutMs?: number | null;
   /** Higher runs sooner. @default 0 */
   readonly priority?: number;
+  /**
+   * Makes the execute safe to repeat: a repeat with the same key (by the same user) within the host's
+   * `idempotencyWindowMs` returns the tasks of the first one instead of creating new ones, in any process sharing
+   * the store and after a restart; a repeat with other arguments is refused with `PLUGBOARD_IDEMPOTENCY_KEY_REUSED`.
+   * 1 to 255 printable ASCII characters, e.g. a UUID the client made.
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** What one execution created. */
 export interface ExecuteResult {
   /** The records of the tasks `createTasks` returned, each stored as `queued`; empty when it returned none. */
   readonly tasks: readonly TaskRecord[];
+  /** True when an earlier execute with the same `idempotencyKey` created these tasks; they are as stored now. */
+  readonly replayed?: boolean;
 }
 
 /** Options of {@link Host.stop}. */
@@ -156,6 +172,7 @@ export function checkHostOptions(options: unknown): void {
   numberOption('maxLogLinesPerAttempt', o.maxLogLinesPerAttempt, { min: 1 });
   numberOption('progressIntervalMs', o.progressIntervalMs, { min: 0, max: MAX_TIMER_MS });
   numberOption('maxTasksPerExecution', o.maxTasksPerExecution, { min: 1 });
+  numberOption('idempotencyWindowMs', o.idempotencyWindowMs, { min: 1 });
   booleanOption('guardProcessExit', o.guardProcessExit, false);
   checkWatchOptions('watch', o.watch);
   oneOfOption('logLevel', o.logLevel, Object.keys(LOG_LEVEL_RANK) as LogLevel[], 'info');
@@ -177,4 +194,5 @@ export function checkExecuteOptions(options: ExecuteOptions): void {
   if (options.priority !== undefined && !Number.isFinite(options.priority)) {
     throw invalidOption('priority', 'a finite number', options.priority);
   }
+  checkIdempotencyKey(options.idempotencyKey);
 }

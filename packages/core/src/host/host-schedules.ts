@@ -17,9 +17,13 @@ export class HostSchedules {
     this.#lifecycle = lifecycle;
   }
 
-  /** Every schedule in the store. */
+  /** Every schedule in the store, with its cron expression and time zone (`null` for a delay and repeat schedule). */
   async list(): Promise<readonly ScheduleRecord[]> {
-    return this.#store.listSchedules();
+    return (await this.#store.listSchedules()).map((s) => ({
+      ...s,
+      cron: s.cron ?? null,
+      timeZone: s.timeZone ?? null,
+    }));
   }
 
   /**

@@ -20,7 +20,7 @@ import { TaskFactory } from '../runtime/task-factory.js';
 import { ScheduleManager } from '../schedules/background-schedules.js';
 import { memoryStore } from '../store/memory-store.js';
 import type { TaskStore } from '../store/store.js';
-import type { PlugboardUser } from '../task.js';
+import { ANONYMOUS_USER, type PlugboardUser } from '../task.js';
 import type { BootReport } from './boot-report.js';
 import { ChildTaskQueue } from './child-tasks.js';
 import { HostLifecycle } from './host-lifecycle.js';
@@ -39,6 +39,7 @@ import { HostPoints } from './host-points.js';
 import { HostReloading } from './host-reloading.js';
 import { HostSchedules } from './host-schedules.js';
 import { HostTasks } from './host-tasks.js';
+import { IdempotentExecutions } from './idempotent-executions.js';
 import { PluginExecutor } from './plugin-executor.js';
 import { PluginIsolationView } from './plugin-isolation.js';
 import { WaitKeepAlive } from './wait-keep-alive.js';
@@ -71,6 +72,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   readonly #status: PluginStatusKeeper;
   readonly #schedules: ScheduleManager;
   readonly #executor: PluginExecutor<User>;
+  readonly #idempotency: IdempotentExecutions;
   readonly #reloading: HostReloading;
   readonly #children: ChildTaskQueue;
   #report: BootReport | undefined;
@@ -98,6 +100,11 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       authorize: options.authorize ?? (holdsPermissions as AuthorizeHook<User>),
       maxTasksPerExecution: options.maxTasksPerExecution ?? 1000,
       defaultTaskTimeoutMs: options.defaultTaskTimeoutMs ?? null,
+    });
+    this.#idempotency = new IdempotentExecutions({
+      store,
+      clock,
+      windowMs: options.idempotencyWindowMs ?? 86_400_000,
     });
     this.#schedules = new ScheduleManager({
       store,
@@ -323,7 +330,14 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   ): Promise<ExecuteResult> {
     this.#lifecycle.requireStarted();
     checkExecuteOptions(options);
-    return this.#executor.execute(operationalPlugin(this.#registry, pluginId), args, options);
+    const plugin = operationalPlugin(this.#registry, pluginId);
+    if (options.idempotencyKey === undefined) return this.#executor.execute(plugin, args, options);
+    const user = (options.user ?? ANONYMOUS_USER) as User;
+    return this.#idempotency.execute(
+      { key: options.idempotencyKey, pluginId, args, context: options.context, user },
+      () => this.#executor.execute(plugin, args, options),
+      () => this.#executor.authorize(user, plugin),
+    );
   }
 
   /** Opens the store and loads the property sources; a failure leaves the host as it was created. */

@@ -1,5 +1,5 @@
 import type { PlugboardErrorCode } from '../errors.js';
-import type { BackgroundTaskOptions, PluginBase, PluginClass, PluginKind } from '../plugin.js';
+import type { BackgroundScheduleOptions, PluginBase, PluginClass, PluginKind } from '../plugin.js';
 import type { PluginIsolation } from '../runtime/isolated/isolation-options.js';
 import type { ObjectValidator } from '../schema.js';
 import type { SecretRedactor } from '../secrets.js';
@@ -51,7 +51,7 @@ export interface PluginInfo {
     readonly description: string | null;
   } | null;
   /** For background-task plugins: their schedule options. */
-  readonly schedule: Required<BackgroundTaskOptions> | null;
+  readonly schedule: BackgroundScheduleOptions | null;
   /** Ids of the plugin points it implements. */
   readonly implements: readonly string[];
   /** Its state now. */

@@ -1,7 +1,7 @@
 import type { TObject } from 'typebox';
 import { describeThrown, PlugboardError } from '../errors.js';
 import {
-  type BackgroundTaskOptions,
+  type BackgroundScheduleOptions,
   bindPlugin,
   type PluginBase,
   type PluginClass,
@@ -9,6 +9,8 @@ import {
   type PluginPoint,
 } from '../plugin.js';
 import { pluginLimitsProblem } from '../runtime/plugin-limits.js';
+
+import { scheduleProblem } from '../schedules/schedule-options.js';
 import { checkObjectSchema, compileObjectValidator, formatFieldErrors, toJsonSchema } from '../schema.js';
 import { secretRedactor, secretValuesOf, withoutSecretExamples } from '../secrets.js';
 import { isTaskClass, type TaskClass, taskTypeName } from '../task.js';
@@ -32,12 +34,15 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MAX_RETRY_ATTEMPTS = 100;
 const TEXT_FIELDS = ['name', 'description', 'icon', 'category', 'sortGroup', 'version'] as const;
 
-function defaultsFor(kind: PluginKind, def: Record<string, unknown>): Required<BackgroundTaskOptions> | null {
+function defaultsFor(kind: PluginKind, def: Record<string, unknown>): BackgroundScheduleOptions | null {
   if (kind !== 'background') return null;
+  const cron = def.cron === undefined ? null : (def.cron as string);
   return {
-    delaySeconds: (def.delaySeconds as number | undefined) ?? 30,
+    delaySeconds: (def.delaySeconds as number | undefined) ?? (cron === null ? 30 : 0),
     repeatSeconds: (def.repeatSeconds as number | undefined) ?? 0,
     replaceExistingTasks: (def.replaceExistingTasks as boolean | undefined) ?? true,
+    cron,
+    timeZone: cron === null ? null : ((def.timeZone as string | undefined) ?? 'UTC'),
   };
 }
 
@@ -303,6 +308,8 @@ function validateDefinition(
     }
   }
   if (plugin.info.kind === 'background') {
+    const problem = scheduleProblem(def);
+    if (problem) return new PlugboardError('PLUGBOARD_INVALID_SCHEDULE', `Plugin \`${id}\`: ${problem}.`);
     const schedule = plugin.info.schedule!;
     for (const key of ['delaySeconds', 'repeatSeconds'] as const) {
       const value = schedule[key];

@@ -78,6 +78,10 @@ export interface RuntimeScheduleRequest {
   readonly delaySeconds: number;
   /** Seconds between runs; `0` runs once. */
   readonly repeatSeconds: number;
+  /** A cron expression that fires the schedule instead of `repeatSeconds` (5 fields, or 6 with seconds). */
+  readonly cron?: string | null;
+  /** The IANA time zone of `cron`. */
+  readonly timeZone?: string | null;
   /** False keeps a schedule the runtime already holds under this id as it is. */
   readonly replaceExisting: boolean;
   /**
@@ -93,6 +97,10 @@ export interface RuntimeScheduleState {
   readonly delaySeconds: number;
   /** Seconds between runs; `0` runs once. */
   readonly repeatSeconds: number;
+  /** The cron expression it fires on; `null` (or absent) for a delay and repeat schedule. */
+  readonly cron?: string | null;
+  /** The IANA time zone of `cron`. */
+  readonly timeZone?: string | null;
   /** When it fires next (ms since epoch); `null` when it will not fire again. */
   readonly nextRunAt: number | null;
 }

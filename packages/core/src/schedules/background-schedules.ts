@@ -1,9 +1,11 @@
 import type { Clock } from '../clock.js';
 import { PlugboardError } from '../errors.js';
+import type { BackgroundScheduleOptions } from '../plugin.js';
 import type { RegisteredPlugin } from '../plugins/registry.js';
 import type { RuntimeSchedules } from '../runtime/runtime.js';
 import type { ScheduleRecord, TaskStore } from '../store/store.js';
 import { isFinalState, type PlugboardUser, type TaskRecord } from '../task.js';
+import { nextCronRun } from './cron.js';
 import { TimerWheel } from './scheduler.js';
 
 /** What the schedule manager needs from the host. */
@@ -52,8 +54,9 @@ export class ScheduleManager {
         pluginId: id,
         delaySeconds: options.delaySeconds,
         repeatSeconds: options.repeatSeconds,
+        ...(options.cron === null ? {} : { cron: options.cron, timeZone: options.timeZone }),
         replaceExisting: options.replaceExistingTasks,
-        firstRunAt: kept ? existing.nextRunAt : now + options.delaySeconds * 1000,
+        firstRunAt: kept ? existing.nextRunAt : firstRunAt(options, now),
       });
       schedule = {
         id,
@@ -66,6 +69,8 @@ export class ScheduleManager {
         ...existing,
         delaySeconds: held.delaySeconds,
         repeatSeconds: held.repeatSeconds,
+        cron: held.cron ?? null,
+        timeZone: held.cron ? (held.timeZone ?? 'UTC') : null,
         nextRunAt: held.nextRunAt,
         updatedAt: now,
       };
@@ -80,7 +85,9 @@ export class ScheduleManager {
         pluginId: id,
         delaySeconds: options.delaySeconds,
         repeatSeconds: options.repeatSeconds,
-        nextRunAt: now + options.delaySeconds * 1000,
+        cron: options.cron,
+        timeZone: options.timeZone,
+        nextRunAt: firstRunAt(options, now),
         lastRunAt: existing?.lastRunAt ?? null,
         lastTaskIds: existing?.lastTaskIds ?? [],
         lastState: existing?.lastState ?? null,
@@ -281,13 +288,20 @@ export class ScheduleManager {
     }
   }
 
-  /** The next due time after `dueAt`, skipping periods missed while the host was busy or down. */
+  /** The next due time after `dueAt` (for a cron schedule: its next time after now), skipping periods missed while the host was busy or down. */
   #nextRun(schedule: ScheduleRecord, dueAt: number): number | null {
+    const now = this.#host.clock.now();
+    if (schedule.cron) return nextCronRun(schedule.cron, schedule.timeZone ?? 'UTC', Math.max(dueAt, now));
     if (schedule.repeatSeconds <= 0) return null;
     const period = schedule.repeatSeconds * 1000;
-    const now = this.#host.clock.now();
     let next = dueAt + period;
     if (next <= now) next += Math.ceil((now - next) / period) * period;
     return next;
   }
+}
+
+/** When a newly armed schedule first fires: its next cron time, or `delaySeconds` from now. */
+function firstRunAt(options: BackgroundScheduleOptions, now: number): number | null {
+  if (options.cron !== null) return nextCronRun(options.cron, options.timeZone ?? 'UTC', now);
+  return now + options.delaySeconds * 1000;
 }

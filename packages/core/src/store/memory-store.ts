@@ -1,5 +1,7 @@
 import { describeValue, PlugboardError } from '../errors.js';
 import { isFinalState, type TaskLogEntry, type TaskRecord } from '../task.js';
+import type { IdempotencyRecord } from './idempotency-record.js';
+import { MemoryIdempotencyKeys } from './memory-idempotency-keys.js';
 import {
   decodeCursor,
   emptyCounts,
@@ -51,6 +53,7 @@ export class MemoryTaskStore implements TaskStore {
   readonly name = 'memory';
   readonly #tasks = new Map<string, TaskRecord>();
   readonly #logs = new Map<string, TaskLogEntry[]>();
+  readonly #idempotencyKeys = new MemoryIdempotencyKeys();
   /** Each finished task's place in the eviction queue (a number that grows with each finish). */
   readonly #finished = new Map<string, number>();
   /**
@@ -181,6 +184,17 @@ export class MemoryTaskStore implements TaskStore {
   }
   async listPluginEntries(): Promise<readonly PluginCatalogueEntry[]> {
     return [...this.#plugins.values()];
+  }
+
+  async claimIdempotencyKey(
+    record: IdempotencyRecord,
+    reclaimPendingBefore: number,
+  ): Promise<IdempotencyRecord> {
+    return this.#idempotencyKeys.claim(record, reclaimPendingBefore);
+  }
+
+  async settleIdempotencyKey(key: string, claimId: string, taskIds: readonly string[] | null): Promise<void> {
+    this.#idempotencyKeys.settle(key, claimId, taskIds);
   }
 
   /** How many task records are held now (finished and unfinished). */

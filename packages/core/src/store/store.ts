@@ -1,5 +1,6 @@
 import type { PluginStatus } from '../plugins/registry.js';
 import type { TaskLogEntry, TaskRecord, TaskState } from '../task.js';
+import type { IdempotencyRecord } from './idempotency-record.js';
 
 /** Filters and paging for `host.tasks.list`. Newest first. */
 export interface TaskQuery {
@@ -46,6 +47,10 @@ export interface ScheduleRecord {
   readonly delaySeconds: number;
   /** Seconds between runs; 0 runs once. */
   readonly repeatSeconds: number;
+  /** The cron expression that fires it; `null` (or absent) for a delay and repeat schedule. */
+  readonly cron?: string | null;
+  /** The IANA time zone of `cron`; `null` (or absent) for a delay and repeat schedule. */
+  readonly timeZone?: string | null;
   /** When the next run is due (ms since epoch); `null` when it will not run again. */
   readonly nextRunAt: number | null;
   /** When it last fired (ms since epoch); `null` before the first run. */
@@ -140,6 +145,19 @@ export interface TaskStore {
   getPluginEntry(id: string): Promise<PluginCatalogueEntry | undefined>;
   /** Every catalogue entry. */
   listPluginEntries(): Promise<readonly PluginCatalogueEntry[]>;
+
+  /**
+   * Claims an idempotency key in one atomic step, also against other processes sharing the store: stores `record`
+   * unless the key is held by an entry that has not expired (`expiresAt > record.createdAt`) and that is settled
+   * or was claimed at or after `reclaimPendingBefore`. Returns the entry in force: `record` when it was stored.
+   * Optional; without it (and {@link TaskStore.settleIdempotencyKey}) executes with an `idempotencyKey` are refused.
+   */
+  claimIdempotencyKey?(record: IdempotencyRecord, reclaimPendingBefore: number): Promise<IdempotencyRecord>;
+  /**
+   * Settles the entry of `key` stored by the claim `claimId`: records the tasks its execution created, or with
+   * `null` removes it so the key can be claimed again. An entry of another claim (one that took over) is left alone.
+   */
+  settleIdempotencyKey?(key: string, claimId: string, taskIds: readonly string[] | null): Promise<void>;
 }
 
 /** Validates and normalises a page size. */

@@ -1,6 +1,7 @@
 import type { ScheduleRecord, TaskLogEntry, TaskRecord, TaskState, TaskStore } from '@plugboard/core';
 import { createTaskId, type PluginCatalogueEntry } from '@plugboard/core/spi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describeIdempotencyKeyContract } from './idempotency-contract.js';
 
 /** Retention limits the contract suite sets on a store it asks for. */
 export interface ContractRetention {
@@ -21,6 +22,12 @@ export interface TaskStoreContractOptions {
    * tests are left out.
    */
   readonly createWithRetention?: (retention: ContractRetention) => Promise<TaskStore> | TaskStore;
+  /**
+   * Whether the store keeps idempotency keys (`claimIdempotencyKey` and `settleIdempotencyKey`); `false` leaves
+   * their tests out, for a store whose hosts execute without keys.
+   * @default true
+   */
+  readonly idempotencyKeys?: boolean;
 }
 
 type Store = TaskStore;
@@ -526,6 +533,18 @@ export function describeTaskStoreContract(
         expect(await store.getSchedule('nightly')).toEqual(saved);
       });
 
+      it('a cron schedule reads back with its expression and time zone', async () => {
+        const saved = schedule({
+          delaySeconds: 0,
+          repeatSeconds: 0,
+          cron: '0 30 2 * * *',
+          timeZone: 'Europe/Berlin',
+        });
+        await store.saveSchedule(saved);
+        expect(await store.getSchedule('nightly')).toEqual(saved);
+        expect(await store.listSchedules()).toEqual([saved]);
+      });
+
       it('a schedule that will not run again keeps a null next run', async () => {
         const saved = schedule({ repeatSeconds: 0, nextRunAt: null });
         await store.saveSchedule(saved);
@@ -565,6 +584,8 @@ export function describeTaskStoreContract(
         expect(await store.listSchedules()).toEqual([]);
       });
     });
+
+    if (options.idempotencyKeys !== false) describeIdempotencyKeyContract(() => store);
 
     describe('plugin catalogue', () => {
       it('a saved entry reads back equal', async () => {
