@@ -139,6 +139,26 @@ describe.skipIf(!redisHere)('background-task schedules on BullMQ job schedulers'
     expect((await two.schedules.list())[0]!.cron).toBe('* * * * * *');
   });
 
+  it('a restart keeps a cron job scheduler with replaceExistingTasks false, and replaces it with true', async () => {
+    const queue = `cron-restart-${randomUUID()}`;
+    const first = await apiHost(queue, sweepPlugin({ cron: '0 0 3 * * *', timeZone: 'Asia/Tokyo' }));
+    const [armed] = await first.schedules.list();
+    await first.stop();
+    const kept = await apiHost(
+      queue,
+      sweepPlugin({ cron: '0 0 4 * * *', timeZone: 'UTC', replaceExistingTasks: false }),
+    );
+    expect((await kept.schedules.list())[0]).toMatchObject({
+      cron: '0 0 3 * * *',
+      timeZone: 'Asia/Tokyo',
+      nextRunAt: armed!.nextRunAt,
+    });
+    await kept.stop();
+    const replaced = await apiHost(queue, sweepPlugin({ cron: '0 0 4 * * *' }));
+    expect((await replaced.schedules.list())[0]).toMatchObject({ cron: '0 0 4 * * *', timeZone: 'UTC' });
+    expect(await jobSchedulers(queue)).toMatchObject([{ key: 'sweep', pattern: '0 0 4 * * *', tz: 'UTC' }]);
+  });
+
   it('a restart keeps the schedule with replaceExistingTasks false, and replaces it (from now) with true', async () => {
     const queue = `restart-${randomUUID()}`;
     const first = await apiHost(queue, sweepPlugin({ delaySeconds: 60, repeatSeconds: 3600 }));

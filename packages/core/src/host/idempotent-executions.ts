@@ -104,8 +104,10 @@ export class IdempotentExecutions {
     try {
       result = await execute();
     } catch (error) {
-      // Nothing was created: the key is free again, so the client's retry runs the request anew.
-      await store.settleIdempotencyKey!(claim.key, claim.claimId, null);
+      // The execute was refused or failed: the key is freed, so the client's retry runs the request anew. Should
+      // the store fail here too, the caller still gets the execute's own error; the claim is taken over once it
+      // counts as abandoned.
+      await store.settleIdempotencyKey!(claim.key, claim.claimId, null).catch(() => undefined);
       throw error;
     }
     await store.settleIdempotencyKey!(
