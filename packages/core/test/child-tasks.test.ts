@@ -1,6 +1,16 @@
 import { fileURLToPath } from 'node:url';
-import { ActionPlugin, memoryStore, Task, type TaskContext, type TaskRecord, Type } from '@plugboard/core';
+import {
+  ActionPlugin,
+  type HostEvents,
+  inProcessRuntime,
+  memoryStore,
+  Task,
+  type TaskContext,
+  type TaskRecord,
+  Type,
+} from '@plugboard/core';
 import { taskRecord } from '@plugboard/testing/contracts';
+import { EventEmitter } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
 import { hostsStartedPerTest, sleep } from './helpers.js';
 
@@ -110,6 +120,69 @@ describe('child tasks', () => {
     const end = await host.tasks.wait(parent!.id);
     expect(end.state).toBe('failed');
     expect(end.error?.code).toBe('PLUGBOARD_UNKNOWN_TASK_TYPE');
+  });
+});
+
+class SpawnsWithBadOptions extends Task {
+  async run(ctx: TaskContext) {
+    await ctx.spawn(new SquareTask({ n: 1 }), { timeoutMs: -5 });
+  }
+}
+
+class BadOptions extends ActionPlugin({
+  id: 'bad-options',
+  name: 'Bad',
+  tasks: [SpawnsWithBadOptions, SquareTask],
+}) {
+  createTasks() {
+    return new SpawnsWithBadOptions({});
+  }
+}
+
+describe('refused spawns', () => {
+  it('refuses spawn options that are out of range, failing the parent with the option named', async () => {
+    const host = await started([BadOptions]);
+    const [parent] = (await host.execute('bad-options', {})).tasks;
+    const end = await host.tasks.wait(parent!.id);
+    expect(end.error).toMatchObject({
+      code: 'PLUGBOARD_INVALID_OPTION',
+      message: expect.stringContaining('`timeoutMs`'),
+    });
+    expect(await host.tasks.children(parent!.id)).toEqual([]);
+  });
+
+  it('a runtime whose environment cannot queue children refuses with PLUGBOARD_SPAWN_UNAVAILABLE', async () => {
+    const store = memoryStore();
+    await store.open();
+    const runtime = inProcessRuntime();
+    const events = new EventEmitter<HostEvents>();
+    await runtime.start({
+      store,
+      events,
+      instantiate: (record) => ({
+        task: new SumOfSquaresTask(record.input as { upTo: number }),
+        properties: {},
+      }),
+      retryPolicy: () => undefined,
+      now: () => Date.now(),
+      logLevel: 'info',
+      maxLogLineLength: 1000,
+      progressIntervalMs: 100,
+      reportError: () => {},
+      fireSchedule: async () => {
+        throw new Error('no schedules here');
+      },
+    });
+    const record = taskRecord({
+      pluginId: 'squares',
+      taskType: 'squares/SumOfSquaresTask',
+      input: { upTo: 1 },
+    });
+    await store.insertTask(record);
+    const ended = new Promise<TaskRecord>((resolve) => events.on('task:finished', resolve));
+    await runtime.enqueue(record);
+    expect((await ended).error?.code).toBe('PLUGBOARD_SPAWN_UNAVAILABLE');
+    await runtime.stop({ timeoutMs: 100 });
   });
 });
 

@@ -103,10 +103,12 @@ interface Waiting {
   marked: boolean;
 }
 
-/** One plugin's waiting tasks (highest priority first, then oldest) and what it runs and started lately. */
+/** One plugin's waiting tasks and what it runs and started lately. */
 interface Lane {
   readonly pluginId: string;
-  readonly waiting: Waiting[];
+  /** Its place in the order lanes take turns in. */
+  readonly index: number;
+  readonly waiting: WaitingList;
   running: number;
   /** Start times within the last interval, oldest first. */
   readonly starts: number[];
@@ -133,6 +135,8 @@ export interface PluginAdmissionOptions {
 export class PluginAdmission {
   readonly #options: PluginAdmissionOptions;
   readonly #lanes = new Map<string, Lane>();
+  /** The lanes in the order they take turns in. */
+  readonly #turns: Lane[] = [];
   #waiting = 0;
   /** The lane served last: the next free slot is offered to the lanes after it first. */
   #lastServed: string | undefined;
@@ -170,7 +174,7 @@ export class PluginAdmission {
       return;
     }
     const entry: Waiting = { record, start, marked: false };
-    insertByPriority(lane.waiting, entry);
+    lane.waiting.insert(entry);
     this.#waiting++;
     if (!allowed) {
       entry.marked = true;
@@ -186,7 +190,7 @@ export class PluginAdmission {
       const now = options.now();
       const lane = this.#nextLane(now);
       if (!lane) return;
-      const entry = lane.waiting.shift()!;
+      const entry = lane.waiting.take();
       this.#waiting--;
       this.#lastServed = lane.pluginId;
       if (entry.marked) options.markWaiting(entry.record, null);
@@ -196,10 +200,8 @@ export class PluginAdmission {
 
   /** Takes a waiting task out (it was cancelled); false when it is not waiting here. */
   withdraw(taskId: string): boolean {
-    for (const lane of this.#lanes.values()) {
-      const index = lane.waiting.findIndex((w) => w.record.id === taskId);
-      if (index >= 0) {
-        lane.waiting.splice(index, 1);
+    for (const lane of this.#turns) {
+      if (lane.waiting.remove(taskId)) {
         this.#waiting--;
         return true;
       }
@@ -209,7 +211,7 @@ export class PluginAdmission {
 
   /** Forgets every waiting task (the runtime stops; they stay queued in the store). */
   clear(): void {
-    for (const lane of this.#lanes.values()) lane.waiting.length = 0;
+    for (const lane of this.#turns) lane.waiting.clear();
     this.#waiting = 0;
     if (this.#rateTimer) clearTimeout(this.#rateTimer);
     this.#rateTimer = undefined;
@@ -218,8 +220,9 @@ export class PluginAdmission {
   #lane(pluginId: string): Lane {
     let lane = this.#lanes.get(pluginId);
     if (!lane) {
-      lane = { pluginId, waiting: [], running: 0, starts: [] };
+      lane = { pluginId, index: this.#turns.length, waiting: new WaitingList(), running: 0, starts: [] };
       this.#lanes.set(pluginId, lane);
+      this.#turns.push(lane);
     }
     return lane;
   }
@@ -258,13 +261,13 @@ export class PluginAdmission {
    * a tie, the first lane after the one served last. Lanes held back by their limits get their reason recorded.
    */
   #nextLane(now: number): Lane | undefined {
-    const lanes = [...this.#lanes.values()];
-    const from =
-      this.#lastServed === undefined ? -1 : lanes.findIndex((l) => l.pluginId === this.#lastServed);
-    let best: Lane | undefined;
+    const lanes = this.#turns;
+    const from = this.#lastServed === undefined ? -1 : (this.#lanes.get(this.#lastServed)?.index ?? -1);
+    let best: Waiting | undefined;
+    let bestLane: Lane | undefined;
     for (let i = 1; i <= lanes.length; i++) {
       const lane = lanes[(from + i) % lanes.length]!;
-      const head = lane.waiting[0];
+      const head = lane.waiting.first();
       if (!head) continue;
       const limits = this.#options.limits(lane.pluginId);
       if (limits !== undefined && !this.#allows(lane, limits, now)) {
@@ -272,9 +275,12 @@ export class PluginAdmission {
         this.#armRateTimer(lane, limits, now);
         continue;
       }
-      if (!best || head.record.priority > best.waiting[0]!.record.priority) best = lane;
+      if (!best || head.record.priority > best.record.priority) {
+        best = head;
+        bestLane = lane;
+      }
     }
-    return best;
+    return bestLane;
   }
 
   /** Records the reason on the lane's tasks that waited for the runtime until now and wait for the plugin now. */
@@ -307,19 +313,64 @@ export class PluginAdmission {
 
 function noRelease(): void {}
 
-/** Inserts after every entry of the same or a higher priority: higher first, then first come, first served. */
-function insertByPriority(list: Waiting[], entry: Waiting): void {
-  const priority = entry.record.priority;
-  if (list.length === 0 || list.at(-1)!.record.priority >= priority) {
-    list.push(entry);
-    return;
+/**
+ * One plugin's waiting tasks, highest priority first, then oldest. Taking the first costs the same however many
+ * wait: a plugin with thousands queued is served as cheaply as one with a few.
+ */
+class WaitingList {
+  #items: (Waiting | undefined)[] = [];
+  #head = 0;
+
+  first(): Waiting | undefined {
+    return this.#items[this.#head];
   }
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (list[mid]!.record.priority >= priority) low = mid + 1;
-    else high = mid;
+
+  take(): Waiting {
+    const entry = this.#items[this.#head]!;
+    this.#items[this.#head++] = undefined;
+    // The taken slots are dropped once they are most of the array.
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return entry;
   }
-  list.splice(low, 0, entry);
+
+  /** Inserts after every entry of the same or a higher priority: higher first, then first come, first served. */
+  insert(entry: Waiting): void {
+    const items = this.#items;
+    const priority = entry.record.priority;
+    if (items.length === this.#head || items.at(-1)!.record.priority >= priority) {
+      items.push(entry);
+      return;
+    }
+    let low = this.#head;
+    let high = items.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (items[mid]!.record.priority >= priority) low = mid + 1;
+      else high = mid;
+    }
+    items.splice(low, 0, entry);
+  }
+
+  remove(taskId: string): boolean {
+    const items = this.#items;
+    for (let i = this.#head; i < items.length; i++) {
+      if (items[i]!.record.id === taskId) {
+        items.splice(i, 1);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
+
+  *[Symbol.iterator](): Iterator<Waiting> {
+    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i]!;
+  }
 }
