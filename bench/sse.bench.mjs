@@ -12,7 +12,7 @@ ensureBuilt('express');
 const { startServer } = await import('./http.bench.mjs');
 
 const CLIENTS = size(1000, 100);
-const RATES = size([10, 20, 40, 80, 160, 320], [10, 40]); // executions per second, 3 task events each
+const RATES = size([5, 10, 20, 40, 80, 160, 320], [10, 40]); // executions per second, 3 task events each
 const STEP_SECONDS = size(3, 1);
 const LAG_LIMIT_MS = 100;
 
