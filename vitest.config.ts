@@ -16,8 +16,16 @@ const alias = Object.fromEntries(entries);
 
 // The HTTP suite (the files that start a server through packages/express/test/helpers.ts) runs once per server:
 // Express in the default project, then Hono, Fastify and node:http, each with every assertion unchanged.
-const httpSuite = ['authorization', 'events', 'hostile-input', 'monitor-page', 'openapi', 'plugins', 'properties', 'tasks']
-  .map((name) => `packages/express/test/${name}.test.ts`);
+const httpSuite = [
+  'authorization',
+  'events',
+  'hostile-input',
+  'monitor-page',
+  'openapi',
+  'plugins',
+  'properties',
+  'tasks',
+].map((name) => `packages/express/test/${name}.test.ts`);
 
 export default defineConfig({
   resolve: {

@@ -54,7 +54,9 @@ for (const name of readdirSync(packagesDir).sort((a, b) => order(a) - order(b) |
         projectFolder: dir,
         mainEntryPointFilePath: entry,
         // A workspace package a package depends on (not a peer) is part of its API: express re-exports http's.
-        bundledPackages: Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith('@plugboard/')),
+        bundledPackages: Object.keys(manifest.dependencies ?? {}).filter((name) =>
+          name.startsWith('@plugboard/'),
+        ),
         compiler: {
           overrideTsconfig: {
             compilerOptions: {

@@ -1,6 +1,10 @@
 import type { Host, PlugboardUser } from '@plugboard/core';
 import { createHttpHandler, sendWebResponse, toWebRequest } from '@plugboard/http';
-import express, { type Request as ExpressRequest, type Response as ExpressResponse, type Router } from 'express';
+import express, {
+  type Request as ExpressRequest,
+  type Response as ExpressResponse,
+  type Router,
+} from 'express';
 import type { PlugboardRouterOptions } from './router-options.js';
 
 /** The Express router {@link plugboardRouter} returns, with a way to end its event streams. */

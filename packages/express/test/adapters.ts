@@ -1,8 +1,8 @@
 import http from 'node:http';
+import { serve } from '@hono/node-server';
 import type { Host, PlugboardUser } from '@plugboard/core';
 import type { PlugboardRouterOptions } from '@plugboard/express';
 import { createHttpHandler, type HttpHandler, toNodeListener } from '@plugboard/http';
-import { serve } from '@hono/node-server';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Hono } from 'hono';
 
@@ -24,7 +24,9 @@ export const ADAPTER = adapterFromEnv();
 // The suite's `getUser` callbacks read headers with Express's `req.get(name)`; on the other servers they get the
 // same reading over the web request, so every test file runs unchanged.
 function withExpressStyleUser(options: PlugboardRouterOptions): Parameters<typeof createHttpHandler>[1] {
-  const getUser = options.getUser as unknown as (req: { get(name: string): string | undefined }) => PlugboardUser;
+  const getUser = options.getUser as unknown as (req: {
+    get(name: string): string | undefined;
+  }) => PlugboardUser;
   return {
     ...(options as object),
     basePath: '/plugboard',

@@ -261,7 +261,8 @@ export async function startServer(
     ...options,
   };
   // PLUGBOARD_HTTP_ADAPTER picks the server: Express (the default), Hono, Fastify or node:http.
-  const { router, server } = ADAPTER === 'express' ? await serveExpress(host, settings) : await serveOn(ADAPTER, host, settings);
+  const { router, server } =
+    ADAPTER === 'express' ? await serveExpress(host, settings) : await serveOn(ADAPTER, host, settings);
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}/plugboard`;
   return {

@@ -45,7 +45,11 @@ function decoded(body: ReadableStream<Uint8Array>, encoding: string): ReadableSt
   return body.pipeThrough(decompress as unknown as TransformStream<Uint8Array, Uint8Array>);
 }
 
-async function readBytes(body: ReadableStream<Uint8Array>, limit: number, encoded: boolean): Promise<Uint8Array> {
+async function readBytes(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+  encoded: boolean,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = body.getReader();
@@ -103,7 +107,8 @@ export async function readJsonBody(
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (declared > limit) throw tooLarge(limit);
   const charset = charsetOf(contentType);
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') throw unreadable('charset.unsupported');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')
+    throw unreadable('charset.unsupported');
   const encoding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
   if (request.body === null) return { isJson: true, body: {} };
   const bytes = await readBytes(decoded(request.body, encoding), limit, encoding !== 'identity');

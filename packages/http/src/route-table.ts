@@ -103,7 +103,11 @@ export class RouteTable<Native> {
 
   #add(method: string, path: string, steps: RouteStep<Native>[]): void {
     const segments = path === '/' ? [] : path.slice(1).split('/');
-    this.#routes.push({ method, segments: segments.map((s) => (s.startsWith(':') ? s : s.toLowerCase())), steps });
+    this.#routes.push({
+      method,
+      segments: segments.map((s) => (s.startsWith(':') ? s : s.toLowerCase())),
+      steps,
+    });
   }
 
   /**

@@ -313,7 +313,10 @@ export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Na
   const serve = async (request: Request, mount: HttpMount<Native>): Promise<Response | undefined> => {
     const { path, search } = splitUrl(request.url);
     const base = mount.basePath;
-    if (base !== '' && (path.length < base.length || path.slice(0, base.length).toLowerCase() !== base.toLowerCase())) {
+    if (
+      base !== '' &&
+      (path.length < base.length || path.slice(0, base.length).toLowerCase() !== base.toLowerCase())
+    ) {
       return undefined;
     }
     const rest = path.slice(base.length);

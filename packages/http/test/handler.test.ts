@@ -52,7 +52,9 @@ describe('the handler on its own', () => {
     expect(response.status).toBe(202);
     const [task] = ((await response.json()) as { tasks: { id: string }[] }).tasks;
     expect(await host.tasks.wait(task!.id)).toMatchObject({ state: 'succeeded', result: 'hi' });
-    const openapi = (await (await handler(request('/api/openapi.json'))).json()) as { servers: { url: string }[] };
+    const openapi = (await (await handler(request('/api/openapi.json'))).json()) as {
+      servers: { url: string }[];
+    };
     expect(openapi.servers[0]!.url).toBe('/api');
   });
 
@@ -60,7 +62,10 @@ describe('the handler on its own', () => {
     const response = await handler(request('/api/nothing-here'));
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await response.json()).toMatchObject({ code: 'PLUGBOARD_NO_ROUTE', instance: '/api/nothing-here' });
+    expect(await response.json()).toMatchObject({
+      code: 'PLUGBOARD_NO_ROUTE',
+      instance: '/api/nothing-here',
+    });
     expect((await handler(request('/elsewhere'))).status).toBe(404);
   });
 
@@ -76,7 +81,10 @@ describe('the handler on its own', () => {
       expect(await adapted.route(request('/app/page'), { basePath: '/api', native: { token: 'ok' } })).toBe(
         undefined,
       );
-      const me = await adapted.route(request('/mounted/me'), { basePath: '/mounted', native: { token: 'ok' } });
+      const me = await adapted.route(request('/mounted/me'), {
+        basePath: '/mounted',
+        native: { token: 'ok' },
+      });
       expect(await me!.json()).toEqual({ user: { id: 'ada', name: 'Ada' }, admin: false });
       expect(seen).toEqual([{ token: 'ok' }]);
     } finally {
@@ -86,7 +94,9 @@ describe('the handler on its own', () => {
 
   it('refuses a base path that is not an absolute path without a trailing slash', () => {
     for (const basePath of ['api', '/api/', '/a?b', 42]) {
-      expect(() => createHttpHandler(host, { getUser, basePath: basePath as string })).toThrow(PlugboardError);
+      expect(() => createHttpHandler(host, { getUser, basePath: basePath as string })).toThrow(
+        PlugboardError,
+      );
     }
     expect(() => createHttpHandler(host, { getUser, basePath: 'api' })).toThrow(
       "Expected `basePath` to be a path such as '/plugboard' (no trailing slash; '' for the root), got `\"api\"` (string).",
