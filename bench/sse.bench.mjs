@@ -12,7 +12,7 @@ ensureBuilt('express');
 const { startServer } = await import('./http.bench.mjs');
 
 const CLIENTS = size(1000, 100);
-const RATES = size([10, 20, 40, 80, 160, 320], [10, 40]); // executions per second, 3 task events each
+const RATES = size([5, 10, 20, 40, 80, 160, 320], [10, 40]); // executions per second, 3 task events each
 const STEP_SECONDS = size(3, 1);
 const LAG_LIMIT_MS = 100;
 
@@ -122,6 +122,7 @@ async function runStep(rate) {
     rate,
     eventsPerSecond: step.delivered / seconds,
     p99: percentile(step.lags, 99),
+    p50: percentile(step.lags, 50),
     complete: step.finished === expected,
     cpuPerFrame: cpu / Math.max(1, step.delivered),
   };
@@ -132,6 +133,8 @@ for (let i = 0; i < CLIENTS; i += 50) {
   requests.push(...(await Promise.all(Array.from({ length: Math.min(50, CLIENTS - i) }, follow))));
 }
 
+// A first step, not reported, lets the server and the clients warm up (JIT, freshly opened connections).
+await runStep(RATES[0]);
 const steps = [];
 for (const rate of RATES) {
   const result = await runStep(rate);
@@ -143,13 +146,15 @@ agent.destroy();
 await server.stop();
 
 const sustained = steps.filter((s) => s.complete && s.p99 < LAG_LIMIT_MS).at(-1);
-const tried = steps.map((s) => `${s.rate}/s: p99 ${s.p99} ms${s.complete ? '' : ', incomplete'}`).join('; ');
+const tried = steps
+  .map((s) => `${s.rate}/s: p50 ${s.p50} ms, p99 ${s.p99} ms${s.complete ? '' : ', incomplete'}`)
+  .join('; ');
 emit([
   row({
     figure: `SSE: ${CLIENTS.toLocaleString('en-US')} clients, largest event rate with p99 lag < ${LAG_LIMIT_MS} ms`,
     value: sustained?.eventsPerSecond ?? 0,
     unit: 'events/s',
-    notes: `executions/s tried, ${STEP_SECONDS} s each: ${tried}`,
+    notes: `executions/s tried, ${STEP_SECONDS} s each after a warm-up step: ${tried}`,
     met: sustained === undefined ? false : null,
   }),
   row({

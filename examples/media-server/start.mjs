@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const alias = Object.fromEntries(
   [
     ['@plugboard/core/spi', `${root}packages/core/src/spi.ts`],
-    ...['core', 'sqlite', 'express'].map((name) => [
+    ...['core', 'sqlite', 'http', 'express'].map((name) => [
       `@plugboard/${name}`,
       `${root}packages/${name}/src/index.ts`,
     ]),

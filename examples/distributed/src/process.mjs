@@ -10,7 +10,7 @@ const pluginsDir = fileURLToPath(new URL('../plugins/', import.meta.url));
 const alias = Object.fromEntries(
   [
     ['@plugboard/core/spi', `${root}packages/core/src/spi.ts`],
-    ...['core', 'bullmq', 'express'].map((name) => [
+    ...['core', 'bullmq', 'http', 'express'].map((name) => [
       `@plugboard/${name}`,
       `${root}packages/${name}/src/index.ts`,
     ]),

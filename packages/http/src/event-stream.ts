@@ -11,7 +11,10 @@ const RETRY_MS = 3000;
 interface StreamClient<User extends PlugboardUser> {
   readonly controller: ReadableStreamDefaultController<Uint8Array>;
   readonly audience: Audience<User>;
-  /** The frames of this event-loop turn not yet written: one write per client per turn, however many events. */
+  /**
+   * Which frames of this event-loop turn the client receives, as their indices (`0,2,`): one write per client
+   * per turn, however many events, and one encoded buffer for all clients that receive the same frames.
+   */
   pending: string;
 }
 
@@ -97,6 +100,8 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
   readonly #unsubscribe: Array<() => void> = [];
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #flushing = false;
+  /** The frames of the current event-loop turn, in order. */
+  #turn: string[] = [];
 
   constructor(host: Host<User>, log: EventLog, heartbeatMs: number) {
     this.#host = host;
@@ -159,11 +164,13 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
   /** Ends every stream and stops forwarding the host's events. */
   close(): void {
     for (const off of this.#unsubscribe.splice(0)) off();
+    const encoded = new Map<string, Uint8Array>();
     for (const client of [...this.#clients]) {
-      this.#flushClient(client, new Map());
+      this.#flushClient(client, encoded);
       this.#drop(client);
       client.controller.close();
     }
+    this.#turn = [];
   }
 
   #forward<K extends keyof Forwarded>(name: K): void {
@@ -188,14 +195,14 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
 
   #broadcast(event: LoggedEvent): void {
     if (this.#clients.size === 0) return;
-    const text = frame(event);
+    const index = `${this.#turn.push(frame(event)) - 1},`;
     for (const client of this.#clients) {
-      if (this.#visible(event, client.audience)) this.#write(client, text);
+      if (this.#visible(event, client.audience)) client.pending += index;
     }
+    this.#scheduleFlush();
   }
 
-  #write(client: StreamClient<User>, text: string): void {
-    client.pending += text;
+  #scheduleFlush(): void {
     if (!this.#flushing) {
       this.#flushing = true;
       nextTurn(this.#flush);
@@ -208,16 +215,19 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
     this.#flushing = false;
     const encoded = new Map<string, Uint8Array>();
     for (const client of this.#clients) this.#flushClient(client, encoded);
+    this.#turn = [];
   };
 
   #flushClient(client: StreamClient<User>, encoded: Map<string, Uint8Array>): void {
-    const text = client.pending;
-    if (text === '') return;
+    const indices = client.pending;
+    if (indices === '') return;
     client.pending = '';
-    let bytes = encoded.get(text);
+    let bytes = encoded.get(indices);
     if (bytes === undefined) {
+      let text = '';
+      for (const index of indices.slice(0, -1).split(',')) text += this.#turn[Number(index)];
       bytes = encoder.encode(text);
-      encoded.set(text, bytes);
+      encoded.set(indices, bytes);
     }
     client.controller.enqueue(bytes);
     // A client that reads slower than events come is dropped; the browser reconnects and resumes.
@@ -239,7 +249,9 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
   #startHeartbeat(): void {
     if (this.#heartbeat) return;
     this.#heartbeat = setInterval(() => {
-      for (const client of this.#clients) this.#write(client, `: heartbeat ${Date.now()}\n\n`);
+      const index = `${this.#turn.push(`: heartbeat ${Date.now()}\n\n`) - 1},`;
+      for (const client of this.#clients) client.pending += index;
+      this.#scheduleFlush();
     }, this.#heartbeatMs);
     // Deno and browsers-like runtimes return a number here; only Node's timers can be unreferenced.
     (this.#heartbeat as { unref?: () => void }).unref?.();
