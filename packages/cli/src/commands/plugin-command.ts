@@ -12,6 +12,7 @@ import {
   flagsFromSchema,
 } from '../schema-flags.js';
 import { runTasks } from '../task-run.js';
+import { FLAG_CHOICES } from '../completion.js';
 
 const FLAGS_GROUP = 'Flags:';
 
@@ -33,6 +34,7 @@ function addFlag(command: Command, spec: FlagSpec): Option {
     .helpGroup(FLAGS_GROUP)
     .argParser(spec.repeatable ? collect() : (value: string) => value);
   command.addOption(option);
+  if (spec.choices) FLAG_CHOICES.set(option, spec.choices.map(String));
   return option;
 }
 
