@@ -25,7 +25,7 @@ Exit codes:
 interface ParseScope {
   /** Only plugin commands (after `run`), no built-in commands. */
   readonly pluginsOnly: boolean;
-  /** `--json` was given: usage errors are printed as `{ "error": ... }` on stdout. */
+  /** `--json` was given: usage errors are printed as `{ "error": ... }` on stderr. */
   readonly json: boolean;
 }
 
@@ -35,9 +35,9 @@ function jsonRequested(argv: readonly string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 }
 
-/** Prints a usage error as the JSON document every `--json` error is. */
+/** Prints a usage error as the JSON document every `--json` error is, on stderr. */
 function printJsonError(session: CliSession<any>, code: string, message: string, details: object): void {
-  session.out(JSON.stringify({ error: { code, message, details } }, null, 2));
+  session.err(JSON.stringify({ error: { code, message, details } }, null, 2));
 }
 
 function unknownCommand(session: CliSession<any>, program: Command, name: string, scope: ParseScope): void {
