@@ -46,35 +46,29 @@ function bashInTerminal() {
 }
 
 describe.skipIf(!tmux)('in a real shell', () => {
-  it(
-    'bash completes commands, plugin flags and enum values from the completion script',
-    async () => {
-      const term = bashInTerminal();
-      term.keys('source <(fixture-cli completion bash) && echo loaded', 'Enter');
-      await term.waitFor(/^loaded$/m);
-      term.keys('fixture-cli depl', 'Tab');
-      await term.waitFor(/\$ fixture-cli deploy$/m);
-      term.keys('--tar', 'Tab');
-      await term.waitFor(/\$ fixture-cli deploy --target$/m);
-      term.keys('prod', 'Tab');
-      await term.waitFor(/\$ fixture-cli deploy --target production$/m);
-      term.keys('C-u', 'fixture-cli schedules trig', 'Tab');
-      await term.waitFor(/\$ fixture-cli schedules trigger$/m);
-    },
-    240_000,
-  );
+  it('bash completes commands, plugin flags and enum values from the completion script', async () => {
+    const term = bashInTerminal();
+    term.keys('source <(fixture-cli completion bash) && echo loaded', 'Enter');
+    await term.waitFor(/^loaded$/m);
+    term.keys('fixture-cli depl', 'Tab');
+    await term.waitFor(/\$ fixture-cli deploy$/m);
+    term.keys('--tar', 'Tab');
+    await term.waitFor(/\$ fixture-cli deploy --target$/m);
+    term.keys('prod', 'Tab');
+    await term.waitFor(/\$ fixture-cli deploy --target production$/m);
+    term.keys('C-u', 'fixture-cli schedules trig', 'Tab');
+    await term.waitFor(/\$ fixture-cli schedules trigger$/m);
+  }, 240_000);
 
-  it(
-    '`schedules` draws a table naming the plugin, its cadence in words and its next run',
-    async () => {
-      const term = bashInTerminal();
-      term.keys('fixture-cli schedules; echo "exit=$?"', 'Enter');
-      await term.waitFor(/^exit=\d+$/m);
-      const screen = term.pane();
-      expect(screen).toContain('exit=0');
-      expect(screen).toMatch(/ID\s+PLUGIN\s+RUNS\s+NEXT RUN\s+LAST RUN\s+LAST STATE\s+TIMES RUN/);
-      expect(screen).toMatch(/nightly\s+Nightly clean-up\s+(once|every \w+)\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+-\s+-\s+0/);
-    },
-    240_000,
-  );
+  it('`schedules` draws a table naming the plugin, its cadence in words and its next run', async () => {
+    const term = bashInTerminal();
+    term.keys('fixture-cli schedules; echo "exit=$?"', 'Enter');
+    await term.waitFor(/^exit=\d+$/m);
+    const screen = term.pane();
+    expect(screen).toContain('exit=0');
+    expect(screen).toMatch(/ID\s+PLUGIN\s+RUNS\s+NEXT RUN\s+LAST RUN\s+LAST STATE\s+TIMES RUN/);
+    expect(screen).toMatch(
+      /nightly\s+Nightly clean-up\s+(once|every \w+)\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+-\s+-\s+0/,
+    );
+  }, 240_000);
 });

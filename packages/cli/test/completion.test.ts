@@ -33,10 +33,26 @@ const complete = async (...words: string[]) => (await run(['__complete', ...word
 
 describe('shell completion', () => {
   it('completes commands and plugins, the flags of a plugin, and the values of an enum flag', async () => {
-    expect(await complete('')).toEqual(['completion', 'deploy', 'dev', 'plugins', 'run', 'schedules', 'tasks']);
+    expect(await complete('')).toEqual([
+      'completion',
+      'deploy',
+      'dev',
+      'plugins',
+      'run',
+      'schedules',
+      'tasks',
+    ]);
     expect(await complete('de')).toEqual(['deploy', 'dev']);
     expect(await complete('deploy', '--')).toEqual(
-      expect.arrayContaining(['--version', '--target', '--dry-run', '--no-dry-run', '--replicas', '--tags', '--json']),
+      expect.arrayContaining([
+        '--version',
+        '--target',
+        '--dry-run',
+        '--no-dry-run',
+        '--replicas',
+        '--tags',
+        '--json',
+      ]),
     );
     expect(await complete('deploy', '--target', '')).toEqual(['production', 'staging']);
     expect(await complete('deploy', '--target', 'p')).toEqual(['production']);

@@ -128,7 +128,11 @@ describe('runCli in a host application', () => {
     expect(await json.done).toBe(0);
     const listed = JSON.parse(json.out()).tasks;
     expect(listed).toHaveLength(1);
-    expect(listed[0]).toMatchObject({ pluginId: 'hello', pluginName: 'Hello', durationMs: expect.any(Number) });
+    expect(listed[0]).toMatchObject({
+      pluginId: 'hello',
+      pluginName: 'Hello',
+      durationMs: expect.any(Number),
+    });
     // The host stays started: runCli only stops hosts it started itself.
     expect(host.state).toBe('started');
   });
@@ -147,7 +151,10 @@ describe('runCli in a host application', () => {
     expect(list.out()).toMatch(/^sweep\s+Sweep\s+every minute\s+\S+ \S+\s+-\s+-\s+0$/m);
     const listJson = run(host, ['schedules', '--json']);
     expect(await listJson.done).toBe(0);
-    expect(JSON.parse(listJson.out()).schedules[0]).toMatchObject({ pluginName: 'Sweep', cadence: 'every minute' });
+    expect(JSON.parse(listJson.out()).schedules[0]).toMatchObject({
+      pluginName: 'Sweep',
+      cadence: 'every minute',
+    });
 
     const trigger = run(host, ['schedules', 'trigger', 'sweep']);
     expect(await trigger.done).toBe(0);

@@ -9,13 +9,9 @@ describe.concurrent('running a plugin', () => {
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^Count queued \(task \w+\)$/);
     expect(lines).toContain('Count running');
-    expect(lines).toEqual(
-      expect.arrayContaining(['Count info  step 1', 'Count info  step 3']),
-    );
+    expect(lines).toEqual(expect.arrayContaining(['Count info  step 1', 'Count info  step 3']));
     expect(lines).toContain('Count 100% counted 3 of 3');
-    expect(stdout).toMatch(
-      /Count succeeded in \d+\.\d\d s\nCount result: \{"counted":3\}/,
-    );
+    expect(stdout).toMatch(/Count succeeded in \d+\.\d\d s\nCount result: \{"counted":3\}/);
     // No terminal: no progress bar and no colour escapes.
     expect(stdout).not.toContain('\u001b[');
   });

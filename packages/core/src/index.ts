@@ -82,9 +82,9 @@ export type {
   ResolvedAccess,
 } from './runtime/isolated/isolation-options.js';
 export type { CancelOptions, TaskRuntime } from './runtime/runtime.js';
+export { describeCadence, describeDuration } from './schedules/cadence.js';
 export type { EmptyObjectSchema, ObjectValidator } from './schema.js';
 export { compileObjectValidator, invalidArguments, toJsonSchema } from './schema.js';
-export { describeCadence, describeDuration } from './schedules/cadence.js';
 export { SECRET_PLACEHOLDER } from './secrets.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
 export { MemoryTaskStore, memoryStore } from './store/memory-store.js';

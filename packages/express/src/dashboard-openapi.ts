@@ -15,7 +15,13 @@ const filterParams = [
   { name: 'user', in: 'query', schema: { type: 'string' }, description: 'Only tasks of this user id.' },
   { name: 'plugin', in: 'query', schema: { type: 'string' }, description: 'Only tasks of this plugin.' },
 ];
-const taskId = { name: 'id', in: 'path', required: true, description: 'The task id.', schema: { type: 'string' } };
+const taskId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'The task id.',
+  schema: { type: 'string' },
+};
 const UNAUTHENTICATED = problem('No user is signed in (`PLUGBOARD_UNAUTHENTICATED`).');
 
 /** Component schemas of the dashboard's answers. */

@@ -67,7 +67,10 @@ export function parseBulkCancelBody(body: unknown): TaskFilter {
   const filter: Record<string, string> = {};
   for (const [key, value] of Object.entries(body)) {
     if (key !== 'user' && key !== 'plugin') {
-      errors.push({ path: `/${key.slice(0, 80)}`, message: 'is not a field of this body; use `user`, `plugin`' });
+      errors.push({
+        path: `/${key.slice(0, 80)}`,
+        message: 'is not a field of this body; use `user`, `plugin`',
+      });
     } else if (typeof value !== 'string' || value.length === 0 || value.length > 200) {
       errors.push({ path: `/${key}`, message: 'must be a string of 1 to 200 characters' });
     } else filter[key] = value;
@@ -82,9 +85,13 @@ export function ownedUserFilter<User extends PlugboardUser>(
   user: string | undefined,
 ): string | undefined {
   if (user !== undefined && !audience.seesTasksOf(user)) {
-    throw new PlugboardError('PLUGBOARD_FORBIDDEN', `User \`${audience.user.id}\` may list only their own tasks.`, {
-      details: { fields: [{ path: '/user', message: 'must be your own user id' }] },
-    });
+    throw new PlugboardError(
+      'PLUGBOARD_FORBIDDEN',
+      `User \`${audience.user.id}\` may list only their own tasks.`,
+      {
+        details: { fields: [{ path: '/user', message: 'must be your own user id' }] },
+      },
+    );
   }
   return audience.isAdmin ? user : audience.user.id;
 }
@@ -95,7 +102,10 @@ export async function countTasks<User extends PlugboardUser>(
   audience: Audience<User>,
   filter: TaskFilter,
 ): Promise<TaskCountsView> {
-  const counts = await host.tasks.counts({ plugin: filter.plugin, user: ownedUserFilter(audience, filter.user) });
+  const counts = await host.tasks.counts({
+    plugin: filter.plugin,
+    user: ownedUserFilter(audience, filter.user),
+  });
   return { counts, total: Object.values(counts).reduce((sum, n) => sum + n, 0) };
 }
 

@@ -12,9 +12,9 @@ import {
   cancelTasks,
   countTasks,
   listSchedules,
-  rerunTask,
   parseBulkCancelBody,
   parseTaskFilter,
+  rerunTask,
 } from './dashboard.js';
 import { EventLog } from './event-log.js';
 import { EventStreamHub } from './event-stream.js';

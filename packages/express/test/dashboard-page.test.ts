@@ -1,15 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import {
-  ActionPlugin,
-  BackgroundTaskPlugin,
-  type Host,
-  Task,
-  type TaskRecord,
-  Type,
-} from '@plugboard/core';
+import { ActionPlugin, BackgroundTaskPlugin, type Host, Task, type TaskRecord, Type } from '@plugboard/core';
 import { plugboardRouter } from '@plugboard/express';
 import { sqliteStore } from '@plugboard/sqlite';
 import { createTestHost } from '@plugboard/testing';
@@ -278,7 +271,9 @@ describe.skipIf(!chromiumHere)('the monitor dashboard in Chromium', () => {
     const card = page.locator('article[data-plugin-id="thumbnails"]');
     await card.getByText('Run Make thumbnails').click();
     const form = card.locator('form');
-    expect(await form.getByRole('spinbutton', { name: 'Size 1', exact: true }).getAttribute('type')).toBe('number');
+    expect(await form.getByRole('spinbutton', { name: 'Size 1', exact: true }).getAttribute('type')).toBe(
+      'number',
+    );
     await form.getByRole('button', { name: 'Add size' }).click();
     expect(await form.getByRole('spinbutton', { name: 'Size 2', exact: true }).count()).toBe(1);
     await form.getByRole('button', { name: 'Remove size 2' }).click();
@@ -292,7 +287,9 @@ describe.skipIf(!chromiumHere)('the monitor dashboard in Chromium', () => {
     await form.getByRole('button', { name: 'Run' }).click();
     const sizeError = form.locator('.field-error').filter({ hasText: /4096/ });
     await expect.poll(() => sizeError.textContent()).toBe('Enter a number from 16 to 4096.');
-    expect(await form.getByRole('spinbutton', { name: 'Size 1', exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(
+      await form.getByRole('spinbutton', { name: 'Size 1', exact: true }).getAttribute('aria-invalid'),
+    ).toBe('true');
     expect(await form.getByText('Enter an email address, like name@example.com.').count()).toBe(1);
     expect(await form.getByText('This is required.').count()).toBe(1);
     expect(await axeViolations(page)).toEqual([]);
@@ -359,12 +356,10 @@ describe.skipIf(!chromiumHere)('the monitor dashboard in Chromium', () => {
       page = await open('root', hash, 390);
       await page.locator('.view:not([hidden]) h2').first().waitFor();
       await page.waitForTimeout(200);
-      const overflow = await page.evaluate(
-        () => {
+      const overflow = await page.evaluate(() => {
         const root = (globalThis as any).document.documentElement;
         return root.scrollWidth - root.clientWidth;
-      },
-      );
+      });
       expect(overflow, hash).toBeLessThanOrEqual(0);
       expect(await axeViolations(page), hash).toEqual([]);
     }
@@ -411,7 +406,9 @@ describe.skipIf(!chromiumHere)('a 10,000-task history', () => {
     const elapsed = Date.now() - started;
     console.info(`first page of a 10,000-task history drawn in ${elapsed} ms`);
     expect(elapsed).toBeLessThan(1000);
-    expect(await page.locator('#task-counts li[data-state="succeeded"] .count-number').textContent()).toBe('5000');
+    expect(await page.locator('#task-counts li[data-state="succeeded"] .count-number').textContent()).toBe(
+      '5000',
+    );
     expect(await page.locator('#task-rows tr').count()).toBe(50);
     await page.locator('#task-more').scrollIntoViewIfNeeded();
     await expect.poll(() => page.locator('#task-rows tr').count()).toBeGreaterThanOrEqual(100);

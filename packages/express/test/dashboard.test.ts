@@ -55,7 +55,11 @@ describe('cancelling', () => {
     expect(response.status).toBe(200);
     const body = await response.json();
     expect(body.cancelled.map((t: { id: string }) => t.id).sort()).toEqual([...mine].sort());
-    expect(body.cancelled.every((t: { error: { cancelledBy: { id: string } } }) => t.error.cancelledBy.id === 'alice')).toBe(true);
+    expect(
+      body.cancelled.every(
+        (t: { error: { cancelledBy: { id: string } } }) => t.error.cancelledBy.id === 'alice',
+      ),
+    ).toBe(true);
     expect((await server.host.tasks.get(bobs))?.state).not.toBe('cancelled');
     const forbidden = await server.request('alice', '/tasks/cancel', postJson({ user: 'bob' }));
     expect((await problemOf(forbidden)).status).toBe(403);
@@ -64,7 +68,9 @@ describe('cancelling', () => {
   });
 
   it('refuses a bulk cancel body with unknown fields, naming them', async () => {
-    const problem = await problemOf(await server.request('root', '/tasks/cancel', postJson({ state: 'running' })));
+    const problem = await problemOf(
+      await server.request('root', '/tasks/cancel', postJson({ state: 'running' })),
+    );
     expect(problem).toMatchObject({ status: 400, code: 'PLUGBOARD_INVALID_ARGUMENTS' });
     expect(problem.errors?.[0]?.path).toBe('/state');
   });
@@ -87,10 +93,14 @@ describe('running a task again', () => {
   it('another user’s task cannot be run again (404, as if missing); a disabled plugin’s is 409', async () => {
     const first = await run('alice', 'greet', { name: 'Ada' });
     await server.host.tasks.wait(first);
-    expect((await problemOf(await server.request('bob', `/tasks/${first}/rerun`, { method: 'POST' }))).status).toBe(404);
+    expect(
+      (await problemOf(await server.request('bob', `/tasks/${first}/rerun`, { method: 'POST' }))).status,
+    ).toBe(404);
     await server.host.plugins.disable('greet');
     try {
-      const problem = await problemOf(await server.request('alice', `/tasks/${first}/rerun`, { method: 'POST' }));
+      const problem = await problemOf(
+        await server.request('alice', `/tasks/${first}/rerun`, { method: 'POST' }),
+      );
       expect(problem.status).toBe(409);
     } finally {
       await server.host.plugins.enable('greet');

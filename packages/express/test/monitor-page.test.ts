@@ -83,7 +83,9 @@ describe.skipIf(!chromiumHere)('the monitor page in Chromium', () => {
     expect(await pluginCard('offline').locator('form').count()).toBe(0);
     expect(await pluginCard('secret').count()).toBe(0);
     expect(await pluginCard('nightly').textContent()).not.toMatch(/null|undefined/);
-    expect(await pluginCard('nightly').locator('.schedule').textContent()).toBe('Background task, runs once.');
+    expect(await pluginCard('nightly').locator('.schedule').textContent()).toBe(
+      'Background task, runs once.',
+    );
     expect(await page.getByText('Signed in as Alice').count()).toBe(1);
   });
 
@@ -110,7 +112,9 @@ describe.skipIf(!chromiumHere)('the monitor page in Chromium', () => {
     await expect.poll(() => error.textContent()).toBe('Enter a number from 1 to 5.');
     expect(await page.getByLabel('Times').getAttribute('aria-invalid')).toBe('true');
     expect(await field(pluginCard('greet'), 'name').locator('.field-error').textContent()).toBe('');
-    expect(await pluginCard('greet').locator('.form-message').textContent()).toBe('Check the field marked above.');
+    expect(await pluginCard('greet').locator('.form-message').textContent()).toBe(
+      'Check the field marked above.',
+    );
     expect((await server.host.tasks.list({ plugin: 'greet' })).items).toEqual([]);
   });
 

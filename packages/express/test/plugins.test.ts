@@ -23,7 +23,9 @@ describe('listing plugins', () => {
     const offline = items.find((p: { id: string }) => p.id === 'offline');
     expect(offline.status).toBe('not-ready');
     // The set-up details (an environment variable to set) are for administrators; a viewer reads why in words.
-    expect(offline.reason).toBe('This plugin is not ready yet; an administrator has been told what it needs.');
+    expect(offline.reason).toBe(
+      'This plugin is not ready yet; an administrator has been told what it needs.',
+    );
   });
 
   it('plugins come sorted by category, then sort order', async () => {

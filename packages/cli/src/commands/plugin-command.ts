@@ -1,6 +1,7 @@
 import type { PluginInfo } from '@plugboard/core';
 import { type Command, Option } from 'commander';
 import type { CliSession } from '../cli-session.js';
+import { FLAG_CHOICES } from '../completion.js';
 import { ExitCode } from '../exit-codes.js';
 import {
   convertEnvText,
@@ -12,7 +13,6 @@ import {
   flagsFromSchema,
 } from '../schema-flags.js';
 import { runTasks } from '../task-run.js';
-import { FLAG_CHOICES } from '../completion.js';
 
 const FLAGS_GROUP = 'Flags:';
 

@@ -351,19 +351,40 @@ function taskRow(task) {
     el(
       'td',
       { 'data-label': 'Plugin' },
-      el('a', { href: `#/tasks/${encodeURIComponent(task.id)}` }, name, el('span', { class: 'sr-only', text: ` task ${task.id.slice(-6)}` })),
+      el(
+        'a',
+        { href: `#/tasks/${encodeURIComponent(task.id)}` },
+        name,
+        el('span', { class: 'sr-only', text: ` task ${task.id.slice(-6)}` }),
+      ),
     ),
     el('td', { 'data-label': 'State', class: 'task-state-cell' }, stateBadge(task.state)),
     state.me?.admin ? el('td', { 'data-label': 'User', text: userName(task.user) }) : null,
-    el('td', { 'data-label': 'Started' }, el('time', { datetime: new Date(task.startedAt ?? task.createdAt).toISOString(), text: formatDateTime(task.startedAt ?? task.createdAt) })),
-    el('td', { 'data-label': 'Duration', class: 'duration', text: duration === null ? '—' : formatDuration(duration) }),
+    el(
+      'td',
+      { 'data-label': 'Started' },
+      el('time', {
+        datetime: new Date(task.startedAt ?? task.createdAt).toISOString(),
+        text: formatDateTime(task.startedAt ?? task.createdAt),
+      }),
+    ),
+    el('td', {
+      'data-label': 'Duration',
+      class: 'duration',
+      text: duration === null ? '—' : formatDuration(duration),
+    }),
     el(
       'td',
       { 'data-label': 'Progress', class: 'progress-cell' },
       el(
         'div',
         { class: 'progress-wrap' },
-        el('progress', { max: '100', value: String(percent), 'aria-label': `Progress of ${name} task ${task.id.slice(-6)}`, 'aria-valuetext': `${percent}%` }),
+        el('progress', {
+          max: '100',
+          value: String(percent),
+          'aria-label': `Progress of ${name} task ${task.id.slice(-6)}`,
+          'aria-valuetext': `${percent}%`,
+        }),
         el('span', { class: 'percent', text: `${percent}%` }),
       ),
     ),
@@ -400,7 +421,8 @@ function renderTaskTable() {
   $('task-empty').hidden = tasks.length > 0;
   $('task-more').hidden = !state.cursor;
   const { key, descending } = state.sort;
-  $('task-caption').textContent = `Tasks, sorted by ${key === 'createdAt' ? 'start' : key} ${descending ? 'descending' : 'ascending'}`;
+  $('task-caption').textContent =
+    `Tasks, sorted by ${key === 'createdAt' ? 'start' : key} ${descending ? 'descending' : 'ascending'}`;
 }
 
 /** Merges a record (or a partial one from the event stream) into the table's copy; never goes back in time. */
@@ -456,7 +478,10 @@ async function loadCounts() {
 async function bulkCancel() {
   const count = Number($('bulk-cancel').dataset.count);
   const { plugin, user } = taskFilters();
-  const scope = [plugin ? `of ${pluginName(plugin)}` : null, user ? `run by ${state.users.get(user) ?? user}` : null]
+  const scope = [
+    plugin ? `of ${pluginName(plugin)}` : null,
+    user ? `run by ${state.users.get(user) ?? user}` : null,
+  ]
     .filter(Boolean)
     .join(' ');
   const confirmed = await confirmAction(
@@ -476,7 +501,8 @@ async function bulkCancel() {
   for (const task of body.cancelled) mergeTask(task);
   renderTaskTable();
   loadCounts();
-  $('task-announce').textContent = `${body.cancelled.length} task${body.cancelled.length === 1 ? '' : 's'} cancelled.`;
+  $('task-announce').textContent =
+    `${body.cancelled.length} task${body.cancelled.length === 1 ? '' : 's'} cancelled.`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -523,7 +549,11 @@ function renderTaskDetail() {
         class: 'danger',
         text: 'Cancel task',
         onclick: async (event) => {
-          const confirmed = await confirmAction('Cancel this task?', `The ${name} task stops and cannot be resumed.`, 'Cancel task');
+          const confirmed = await confirmAction(
+            'Cancel this task?',
+            `The ${name} task stops and cannot be resumed.`,
+            'Cancel task',
+          );
           if (!confirmed) return;
           event.target.disabled = true;
           const { ok, body } = await api(`tasks/${encodeURIComponent(task.id)}/cancel`, { method: 'POST' });
@@ -623,7 +653,10 @@ function logSection() {
   return el(
     'section',
     { class: 'log', 'aria-labelledby': 'log-heading' },
-    el('h3', { id: 'log-heading', text: `Log (${detail.task.logCount ?? 0} line${detail.task.logCount === 1 ? '' : 's'})` }),
+    el('h3', {
+      id: 'log-heading',
+      text: `Log (${detail.task.logCount ?? 0} line${detail.task.logCount === 1 ? '' : 's'})`,
+    }),
     el('label', { class: 'log-filter' }, 'Show ', select),
     el('ol', { class: 'log-lines', id: 'log-lines', tabindex: '0', 'aria-label': 'Log lines' }),
   );
@@ -718,7 +751,12 @@ function renderPlugins() {
   root.replaceChildren();
   if (search) $('plugin-announce').textContent = `${plugins.length} of ${all.length} plugins match.`;
   if (plugins.length === 0) {
-    root.append(el('p', { class: 'empty', text: search ? 'No plugin matches your search.' : 'No plugins are available to you.' }));
+    root.append(
+      el('p', {
+        class: 'empty',
+        text: search ? 'No plugin matches your search.' : 'No plugins are available to you.',
+      }),
+    );
   }
   const groups = new Map();
   for (const plugin of plugins) {
@@ -768,7 +806,10 @@ function pluginCard(plugin) {
       'header',
       {},
       el('h4', { id: titleId, text: plugin.name }),
-      el('span', { class: `badge status-${plugin.status}`, text: STATUS_WORDS[plugin.status] ?? plugin.status }),
+      el('span', {
+        class: `badge status-${plugin.status}`,
+        text: STATUS_WORDS[plugin.status] ?? plugin.status,
+      }),
     ),
   );
   if (plugin.description) card.append(el('p', { class: 'description', text: plugin.description }));
@@ -782,7 +823,12 @@ function pluginCard(plugin) {
     card.append(details);
   }
   if (plugin.kind === 'background' && plugin.schedule) {
-    card.append(el('p', { class: 'schedule', text: `Background task, runs ${cadence(plugin.schedule.repeatSeconds)}.` }));
+    card.append(
+      el('p', {
+        class: 'schedule',
+        text: `Background task, runs ${cadence(plugin.schedule.repeatSeconds)}.`,
+      }),
+    );
   }
   if (state.me?.admin) card.append(adminActions(plugin));
   return card;
@@ -826,7 +872,11 @@ function adminActions(plugin) {
   if (plugin.status === 'disabled') bar.append(act('Enable', `${base}/enable`));
   else {
     bar.append(
-      act('Disable', `${base}/disable`, `Nobody can run ${plugin.name} until an administrator enables it again. Running tasks go on.`),
+      act(
+        'Disable',
+        `${base}/disable`,
+        `Nobody can run ${plugin.name} until an administrator enables it again. Running tasks go on.`,
+      ),
     );
   }
   if (plugin.kind === 'background' && plugin.status === 'operational') {
@@ -892,8 +942,14 @@ function numberProblem(value, schema, integer) {
   if (integer && !Number.isInteger(value)) return 'Enter a whole number';
   const min = schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum : undefined);
   const max = schema.maximum ?? (schema.exclusiveMaximum !== undefined ? schema.exclusiveMaximum : undefined);
-  const low = schema.minimum !== undefined ? value < schema.minimum : schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum;
-  const high = schema.maximum !== undefined ? value > schema.maximum : schema.exclusiveMaximum !== undefined && value >= schema.exclusiveMaximum;
+  const low =
+    schema.minimum !== undefined
+      ? value < schema.minimum
+      : schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum;
+  const high =
+    schema.maximum !== undefined
+      ? value > schema.maximum
+      : schema.exclusiveMaximum !== undefined && value >= schema.exclusiveMaximum;
   if (low || high) {
     if (min !== undefined && max !== undefined) return `Enter a number from ${min} to ${max}`;
     return min !== undefined ? `Enter a number of at least ${min}` : `Enter a number of at most ${max}`;
@@ -996,7 +1052,8 @@ function leafField(ids, schema, label, required, options, type, name = null) {
   } else if (type === 'string') {
     const format = schema.format;
     const inputType =
-      { date: 'date', 'date-time': 'datetime-local', email: 'email', uri: 'url', time: 'time' }[format] ?? 'text';
+      { date: 'date', 'date-time': 'datetime-local', email: 'email', uri: 'url', time: 'time' }[format] ??
+      'text';
     input = el('input', {
       ...common,
       type: inputType,
@@ -1056,7 +1113,9 @@ function leafField(ids, schema, label, required, options, type, name = null) {
       return value;
     },
     show(pointer, messages) {
-      const mine = [...messages.entries()].filter(([path]) => path === pointer || path.startsWith(`${pointer}/`));
+      const mine = [...messages.entries()].filter(
+        ([path]) => path === pointer || path.startsWith(`${pointer}/`),
+      );
       for (const [path] of mine) messages.delete(path);
       const text = mine.map(([, message]) => `${message}.`).join(' ');
       error.textContent = text;
@@ -1070,7 +1129,14 @@ function objectField(ids, schema, label, required, depth) {
   const requiredSet = new Set(schema.required ?? []);
   const children = Object.entries(schema.properties).map(([name, property]) => ({
     name,
-    field: schemaField(ids, property, property.title ?? humanise(name), requiredSet.has(name), depth + 1, name),
+    field: schemaField(
+      ids,
+      property,
+      property.title ?? humanise(name),
+      requiredSet.has(name),
+      depth + 1,
+      name,
+    ),
   }));
   const error = el('p', { class: 'field-error', id: nextId(ids) });
   const legend = el('legend', {}, label);
@@ -1095,9 +1161,15 @@ function objectField(ids, schema, label, required, depth) {
         const v = field.read(`${pointer}/${name}`, inner);
         if (v !== undefined) value[name] = v;
       }
-      const empty = Object.keys(value).length === 0 || children.every((c) => c.field.input?.type === 'checkbox');
+      const empty =
+        Object.keys(value).length === 0 || children.every((c) => c.field.input?.type === 'checkbox');
       // An optional group left empty is left out, and so are the problems of its required fields.
-      if (!required && depth > 0 && empty && inner.every(([, m]) => m === 'This is required' || m === 'Choose an option')) {
+      if (
+        !required &&
+        depth > 0 &&
+        empty &&
+        inner.every(([, m]) => m === 'This is required' || m === 'Choose an option')
+      ) {
         return undefined;
       }
       problems.push(...inner);
@@ -1113,14 +1185,19 @@ function objectField(ids, schema, label, required, depth) {
 }
 
 function arrayField(ids, schema, label, required, depth) {
-  const itemSchema = schema.items && typeof schema.items === 'object' && !Array.isArray(schema.items) ? schema.items : {};
+  const itemSchema =
+    schema.items && typeof schema.items === 'object' && !Array.isArray(schema.items) ? schema.items : {};
   const itemLabel = itemSchema.title ?? label.replace(/s$/, '');
   const list = el('ol', { class: 'array-items' });
   const items = [];
   const error = el('p', { class: 'field-error', id: nextId(ids) });
   const legend = el('legend', {}, label);
   if (required) legend.append(el('span', { class: 'required', 'aria-hidden': 'true', text: ' *' }));
-  const addButton = el('button', { type: 'button', class: 'secondary small', text: `Add ${itemLabel.toLowerCase()}` });
+  const addButton = el('button', {
+    type: 'button',
+    class: 'secondary small',
+    text: `Add ${itemLabel.toLowerCase()}`,
+  });
   const relabel = () => {
     items.forEach((item, index) => {
       item.labels.forEach((node) => {
@@ -1135,7 +1212,12 @@ function arrayField(ids, schema, label, required, depth) {
     const field = schemaField(ids, itemSchema, `${itemLabel} ${items.length + 1}`, true, depth + 1);
     const remove = el('button', { type: 'button', class: 'secondary small' });
     const row = el('li', { class: 'array-item' }, field.element, remove);
-    const item = { field, row, remove, labels: [...field.element.querySelectorAll(':scope > label, :scope > legend')] };
+    const item = {
+      field,
+      row,
+      remove,
+      labels: [...field.element.querySelectorAll(':scope > label, :scope > legend')],
+    };
     if (value !== undefined && field.input) {
       if (field.input.type === 'checkbox') field.input.checked = value === true;
       else if (field.input.tagName === 'SELECT') {
@@ -1185,7 +1267,7 @@ function arrayField(ids, schema, label, required, depth) {
       return values;
     },
     show(pointer, messages) {
-      items.forEach((item, index) => item.field.show(`${pointer}/${index}`, messages));
+      for (const [index, item] of items.entries()) item.field.show(`${pointer}/${index}`, messages);
       const own = messages.get(pointer);
       messages.delete(pointer);
       error.textContent = own ? `${own}.` : '';
@@ -1253,7 +1335,9 @@ function pluginForm(plugin) {
       const count = answer.tasks.length;
       message.replaceChildren(
         count === 0 ? 'Done: no task was needed.' : `Started ${count} task${count > 1 ? 's' : ''}. `,
-        count === 1 ? el('a', { href: `#/tasks/${encodeURIComponent(answer.tasks[0].id)}`, text: 'Follow it' }) : '',
+        count === 1
+          ? el('a', { href: `#/tasks/${encodeURIComponent(answer.tasks[0].id)}`, text: 'Follow it' })
+          : '',
       );
       message.classList.add('success');
       for (const task of answer.tasks) mergeTask(task);
@@ -1269,7 +1353,12 @@ function pluginForm(plugin) {
       messages.set(path, wordsFor(error.message));
     }
     const unplaced = show(messages);
-    message.textContent = [unplaced.length > 0 || messages.size === 0 ? (answer.detail ?? 'The plugin could not run.') : 'The plugin could not run: check the fields marked above.', ...unplaced.map((m) => `${m}.`)].join(' ');
+    message.textContent = [
+      unplaced.length > 0 || messages.size === 0
+        ? (answer.detail ?? 'The plugin could not run.')
+        : 'The plugin could not run: check the fields marked above.',
+      ...unplaced.map((m) => `${m}.`),
+    ].join(' ');
     message.classList.add('failure');
     form.querySelector('[aria-invalid="true"]')?.focus();
   });
@@ -1289,7 +1378,11 @@ async function loadSchedules() {
     const plugin = state.plugins.get(schedule.pluginId);
     const canRun = state.me?.admin && plugin?.status === 'operational';
     const last = schedule.lastRunAt
-      ? [el('time', { text: formatDateTime(schedule.lastRunAt) }), ' ', stateBadge(schedule.lastState ?? 'queued')]
+      ? [
+          el('time', { text: formatDateTime(schedule.lastRunAt) }),
+          ' ',
+          stateBadge(schedule.lastState ?? 'queued'),
+        ]
       : ['Not yet'];
     const next = schedule.nextRunAt ? formatDateTime(schedule.nextRunAt) : 'Not planned';
     const runNow = canRun
@@ -1300,7 +1393,9 @@ async function loadSchedules() {
           'aria-label': `Run now: ${schedule.pluginName}`,
           onclick: async (event) => {
             event.target.disabled = true;
-            const { ok, body: answer } = await api(`schedules/${encodeURIComponent(schedule.id)}/trigger`, { method: 'POST' });
+            const { ok, body: answer } = await api(`schedules/${encodeURIComponent(schedule.id)}/trigger`, {
+              method: 'POST',
+            });
             event.target.disabled = false;
             if (!ok) showBanner(answer.detail);
             else loadSchedules();
@@ -1374,7 +1469,12 @@ function connectEvents() {
   events.addEventListener('task:finished', onRecord);
   events.addEventListener('task:progress', (event) => {
     const data = JSON.parse(event.data);
-    onTask({ id: data.id, progress: data.progress, progressMessage: data.message, statusText: data.statusText });
+    onTask({
+      id: data.id,
+      progress: data.progress,
+      progressMessage: data.message,
+      statusText: data.statusText,
+    });
   });
   events.addEventListener('task:log', (event) => {
     const data = JSON.parse(event.data);
