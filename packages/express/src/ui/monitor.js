@@ -803,7 +803,7 @@ function renderPlugins() {
 }
 
 function cardVersion(plugin) {
-  return `${plugin.status}|${plugin.reason ?? ''}|${plugin.version ?? ''}`;
+  return JSON.stringify([plugin.name, plugin.description, plugin.status, plugin.reason, plugin.version]);
 }
 
 function pluginCard(plugin) {
