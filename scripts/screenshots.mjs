@@ -160,9 +160,11 @@ await capture('monitor-task', `#/tasks/${done[2]}`, {
 });
 await capture('monitor-plugins', '#/plugins', {
   user: 'ada',
+  height: 1180,
   before: async (page) => {
     await page.getByText('Run Make thumbnails').click();
     await page.getByRole('button', { name: 'Run' }).click();
+    await page.evaluate(() => window.scrollTo(0, 0));
   },
 });
 await capture('monitor-schedules', '#/schedules');

@@ -374,33 +374,44 @@ describe.skipIf(!hasChromium('examples/media-server/test/media-server.test.ts'))
       await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
       await page.getByText('Signed in as Alice (administrator)').waitFor();
 
+      await page.getByRole('link', { name: 'Plugins' }).click();
       const card = page.locator('article.plugin[data-plugin-id="storage-report"]');
       await card.getByText('Run Storage report').click();
-      const groupBy = card.locator('#run-storage-report-groupBy');
+      const groupBy = card.getByLabel('Group by');
       expect(await groupBy.evaluate((node) => node.tagName)).toBe('SELECT');
       expect(await groupBy.locator('option').allTextContents()).toEqual(['folder', 'extension']);
       await groupBy.selectOption({ label: 'extension' });
       await card.getByRole('button', { name: 'Run' }).click();
-      await expect.poll(() => card.locator('.form-message').textContent()).toBe('Started 1 task.');
-      const item = page.locator('li.task', { hasText: 'Storage report' }).first();
+      await expect.poll(() => card.locator('.form-message').textContent()).toBe('Started 1 task. Follow it');
+      await card.getByRole('link', { name: 'Follow it' }).click();
       await expect
-        .poll(() => item.locator('.task-state').textContent(), { timeout: 10_000 })
-        .toBe('succeeded');
-      expect(await item.locator('.result').textContent()).toContain('"groupBy": "extension"');
+        .poll(() => page.locator('.facts dd[data-fact="State"]').textContent(), { timeout: 10_000 })
+        .toBe('Succeeded');
+      expect(
+        await page.locator('details.json', { hasText: 'Result' }).locator('pre').textContent(),
+      ).toContain('"groupBy": "extension"');
 
+      await page.getByRole('link', { name: 'Plugins' }).click();
       const covers = page.locator('article.plugin[data-plugin-id="book-covers"]');
       await covers.getByText('Run Rebuild cover thumbnails').click();
-      await covers.locator('#run-book-covers-bookId').fill('pride-and-prejudice');
-      await covers.locator('#run-book-covers-sizes').fill('[40, 80]');
+      await covers.getByLabel('Book id').fill('pride-and-prejudice');
+      // The sizes start from the schema's default, one field each.
+      await covers.getByRole('spinbutton', { name: 'Size 1', exact: true }).fill('40');
+      await covers.getByRole('spinbutton', { name: 'Size 2', exact: true }).fill('80');
+      await covers.getByRole('button', { name: 'Remove size 3' }).click();
       await covers.getByRole('button', { name: 'Run' }).click();
-      await expect.poll(() => covers.locator('.form-message').textContent()).toBe('Started 2 tasks.');
-      const coverTasks = page.locator('li.task', { hasText: 'Rebuild cover thumbnails' });
+      await expect.poll(() => covers.locator('.form-message').textContent()).toBe('Started 2 tasks. ');
+      await page.getByRole('link', { name: 'Tasks' }).click();
+      const coverTasks = page.locator('#task-rows tr', { hasText: 'Rebuild cover thumbnails' });
       // The newest tasks come first; the earlier cover tasks are further down the history.
       await expect
-        .poll(async () => (await coverTasks.locator('.task-state').allTextContents()).slice(0, 2), {
-          timeout: 10_000,
-        })
-        .toEqual(['succeeded', 'succeeded']);
+        .poll(
+          async () => (await coverTasks.locator('td[data-label="State"]').allTextContents()).slice(0, 2),
+          {
+            timeout: 10_000,
+          },
+        )
+        .toEqual(['Succeeded', 'Succeeded']);
       expect(readdirSync(join(LIBRARY, 'books/pride-and-prejudice/covers')).sort()).toEqual([
         'cover-40.svg',
         'cover-80.svg',
@@ -408,7 +419,7 @@ describe.skipIf(!hasChromium('examples/media-server/test/media-server.test.ts'))
 
       await page.goto(`${server.monitorUrl}?as=bob`);
       await page.getByText('Signed in as Bob').waitFor();
-      await page.locator('article.plugin[data-plugin-id="storage-report"]').waitFor();
+      await page.locator('article.plugin[data-plugin-id="storage-report"]').waitFor({ state: 'attached' });
       expect(await page.locator('article.plugin[data-plugin-id="media-import"]').count()).toBe(0);
       expect(errors).toEqual([]);
     });

@@ -40,7 +40,7 @@ describe('the background summary', () => {
     expect(run.code).toBe(0);
     const { summaries } = resultOf(run) as { summaries: number };
     expect(summaries).toBeGreaterThanOrEqual(2);
-    expect(run.stdout.match(/watch\/WatchTask info {2}Summary written at /g)?.length).toBe(summaries);
+    expect(run.stdout.match(/Keep the tracker running info {2}Summary written at /g)?.length).toBe(summaries);
 
     const summary = readFileSync(summaryFile, 'utf8');
     expect(summary).toMatch(

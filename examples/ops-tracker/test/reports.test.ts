@@ -74,7 +74,7 @@ describe('event reports', () => {
   it('the timeline lists every event once, a section per day, oldest first, with people’s text escaped', async () => {
     const run = await tracker(['event-report', 'events-timeline']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('event-report/EventReportTask succeeded');
+    expect(run.stdout).toContain('Run an event report succeeded');
     const file = join(data.dir, 'reports', 'events-timeline.md');
     expect(resultOf(run)).toMatchObject({ report: 'events-timeline', records: SAMPLE_EVENTS.length, file });
     const markdown = read('reports/events-timeline.md');

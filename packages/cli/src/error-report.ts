@@ -4,7 +4,7 @@ import { type FlagSpec, flagName as flagNameOf } from './schema-flags.js';
 
 /** Where an error happened, so its fields can be named as the flags a person typed. */
 export interface ErrorScope {
-  /** Print `{ "error": ... }` on stdout instead of text on stderr. */
+  /** Print `{ "error": ... }` as JSON on stderr instead of text. */
   readonly json: boolean;
   /** The command line that failed, e.g. `greet`, for the usage hint. */
   readonly command?: string;
@@ -52,7 +52,8 @@ export function reportError(session: CliSession<any>, error: unknown, scope: Err
   const message = error instanceof Error ? error.message : String(error);
   if (scope.json) {
     const details = (error as { details?: unknown } | null)?.details ?? {};
-    session.out(
+    // stdout stays for results: a script reads the error apart, and the exit code says which one to read.
+    session.err(
       JSON.stringify({ error: { code: code ?? 'PLUGBOARD_CLI_ERROR', message, details } }, null, 2),
     );
     return exitCode;

@@ -1,11 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import type { CliSession } from './cli-session.js';
+import { addCompletionCommand } from './commands/completion-command.js';
 import { addDevCommand } from './commands/dev-command.js';
 import { addPluginCommand, addUnavailablePluginCommand } from './commands/plugin-command.js';
 import { addPluginsCommand } from './commands/plugins-command.js';
 import { addRunCommand } from './commands/run-command.js';
 import { addSchedulesCommand } from './commands/schedules-command.js';
 import { addTasksCommand } from './commands/tasks-command.js';
+import { COMPLETE_COMMAND, completionCandidates } from './completion.js';
 import { reportError } from './error-report.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { closestNames, didYouMean } from './suggestion.js';
@@ -23,7 +25,7 @@ Exit codes:
 interface ParseScope {
   /** Only plugin commands (after `run`), no built-in commands. */
   readonly pluginsOnly: boolean;
-  /** `--json` was given: usage errors are printed as `{ "error": ... }` on stdout. */
+  /** `--json` was given: usage errors are printed as `{ "error": ... }` on stderr. */
   readonly json: boolean;
 }
 
@@ -33,9 +35,9 @@ function jsonRequested(argv: readonly string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 }
 
-/** Prints a usage error as the JSON document every `--json` error is. */
+/** Prints a usage error as the JSON document every `--json` error is, on stderr. */
 function printJsonError(session: CliSession<any>, code: string, message: string, details: object): void {
-  session.out(JSON.stringify({ error: { code, message, details } }, null, 2));
+  session.err(JSON.stringify({ error: { code, message, details } }, null, 2));
 }
 
 function unknownCommand(session: CliSession<any>, program: Command, name: string, scope: ParseScope): void {
@@ -110,7 +112,10 @@ export function buildProgram(session: CliSession<any>, scope: ParseScope): Comma
 
   for (const info of session.host.plugins.list()) {
     if (!RUNNABLE_KINDS.has(info.kind)) continue;
-    if (!scope.pluginsOnly && ['plugins', 'tasks', 'schedules', 'dev', 'run', 'help'].includes(info.id))
+    if (
+      !scope.pluginsOnly &&
+      ['plugins', 'tasks', 'schedules', 'dev', 'run', 'help', 'completion'].includes(info.id)
+    )
       continue;
     if (info.status === 'operational') addPluginCommand(program, session, info);
     else addUnavailablePluginCommand(program, session, info);
@@ -121,6 +126,7 @@ export function buildProgram(session: CliSession<any>, scope: ParseScope): Comma
     addTasksCommand(program, session);
     addSchedulesCommand(program, session);
     addDevCommand(program, session);
+    addCompletionCommand(program, session);
     addRunCommand(program, async (argv) => {
       session.exitCode = await parseCommandLine(session, argv, { pluginsOnly: true });
     });
@@ -157,6 +163,15 @@ export async function parseCommandLine(
   argv: readonly string[],
   scope: { readonly pluginsOnly: boolean },
 ): Promise<ExitCodeValue> {
+  if (!scope.pluginsOnly && argv[0] === COMPLETE_COMMAND) {
+    // Called by the completion scripts with the words typed so far: never parsed as options.
+    const program = buildProgram(session, { pluginsOnly: false, json: false });
+    const candidates = completionCandidates(program, session, argv.slice(1), () =>
+      buildProgram(session, { pluginsOnly: true, json: false }),
+    );
+    if (candidates.length > 0) session.out(candidates.join('\n'));
+    return ExitCode.Success;
+  }
   const parseScope: ParseScope = { ...scope, json: jsonRequested(argv) };
   const program = buildProgram(session, parseScope);
   try {

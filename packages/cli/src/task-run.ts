@@ -41,11 +41,12 @@ export async function runTasks(
     else session.out('The plugin created no tasks.');
     return ExitCode.Success;
   }
+  const names = (pluginId: string) => session.host.plugins.get(pluginId)?.name;
   const view: TaskView = scope.json
     ? silentTaskView
     : options.isTTY
-      ? new ProgressBarTaskView(options.stdout, palette, tasks.length)
-      : new PlainTaskView(options.stdout, palette, tasks.length);
+      ? new ProgressBarTaskView(options.stdout, palette, tasks.length, names)
+      : new PlainTaskView(options.stdout, palette, tasks.length, names);
   const records = await follower.follow(tasks, view);
   if (scope.json) session.out(JSON.stringify({ tasks: records.map(publicRecord) }, null, 2));
   return exitCodeForTasks(records);

@@ -118,13 +118,21 @@ describe('runCli in a host application', () => {
     const table = run(host, ['tasks']);
     expect(await table.done).toBe(0);
     const lines = table.out().trim().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+PLUGIN\s+STATE\s+PROGRESS\s+CREATED\s+FINISHED\s+USER$/);
+    expect(lines[0]).toMatch(/^ID\s+PLUGIN\s+STATE\s+PROGRESS\s+STARTED\s+DURATION\s+USER$/);
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(new RegExp(`^${tasks[0]!.id}\\s+hello\\s+succeeded\\s+100%`));
+    expect(lines[1]).toMatch(
+      new RegExp(`^${tasks[0]!.id}\\s+Hello\\s+succeeded\\s+100%\\s+\\S+ \\S+\\s+\\d+ ms\\s`),
+    );
 
     const json = run(host, ['tasks', '--limit', '1', '--json']);
     expect(await json.done).toBe(0);
-    expect(JSON.parse(json.out()).tasks).toHaveLength(1);
+    const listed = JSON.parse(json.out()).tasks;
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({
+      pluginId: 'hello',
+      pluginName: 'Hello',
+      durationMs: expect.any(Number),
+    });
     // The host stays started: runCli only stops hosts it started itself.
     expect(host.state).toBe('started');
   });
@@ -140,12 +148,18 @@ describe('runCli in a host application', () => {
     const host = await startedHost();
     const list = run(host, ['schedules']);
     expect(await list.done).toBe(0);
-    expect(list.out()).toMatch(/^sweep\s+sweep\s+\S+ \S+\s+-\s+-\s+0\s+every 60 s$/m);
+    expect(list.out()).toMatch(/^sweep\s+Sweep\s+every minute\s+\S+ \S+\s+-\s+-\s+0$/m);
+    const listJson = run(host, ['schedules', '--json']);
+    expect(await listJson.done).toBe(0);
+    expect(JSON.parse(listJson.out()).schedules[0]).toMatchObject({
+      pluginName: 'Sweep',
+      cadence: 'every minute',
+    });
 
     const trigger = run(host, ['schedules', 'trigger', 'sweep']);
     expect(await trigger.done).toBe(0);
-    expect(trigger.out()).toContain('sweep/HelloTask info  hello');
-    expect(trigger.out()).toContain('sweep/HelloTask succeeded');
+    expect(trigger.out()).toContain('Sweep info  hello');
+    expect(trigger.out()).toContain('Sweep succeeded');
 
     const unknown = run(host, ['schedules', 'trigger', 'nope']);
     expect(await unknown.done).toBe(ExitCode.Usage);
@@ -159,7 +173,7 @@ describe('runCli in a host application', () => {
     const waiting = run(host, ['wait'], { signal: controller.signal });
     expect(await waiting.done).toBe(ExitCode.TaskFailed);
     expect(waiting.out()).toContain('Cancelling 1 task');
-    expect(waiting.out()).toContain('wait/WaitTask cancelled');
+    expect(waiting.out()).toContain('Wait cancelled');
     const [record] = (await host.tasks.list({ plugin: 'wait' })).items;
     expect(record!.state).toBe('cancelled');
   });

@@ -4,8 +4,8 @@ import { startCli } from './run-fixture.js';
 describe.concurrent('Ctrl-C while a task runs', () => {
   it('SIGINT cancels the running task, waits for it to stop, reports it cancelled and exits 1 promptly', async () => {
     const cli = startCli(['sleep', '--seconds', '30']);
-    await cli.waitFor('sleep/SleepTask running');
-    await cli.waitFor('sleep/SleepTask info  sleeping');
+    await cli.waitFor('Sleep running');
+    await cli.waitFor('Sleep info  sleeping');
     const sent = Date.now();
     cli.child.kill('SIGINT');
     const { code, signal, stdout } = await cli.exited;
@@ -13,7 +13,7 @@ describe.concurrent('Ctrl-C while a task runs', () => {
     expect(signal).toBeNull();
     expect(code).toBe(1);
     expect(stdout).toContain('Cancelling 1 task; interrupt again to stop waiting.');
-    expect(stdout).toMatch(/sleep\/SleepTask cancelled in/);
+    expect(stdout).toMatch(/Sleep cancelled in/);
     expect(stdout).toContain('(PLUGBOARD_TASK_CANCELLED)');
   });
 
@@ -38,13 +38,13 @@ describe.concurrent('Ctrl-C while a task runs', () => {
     void cli.exited.then(() => {
       running = false;
     });
-    await cli.waitFor('sleep/SleepTask info  sleeping');
+    await cli.waitFor('Sleep info  sleeping');
     cli.child.kill('SIGINT');
     await cli.waitFor('Cancelling 1 task; interrupt again to stop waiting.');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     // Still waiting for the task's code, which still runs: nothing is recorded yet.
     expect(running).toBe(true);
-    expect(cli.stdout()).not.toMatch(/sleep\/SleepTask (cancelled|interrupted)/);
+    expect(cli.stdout()).not.toMatch(/Sleep (cancelled|interrupted)/);
     const sent = Date.now();
     cli.child.kill('SIGINT');
     const { code, signal, stdout } = await cli.exited;
@@ -52,9 +52,9 @@ describe.concurrent('Ctrl-C while a task runs', () => {
     expect(signal).toBeNull();
     expect(code).toBe(1);
     expect(stdout).toContain('Stopped waiting');
-    expect(stdout).toMatch(/sleep\/SleepTask interrupted in/);
+    expect(stdout).toMatch(/Sleep interrupted in/);
     expect(stdout).toContain('(PLUGBOARD_TASK_INTERRUPTED)');
-    expect(stdout).not.toMatch(/sleep\/SleepTask cancelled/);
+    expect(stdout).not.toMatch(/Sleep cancelled/);
   });
 
   it('with --json a task abandoned by the second SIGINT is printed as interrupted', async () => {
@@ -74,13 +74,13 @@ describe.concurrent('Ctrl-C while a task runs', () => {
 
   it('a task that stops late is waited for and then recorded cancelled', async () => {
     const cli = startCli(['sleep', '--seconds', '2', '--ignore-signal'], { FIXTURE_ANNOUNCE: '1' });
-    await cli.waitFor('sleep/SleepTask info  sleeping');
+    await cli.waitFor('Sleep info  sleeping');
     cli.child.kill('SIGINT');
     const { code, stdout, stderr } = await cli.exited;
     expect(code).toBe(1);
     // The CLI exits after the task's code returned, not while it still ran.
     expect(stderr).toContain('sleep task returned');
-    expect(stdout).toMatch(/sleep\/SleepTask cancelled in/);
+    expect(stdout).toMatch(/Sleep cancelled in/);
     expect(stdout).toContain('(PLUGBOARD_TASK_CANCELLED)');
   });
 
@@ -92,7 +92,7 @@ describe.concurrent('Ctrl-C while a task runs', () => {
         processGroup: true,
       },
     );
-    await cli.waitFor('sleep/SleepTask info  sleeping');
+    await cli.waitFor('Sleep info  sleeping');
     // The terminal signals the whole foreground group; npm then sends its child the same signal once more.
     process.kill(-cli.child.pid!, 'SIGINT');
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -102,14 +102,14 @@ describe.concurrent('Ctrl-C while a task runs', () => {
     expect(code).toBe(1);
     expect(stdout).not.toContain('Stopped waiting');
     expect(stderr).toContain('sleep task returned');
-    expect(stdout).toMatch(/sleep\/SleepTask cancelled in/);
+    expect(stdout).toMatch(/Sleep cancelled in/);
   });
 
   it('a signal that comes once the tasks have stopped does not end the CLI before it exits with its code', async () => {
     const cli = startCli(['sleep', '--seconds', '30']);
-    await cli.waitFor('sleep/SleepTask info  sleeping');
+    await cli.waitFor('Sleep info  sleeping');
     cli.child.kill('SIGINT');
-    await cli.waitFor('sleep/SleepTask cancelled in');
+    await cli.waitFor('Sleep cancelled in');
     // What npm forwards late, or a second press as the CLI shuts down.
     cli.child.kill('SIGINT');
     const { code, signal } = await cli.exited;
@@ -124,7 +124,7 @@ describe.concurrent('Ctrl-C while a task runs', () => {
     const { code, signal, stdout, stderr } = await cli.exited;
     expect(signal).toBeNull();
     expect(code).toBe(1);
-    expect(stdout).not.toContain('count/CountTask');
+    expect(stdout).not.toContain('Count');
     expect(stderr).toContain('Interrupted while the host started; nothing was run.');
   });
 });

@@ -12,9 +12,10 @@ describe.concurrent('a plugin that is not operational', () => {
   });
 
   it('exits 3 through `run` too, and prints a JSON error with --json', async () => {
-    const { code, stdout } = await runCliProcess(['run', 'mailer', '--json']);
+    const { code, stdout, stderr } = await runCliProcess(['run', 'mailer', '--json']);
     expect(code).toBe(3);
-    expect(JSON.parse(stdout).error).toMatchObject({
+    expect(stdout).toBe('');
+    expect(JSON.parse(stderr).error).toMatchObject({
       code: 'PLUGBOARD_PLUGIN_NOT_OPERATIONAL',
       details: { status: 'not-ready' },
     });

@@ -50,10 +50,10 @@ describe.skipIf(!tmux)('on a terminal', () => {
     const term = inTerminal('count --to 20 --tasks 2');
     expect(await term.exitCode()).toBe(0);
     const screen = term.pane();
-    expect(screen).toMatch(/count\/CountTask#1 \u2588{24} 100% \S*succeeded/);
-    expect(screen).toMatch(/count\/CountTask#2 \u2588{24} 100% \S*succeeded/);
-    expect(screen).toContain('count/CountTask#1 info  step 20');
-    expect(screen).toContain('count/CountTask#2 result: {"counted":20}');
+    expect(screen).toMatch(/Count#1 \u2588{24} 100% \S*succeeded/);
+    expect(screen).toMatch(/Count#2 \u2588{24} 100% \S*succeeded/);
+    expect(screen).toContain('Count#1 info  step 20');
+    expect(screen).toContain('Count#2 result: {"counted":20}');
     expect(screen).toContain('\u001b[32msucceeded');
     // Log lines erase what the bars drew before them.
     expect(screen).not.toMatch(/step \d+\s*\u2588/);
@@ -63,19 +63,19 @@ describe.skipIf(!tmux)('on a terminal', () => {
     const term = inTerminal('explode', 'NO_COLOR=1');
     expect(await term.exitCode()).toBe(1);
     const screen = term.pane();
-    expect(screen).toMatch(/explode\/ExplodeTask \u2588{12}\u2591{12}\s+50% failed/);
+    expect(screen).toMatch(/Explode \u2588{12}\u2591{12}\s+50% failed/);
     expect(screen).toContain('Boom: the disk is full (PLUGBOARD_TASK_FAILED)');
     expect(screen).not.toMatch(new RegExp(`${String.fromCharCode(27)}\\[3\\dm`));
   });
 
   it('Ctrl-C cancels the running task and the CLI exits 1', async () => {
     const term = inTerminal('sleep --seconds 30');
-    await term.waitFor('sleep/SleepTask info  sleeping');
+    await term.waitFor('Sleep info  sleeping');
     const sent = Date.now();
     execFileSync('tmux', ['send-keys', '-t', term.name, 'C-c']);
     expect(await term.exitCode()).toBe(1);
     expect(Date.now() - sent).toBeLessThan(3000);
     expect(term.pane()).toContain('Cancelling 1 task; interrupt again to stop waiting.');
-    expect(term.pane()).toMatch(/sleep\/SleepTask \S*\s+\d+% \S*cancelled/);
+    expect(term.pane()).toMatch(/Sleep \S*\s+\d+% \S*cancelled/);
   });
 });

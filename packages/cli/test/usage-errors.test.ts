@@ -96,10 +96,11 @@ describe.concurrent('usage errors exit 2 and name the field', () => {
     expect(stderr).toContain("error: too many arguments for 'count'");
   });
 
-  it('with --json the host error is printed as JSON on stdout', async () => {
-    const { code, stdout } = await runCliProcess(['deploy', '--json']);
+  it('with --json the host error is printed as JSON on stderr', async () => {
+    const { code, stdout, stderr } = await runCliProcess(['deploy', '--json']);
     expect(code).toBe(2);
-    expect(JSON.parse(stdout)).toEqual({
+    expect(stdout).toBe('');
+    expect(JSON.parse(stderr)).toEqual({
       error: {
         code: 'PLUGBOARD_INVALID_ARGUMENTS',
         message: 'Invalid arguments for plugin `deploy`: `/version` is required.',
@@ -108,11 +109,11 @@ describe.concurrent('usage errors exit 2 and name the field', () => {
     });
   });
 
-  it('with --json an unknown flag is printed as JSON on stdout, with the suggestion', async () => {
+  it('with --json an unknown flag is printed as JSON on stderr, with the suggestion', async () => {
     const { code, stdout, stderr } = await runCliProcess(['deploy', '--versoin', '1', '--json']);
     expect(code).toBe(2);
-    expect(stderr).toBe('');
-    expect(JSON.parse(stdout)).toEqual({
+    expect(stdout).toBe('');
+    expect(JSON.parse(stderr)).toEqual({
       error: {
         code: 'PLUGBOARD_INVALID_ARGUMENTS',
         message: "unknown option '--versoin' (Did you mean --version?)",
@@ -127,14 +128,14 @@ describe.concurrent('usage errors exit 2 and name the field', () => {
       runCliProcess(['cont', '--json']),
     ]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toBe('');
-    expect(JSON.parse(missing.stdout).error).toMatchObject({
+    expect(missing.stdout).toBe('');
+    expect(JSON.parse(missing.stderr).error).toMatchObject({
       code: 'PLUGBOARD_INVALID_ARGUMENTS',
       message: "option '--target <staging|production>' argument missing",
     });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe('');
-    expect(JSON.parse(unknown.stdout).error).toMatchObject({
+    expect(unknown.stdout).toBe('');
+    expect(JSON.parse(unknown.stderr).error).toMatchObject({
       code: 'PLUGBOARD_UNKNOWN_PLUGIN',
       details: { suggestions: ['count'] },
     });

@@ -209,10 +209,9 @@ describe('a secret App Property over HTTP', () => {
         await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
         const { tasks } = await host.execute('vault', { mode: 'ok' }, { user: USERS.root });
         await host.tasks.wait(tasks[0]!.id);
-        const item = page.locator(`li.task[data-task-id="${tasks[0]!.id}"]`);
-        await item.locator('details.log summary').click();
+        await page.locator(`#task-rows tr[data-task-id="${tasks[0]!.id}"] a`).click();
         await expect
-          .poll(() => item.locator('.log-lines').textContent())
+          .poll(() => page.locator('#log-lines').textContent())
           .toContain('signing the request with [secret]');
         await expect
           .poll(() => page.locator('article.plugin[data-plugin-id="locked"]').textContent())

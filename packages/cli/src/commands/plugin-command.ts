@@ -1,6 +1,7 @@
 import type { PluginInfo } from '@plugboard/core';
 import { type Command, Option } from 'commander';
 import type { CliSession } from '../cli-session.js';
+import { FLAG_CHOICES } from '../completion.js';
 import { ExitCode } from '../exit-codes.js';
 import {
   convertEnvText,
@@ -33,6 +34,7 @@ function addFlag(command: Command, spec: FlagSpec): Option {
     .helpGroup(FLAGS_GROUP)
     .argParser(spec.repeatable ? collect() : (value: string) => value);
   command.addOption(option);
+  if (spec.choices) FLAG_CHOICES.set(option, spec.choices.map(String));
   return option;
 }
 

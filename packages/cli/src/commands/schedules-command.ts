@@ -1,8 +1,10 @@
+import { describeCadence } from '@plugboard/core';
 import type { Command } from 'commander';
 import type { CliSession } from '../cli-session.js';
 import { reportError } from '../error-report.js';
 import { formatTable, formatTime } from '../table.js';
 import { runTasks } from '../task-run.js';
+import { paintState } from '../views/task-view.js';
 
 /** Adds `schedules` (the background-task schedules) and `schedules trigger <id>` (run one now). */
 export function addSchedulesCommand(program: Command, session: CliSession<any>): Command {
@@ -18,8 +20,13 @@ export function addSchedulesCommand(program: Command, session: CliSession<any>):
         session.exitCode = reportError(session, error, { json: options.json === true });
         return;
       }
+      const schedules = list.map((s) => ({
+        ...s,
+        pluginName: session.host.plugins.get(s.pluginId)?.name ?? s.pluginId,
+        cadence: s.cron ? `cron ${s.cron} (${s.timeZone ?? 'UTC'})` : describeCadence(s.repeatSeconds),
+      }));
       if (options.json) {
-        session.out(JSON.stringify({ schedules: list }, null, 2));
+        session.out(JSON.stringify({ schedules }, null, 2));
         return;
       }
       if (list.length === 0) {
@@ -28,19 +35,15 @@ export function addSchedulesCommand(program: Command, session: CliSession<any>):
       }
       session.out(
         formatTable(
-          ['id', 'plugin', 'next run', 'last run', 'last state', 'runs', 'repeat'],
-          list.map((s) => [
+          ['id', 'plugin', 'runs', 'next run', 'last run', 'last state', 'times run'],
+          schedules.map((s) => [
             s.id,
-            s.pluginId,
+            s.pluginName,
+            s.cadence,
             formatTime(s.nextRunAt),
             formatTime(s.lastRunAt),
-            s.lastState ?? '-',
+            s.lastState ? paintState(session.palette, s.lastState) : '-',
             String(s.runs),
-            s.cron
-              ? `cron ${s.cron} (${s.timeZone ?? 'UTC'})`
-              : s.repeatSeconds > 0
-                ? `every ${s.repeatSeconds} s`
-                : 'once',
           ]),
         ),
       );
@@ -51,7 +54,9 @@ export function addSchedulesCommand(program: Command, session: CliSession<any>):
     .argument('<id>', 'The schedule id (the background plugin id)')
     .option('--json', 'Print the final task records as JSON instead of progress')
     .action(async (id: string, options: { json?: boolean }) => {
-      session.exitCode = await runTasks(session, () => session.host.schedules.trigger(id), {
+      // Recorded as the CLI's user when the host gave one, as the system user otherwise.
+      const user = await session.user();
+      session.exitCode = await runTasks(session, () => session.host.schedules.trigger(id, { user }), {
         json: options.json === true,
         command: 'schedules trigger',
       });

@@ -1,4 +1,4 @@
-import type { TaskState } from '@plugboard/core';
+import { describeDuration, type TaskRecord, type TaskState } from '@plugboard/core';
 import type { Command } from 'commander';
 import type { CliSession } from '../cli-session.js';
 import { reportError } from '../error-report.js';
@@ -12,6 +12,11 @@ interface TasksOptions {
   readonly state?: string[];
   readonly limit: string;
   readonly json?: boolean;
+}
+
+/** How long a task ran, or has been running; `null` while it is queued. */
+function durationMs(record: TaskRecord, now: number): number | null {
+  return record.startedAt === null ? null : (record.finishedAt ?? now) - record.startedAt;
 }
 
 /** Adds `tasks`: the most recent tasks in the host's store, newest first. */
@@ -39,8 +44,15 @@ export function addTasksCommand(program: Command, session: CliSession<any>): Com
         session.exitCode = reportError(session, error, { json: options.json === true, command: 'tasks' });
         return;
       }
+      const now = Date.now();
+      const pluginName = (t: TaskRecord) => session.host.plugins.get(t.pluginId)?.name ?? t.pluginId;
       if (options.json) {
-        session.out(JSON.stringify({ tasks: page.items.map(publicRecord) }, null, 2));
+        const tasks = page.items.map((t) => ({
+          ...publicRecord(t),
+          pluginName: pluginName(t),
+          durationMs: durationMs(t, now),
+        }));
+        session.out(JSON.stringify({ tasks }, null, 2));
         return;
       }
       if (page.items.length === 0) {
@@ -49,16 +61,19 @@ export function addTasksCommand(program: Command, session: CliSession<any>): Com
       }
       session.out(
         formatTable(
-          ['id', 'plugin', 'state', 'progress', 'created', 'finished', 'user'],
-          page.items.map((t) => [
-            t.id,
-            t.pluginId,
-            paintState(session.palette, t.state),
-            `${Math.floor(t.progress)}%`,
-            formatTime(t.createdAt),
-            formatTime(t.finishedAt),
-            t.user.id,
-          ]),
+          ['id', 'plugin', 'state', 'progress', 'started', 'duration', 'user'],
+          page.items.map((t) => {
+            const duration = durationMs(t, now);
+            return [
+              t.id,
+              pluginName(t),
+              paintState(session.palette, t.state),
+              `${Math.floor(t.progress)}%`,
+              formatTime(t.startedAt ?? t.createdAt),
+              duration === null ? '-' : describeDuration(duration),
+              t.user.name ?? t.user.id,
+            ];
+          }),
         ),
       );
     });

@@ -1,7 +1,14 @@
 import type { TaskLogEvent, TaskProgressEvent, TaskRecord } from '@plugboard/core';
 import type { CliStream } from '../cli-options.js';
 import type { Palette } from '../colors.js';
-import { finishLines, paintLevel, summaryLine, type TaskView, taskLabel } from './task-view.js';
+import {
+  finishLines,
+  type PluginNames,
+  paintLevel,
+  summaryLine,
+  type TaskView,
+  taskLabel,
+} from './task-view.js';
 
 /** Prints one line per event: for pipes, files and CI logs, where a redrawn bar would be noise. */
 export class PlainTaskView implements TaskView {
@@ -12,14 +19,17 @@ export class PlainTaskView implements TaskView {
   readonly #finished: TaskRecord[] = [];
   readonly #total: number;
 
-  constructor(out: CliStream, palette: Palette, total: number) {
+  readonly #names: PluginNames | undefined;
+
+  constructor(out: CliStream, palette: Palette, total: number, names?: PluginNames) {
+    this.#names = names;
     this.#out = out;
     this.#palette = palette;
     this.#total = total;
   }
 
   add(record: TaskRecord): void {
-    const label = taskLabel(record, this.#labels.size, this.#total);
+    const label = taskLabel(record, this.#labels.size, this.#total, this.#names);
     this.#labels.set(record.id, label);
     this.#line(`${label} queued (task ${record.id})`);
   }

@@ -2,7 +2,15 @@ import type { TaskLogEvent, TaskProgressEvent, TaskRecord } from '@plugboard/cor
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { CliStream } from '../cli-options.js';
 import type { Palette } from '../colors.js';
-import { finishLines, paintLevel, paintState, summaryLine, type TaskView, taskLabel } from './task-view.js';
+import {
+  finishLines,
+  type PluginNames,
+  paintLevel,
+  paintState,
+  summaryLine,
+  type TaskView,
+  taskLabel,
+} from './task-view.js';
 
 // Log lines are written where bars were drawn; erasing the line first leaves no bar fragments behind.
 const ERASE_LINE = '\u001b[2K';
@@ -16,7 +24,10 @@ export class ProgressBarTaskView implements TaskView {
   readonly #total: number;
   readonly #out: CliStream;
 
-  constructor(out: CliStream, palette: Palette, total: number) {
+  readonly #names: PluginNames | undefined;
+
+  constructor(out: CliStream, palette: Palette, total: number, names?: PluginNames) {
+    this.#names = names;
     this.#out = out;
     this.#palette = palette;
     this.#total = total;
@@ -40,7 +51,7 @@ export class ProgressBarTaskView implements TaskView {
   }
 
   add(record: TaskRecord): void {
-    const label = taskLabel(record, this.#tasks.size, this.#total);
+    const label = taskLabel(record, this.#tasks.size, this.#total, this.#names);
     const bar = this.#bars.create(100, 0, { label, state: 'queued', message: '' });
     this.#tasks.set(record.id, { label, bar });
   }

@@ -15,9 +15,13 @@ export interface TaskView {
   close(): void;
 }
 
-/** How a task is named in output: its type, numbered when the run created several. */
-export function taskLabel(record: TaskRecord, index: number, total: number): string {
-  return total > 1 ? `${record.taskType}#${index + 1}` : record.taskType;
+/** Finds the display name of a plugin by id; `undefined` when the host does not know it. */
+export type PluginNames = (pluginId: string) => string | undefined;
+
+/** How a task is named in output: its plugin's name (its type when unknown), numbered when the run created several. */
+export function taskLabel(record: TaskRecord, index: number, total: number, names?: PluginNames): string {
+  const name = names?.(record.pluginId) ?? record.taskType;
+  return total > 1 ? `${name}#${index + 1}` : name;
 }
 
 /** A final state painted for a person. */

@@ -527,7 +527,7 @@ async function showTask(id) {
     state.detail = null;
     return;
   }
-  state.detail = { task: body, lastSeq: 0, log: [] };
+  state.detail = { task: body, lastSeq: 0, seqs: new Set(), log: [] };
   renderTaskDetail();
   await loadWholeLog(id);
 }
@@ -679,9 +679,20 @@ function renderLogLines() {
   list.replaceChildren(...state.detail.log.filter((e) => (LOG_RANK[e.level] ?? 0) >= min).map(logLine));
 }
 
+/**
+ * Adds a log line to the task shown. Lines come from two places (the log read over HTTP and the event stream), in
+ * either order: each `seq` is kept once, in order.
+ */
 function appendLog(entry) {
   const detail = state.detail;
-  if (!detail || entry.seq <= detail.lastSeq) return;
+  if (!detail || detail.seqs.has(entry.seq)) return;
+  detail.seqs.add(entry.seq);
+  if (entry.seq < detail.lastSeq) {
+    detail.log.push(entry);
+    detail.log.sort((a, b) => a.seq - b.seq);
+    renderLogLines();
+    return;
+  }
   detail.lastSeq = entry.seq;
   detail.log.push(entry);
   const list = $('log-lines');
@@ -693,13 +704,15 @@ function appendLog(entry) {
 }
 
 async function loadWholeLog(id) {
+  // Paged by its own cursor: lines the event stream delivered meanwhile may be newer than the pages read so far.
+  let after = 0;
   for (;;) {
-    const detail = state.detail;
-    if (!detail || detail.task.id !== id) return;
-    const { ok, body } = await api(`tasks/${encodeURIComponent(id)}/logs?after=${detail.lastSeq}&limit=1000`);
-    if (!ok) return;
+    if (state.detail?.task.id !== id) return;
+    const { ok, body } = await api(`tasks/${encodeURIComponent(id)}/logs?after=${after}&limit=1000`);
+    if (!ok || state.detail?.task.id !== id) return;
     for (const line of body.items) appendLog(line);
     if (body.items.length < 1000) return;
+    after = body.nextAfter;
   }
 }
 
@@ -790,7 +803,7 @@ function renderPlugins() {
 }
 
 function cardVersion(plugin) {
-  return `${plugin.status}|${plugin.reason ?? ''}|${plugin.version ?? ''}`;
+  return JSON.stringify([plugin.name, plugin.description, plugin.status, plugin.reason, plugin.version]);
 }
 
 function pluginCard(plugin) {
@@ -1267,7 +1280,7 @@ function arrayField(ids, schema, label, required, depth) {
       return values;
     },
     show(pointer, messages) {
-      items.forEach((item, index) => item.field.show(`${pointer}/${index}`, messages));
+      for (const [index, item] of items.entries()) item.field.show(`${pointer}/${index}`, messages);
       const own = messages.get(pointer);
       messages.delete(pointer);
       error.textContent = own ? `${own}.` : '';
