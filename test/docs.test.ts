@@ -52,6 +52,7 @@ const pages = [
   'docs/tasks.md',
   'docs/background-tasks.md',
   'docs/testing.md',
+  'docs/observability.md',
 ];
 
 describe('the docs', () => {
@@ -110,6 +111,30 @@ describe('the docs', () => {
     expect(schedule).toMatchObject({ id: 'temp-cleanup', repeatSeconds: 0.2, runs: 0 });
     expect(runs.items.length).toBeGreaterThanOrEqual(2);
     expect(after[0].runs).toBeGreaterThanOrEqual(2);
+  });
+
+  it('observability: one trace from the request to the task’s own span, and log lines with secrets replaced', async () => {
+    const { record, printed, logged } = await runHostSample('docs/observability.md');
+    expect(record).toMatchObject({ state: 'succeeded', result: { file: 'cover.png' } });
+    expect(printed).toBe(
+      [
+        'POST /resize',
+        '  execute resize',
+        '    run resize/ResizeTask  attempt=1 state=succeeded',
+        '      encode jpeg',
+      ].join('\n'),
+    );
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        event: 'task:log',
+        taskId: record.id,
+        pluginId: 'resize',
+        attempt: 1,
+        userId: 'ada',
+        msg: 'resizing cover.png with key [secret]',
+      }),
+    );
+    expect(JSON.stringify(logged)).not.toContain('sk-live-123456');
   });
 
   it('every code sample compiles under strict TypeScript', () => {

@@ -1,3 +1,4 @@
+import type { TraceCarrier } from '@plugboard/core/spi';
 import type { LogLevel, ScheduleRecord, TaskLogEntry, TaskProgressEvent, TaskRecord } from '@plugboard/core';
 
 /**
@@ -44,6 +45,8 @@ export interface ExecutionSettings {
 export interface TaskJobData {
   readonly record: TaskRecord;
   readonly settings: ExecutionSettings;
+  /** The trace context of the call that queued the task: the worker's attempt spans are its children. */
+  readonly trace?: TraceCarrier;
 }
 
 /** The stream entry field the JSON-encoded batch of updates is kept in. */

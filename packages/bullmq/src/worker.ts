@@ -13,11 +13,12 @@ import {
   type RuntimeEnvironment,
   recoverCrashed,
   retryDelay,
+  runWithTraceCarrier,
   TaskExecution,
 } from '@plugboard/core/spi';
-import { DelayedError, type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, type Telemetry, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { queueTargetOptions } from './option-checks.js';
+import { queueTargetOptions, telemetryOption } from './option-checks.js';
 import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
 import type { PlugboardKeys } from './redis-keys.js';
 import { relayEnvironment } from './relay-environment.js';
@@ -57,6 +58,7 @@ export class PlugboardWorker {
   readonly #stalledIntervalMs: number;
   readonly #shutdownTimeoutMs: number;
   readonly #connectTimeoutMs: number;
+  readonly #telemetry: Telemetry | undefined;
   readonly #executions = new Map<string, TaskExecution>();
   /** Tasks this worker has taken and not started yet; a cancel that arrives meanwhile is kept here. */
   readonly #starting = new Map<string, { cancelled: boolean }>();
@@ -85,8 +87,13 @@ export class PlugboardWorker {
       readinessTimeoutMs: options.readinessTimeoutMs,
       // Tasks run in worker threads or child processes here as on any host: a spinning task costs its task only.
       isolation: options.isolation,
+      logger: options.logger,
+      logTaskLines: options.logTaskLines,
+      openTelemetry: options.openTelemetry,
       runtime: this.#runtime,
     });
+    telemetryOption(options.telemetry);
+    this.#telemetry = options.telemetry;
   }
 
   /** Where the worker is in its lifecycle. */
@@ -155,6 +162,7 @@ export class PlugboardWorker {
         stalledInterval: this.#stalledIntervalMs,
         maxStalledCount: MAX_STALLED_COUNT,
         autorun: false,
+        ...(this.#telemetry ? { telemetry: this.#telemetry } : {}),
       },
     );
     worker.on('error', onError);
@@ -274,7 +282,7 @@ export class PlugboardWorker {
     }
     const execution = new TaskExecution(env, record);
     this.#executions.set(record.id, execution);
-    const outcome$ = execution.run();
+    const outcome$ = runWithTraceCarrier(job.data.trace, () => execution.run());
     // A cancel published after the check above, before the task was registered as running.
     if (starting.cancelled) execution.abort('cancelled', 'The task was cancelled while it ran.');
     const outcome = await outcome$;

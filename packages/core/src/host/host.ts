@@ -2,6 +2,9 @@ import { EventEmitter } from 'eventemitter3';
 import { type Clock, systemClock } from '../clock.js';
 import { describeThrown, isPlugboardError, PlugboardError } from '../errors.js';
 import type { HostEvents } from '../events.js';
+import { HostLogBridge, type HostLogger } from '../observability/host-logger.js';
+import { TaskMetrics } from '../observability/task-metrics.js';
+import { TaskTracing } from '../observability/task-tracing.js';
 import { numberOption } from '../option-checks.js';
 import { type AuthorizeHook, holdsPermissions } from '../plugins/authorization.js';
 import { loadPlugins } from '../plugins/plugin-loading.js';
@@ -70,6 +73,9 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   readonly #schedules: ScheduleManager;
   readonly #executor: PluginExecutor<User>;
   readonly #reloading: HostReloading;
+  readonly #tracing: TaskTracing | undefined;
+  readonly #log: HostLogBridge | undefined;
+  #metrics: TaskMetrics | undefined;
   #report: BootReport | undefined;
   #releaseExitGuard: (() => void) | undefined;
 
@@ -86,6 +92,16 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#runtime = runtime;
     this.#clock = clock;
     this.#isolation = new TaskIsolation(options.isolation, cwd());
+    this.#tracing =
+      options.openTelemetry === false ? undefined : new TaskTracing(options.openTelemetry?.tracerProvider);
+    this.#log = options.logger
+      ? new HostLogBridge({
+          logger: options.logger,
+          events,
+          taskLines: options.logTaskLines ?? false,
+          redact: (text) => this.#redact(text),
+        })
+      : undefined;
     this.#taskFactory = new TaskFactory(this.#registry, this.#isolation);
     this.#executor = new PluginExecutor<User>({
       store,
@@ -167,6 +183,14 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     return this.#store;
   }
 
+  /**
+   * The logger the host writes its events to (the `logger` option), for the parts a host adds around it, such as an
+   * HTTP layer's faults; `undefined` when none was given.
+   */
+  get logger(): HostLogger | undefined {
+    return this.#options.logger;
+  }
+
   /** The runtime tasks execute on. */
   get runtime(): TaskRuntime {
     return this.#runtime;
@@ -214,9 +238,13 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         progressIntervalMs: options.progressIntervalMs,
         reportError: (error) => this.#reportError(error),
         fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
+        telemetry: this.#tracing,
       }),
     );
     lifecycle.enter('started');
+    if (options.openTelemetry !== false) {
+      this.#metrics = new TaskMetrics(options.openTelemetry?.meterProvider, this.events, this.#runtime);
+    }
     const recovery = this.#runtime.recoversOwnTasks
       ? { interrupted: 0, requeued: 0, resumed: 0 }
       : await recoverUnfinishedTasks({
@@ -251,6 +279,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       reloads: this.#reloading.reloads,
     };
     this.#reloading.watchIfAsked();
+    this.#log?.started(this.#report);
     return this.#report;
   }
 
@@ -280,6 +309,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       this.#releaseExitGuard = undefined;
       await this.#store.close();
       this.#waits.close();
+      this.#metrics?.close();
+      this.#log?.stopped();
       lifecycle.enter('stopped');
     }
   }
@@ -295,7 +326,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   ): Promise<ExecuteResult> {
     this.#lifecycle.requireStarted();
     checkExecuteOptions(options);
-    return this.#executor.execute(operationalPlugin(this.#registry, pluginId), args, options);
+    const execute = () => this.#executor.execute(operationalPlugin(this.#registry, pluginId), args, options);
+    return this.#tracing ? this.#tracing.execute(pluginId, options.user, execute) : execute();
   }
 
   /** Opens the store and loads the property sources; a failure leaves the host as it was created. */
@@ -335,8 +367,16 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
    */
   #reportError(error: unknown): void {
     const err = error instanceof Error ? error : new Error(describeThrown(error));
+    this.#log?.error(err);
     if (this.events.listenerCount('error') > 0) this.events.emit('error', err);
-    else console.error("Plugboard host error (route these with host.events.on('error', ...)):", err);
+    else if (!this.#log) console.error("Plugboard host error (route these with host.events.on('error', ...)):", err);
+  }
+
+  /** A text with every registered plugin's secret values replaced, for lines about no one plugin. */
+  #redact(text: string): string {
+    let safe = text;
+    for (const plugin of this.#registry.all()) safe = plugin.redactor.text(safe);
+    return safe;
   }
 }
 

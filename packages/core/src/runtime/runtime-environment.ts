@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { HostEvents } from '../events.js';
+import type { AttemptTelemetry } from '../observability/task-tracing.js';
 import type { ScheduleRecord, TaskStore } from '../store/store.js';
 import type { LogLevel } from '../task.js';
 import type { RuntimeEnvironment } from './runtime.js';
@@ -18,6 +19,7 @@ export interface RuntimeEnvironmentParts {
   readonly progressIntervalMs?: number;
   reportError(error: unknown): void;
   fireSchedule(id: string, dueAt: number): Promise<ScheduleRecord>;
+  readonly telemetry?: AttemptTelemetry;
 }
 
 /**
@@ -39,5 +41,6 @@ export function runtimeEnvironment(parts: RuntimeEnvironmentParts): RuntimeEnvir
     fireSchedule: parts.fireSchedule,
     instantiate: (record) => tasks.instantiate(record),
     retryPolicy: (record) => tasks.retryPolicy(record),
+    ...(parts.telemetry ? { telemetry: parts.telemetry } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { HostEvents } from '../events.js';
+import type { AttemptTelemetry } from '../observability/task-tracing.js';
 import type { ScheduleRecord, TaskStore } from '../store/store.js';
 import type { LogLevel, RetryPolicy, Task, TaskRecord } from '../task.js';
 
@@ -50,6 +51,11 @@ export interface RuntimeEnvironment {
    * has not armed the schedule.
    */
   fireSchedule(id: string, dueAt: number): Promise<ScheduleRecord>;
+  /**
+   * Traces each attempt (a span per attempt, a child of the context the runtime runs it in); absent when the host
+   * records no spans.
+   */
+  readonly telemetry?: AttemptTelemetry;
 }
 
 /** A background-task schedule as the host asks a runtime to keep it. */

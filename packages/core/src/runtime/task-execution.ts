@@ -1,4 +1,6 @@
 import { describeThrown, PlugboardError } from '../errors.js';
+import { runInTraceContext } from '../observability/trace-context.js';
+import type { AttemptSpan } from '../observability/task-tracing.js';
 import { type SecretRedactor, secretRedactor } from '../secrets.js';
 import {
   LOG_LEVEL_RANK,
@@ -13,6 +15,7 @@ import {
 import { MAX_TIMER_MS } from '../timers.js';
 import { runInExitScope } from './process-exit-guard.js';
 import type { RuntimeEnvironment } from './runtime.js';
+import { retryDelay } from './task-life.js';
 
 /** How one attempt ended. */
 export interface AttemptOutcome {
@@ -97,6 +100,8 @@ export class TaskExecution {
   #linesWritten = 0;
   #linesDropped = 0;
   #redactor: SecretRedactor = secretRedactor(undefined);
+  /** The attempt's span, when the host traces. */
+  #span: AttemptSpan | undefined;
 
   constructor(env: RuntimeEnvironment, record: TaskRecord) {
     this.#env = env;
@@ -120,6 +125,7 @@ export class TaskExecution {
         : state === 'timed-out'
           ? 'PLUGBOARD_TASK_TIMED_OUT'
           : 'PLUGBOARD_TASK_INTERRUPTED';
+    this.#span?.event(state === 'cancelled' ? 'cancel' : state === 'timed-out' ? 'timeout' : 'interrupt', message);
     this.#signalController().abort(new PlugboardError(code, message));
     this.#stop?.({ state, error: { code, message }, retryable: false });
   }
@@ -131,6 +137,7 @@ export class TaskExecution {
   requestCancel(message: string): void {
     if (this.#finished || this.#cancelRequest) return;
     this.#cancelRequest = { code: 'PLUGBOARD_TASK_CANCELLED', message };
+    this.#span?.event('cancel', message);
     this.#signalController().abort(new PlugboardError(this.#cancelRequest.code, message));
   }
 
@@ -165,6 +172,7 @@ export class TaskExecution {
     const began = performance.now();
     this.#patch({ state: 'running', startedAt, finishedAt: null, progress: 0, progressMessage: null });
     this.#emit('task:started', this.#record);
+    this.#span = env.telemetry?.startAttempt(this.#record);
 
     let instantiated: ReturnType<RuntimeEnvironment['instantiate']>;
     try {
@@ -191,9 +199,12 @@ export class TaskExecution {
       this.#stop = resolve;
       let work: unknown;
       try {
-        work = env.guardProcessExit
-          ? runInExitScope({ refuse: (code) => this.#refuseExit(code) }, () => task.run(ctx))
-          : task.run(ctx);
+        // The task runs with its attempt's span active, so spans it starts are the attempt's children.
+        work = runInTraceContext(this.#span?.context, () =>
+          env.guardProcessExit
+            ? runInExitScope({ refuse: (code) => this.#refuseExit(code) }, () => task.run(ctx))
+            : task.run(ctx),
+        );
       } catch (thrown) {
         resolve(this.#thrownOutcome(thrown));
         return;
@@ -451,7 +462,19 @@ export class TaskExecution {
       logCount: this.#logSeq,
     };
     this.#record = { ...this.#record, ...patch };
+    if (this.#span) this.#endSpan(outcome);
     return outcome;
+  }
+
+  /** Ends the attempt's span; a failure that another attempt follows says so with a `retry` event. */
+  #endSpan(outcome: AttemptOutcome): void {
+    const record = this.#record;
+    const retryInMs =
+      outcome.state === 'failed' && outcome.retryable
+        ? retryDelay(this.#env.retryPolicy(record), record.attempt, record.maxAttempts)
+        : undefined;
+    this.#span!.end(record, retryInMs);
+    this.#span = undefined;
   }
 
   #patch(patch: Partial<TaskRecord>): void {

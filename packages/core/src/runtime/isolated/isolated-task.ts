@@ -1,4 +1,5 @@
 import { PlugboardError } from '../../errors.js';
+import { captureTraceCarrier } from '../../observability/trace-context.js';
 import { Task, type TaskContext } from '../../task.js';
 import { deserializeError, type RunTaskMessage, type WorkerToHostMessage } from './protocol.js';
 import type { TaskWorkerSpec, WorkerExit } from './task-worker.js';
@@ -58,6 +59,8 @@ export class IsolatedTask extends Task<unknown, unknown> {
   }
 
   override async run(ctx: TaskContext): Promise<unknown> {
+    // The attempt's span is active here: the worker runs the task as its child.
+    const trace = captureTraceCarrier();
     const plan = this.#plan;
     const worker = await plan.pool.acquire(plan.spec);
     if (ctx.signal.aborted) {
@@ -161,6 +164,7 @@ export class IsolatedTask extends Task<unknown, unknown> {
         attempt: ctx.attempt,
         user: ctx.user,
         properties: ctx.properties,
+        ...(trace ? { trace } : {}),
       };
       worker.send(run);
     });

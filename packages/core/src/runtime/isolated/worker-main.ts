@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { describeThrown, PlugboardError, type PlugboardErrorCode } from '../../errors.js';
+import { runWithTraceCarrier } from '../../observability/trace-context.js';
 import { isPluginClass } from '../../plugin.js';
 import { importModule, pluginClassesOf } from '../../plugins/discovery.js';
 import { type LogLevel, type TaskContext, type TaskLogger, taskTypeName } from '../../task.js';
@@ -176,7 +177,7 @@ async function runTask(message: RunTaskMessage): Promise<void> {
           retryable: options?.retryable !== false,
         }),
     };
-    const result = await task.run(ctx);
+    const result = await runWithTraceCarrier(message.trace, () => task.run(ctx));
     let json: unknown;
     try {
       json = toJson(result);
