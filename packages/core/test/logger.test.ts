@@ -139,13 +139,13 @@ describe('the host logger', () => {
     expect(record).toMatchObject({ state: 'failed', attempt: 2 });
 
     const taskLines = lines.filter((l) => l.event === 'task:log');
-    expect(taskLines.map((l) => [l.attempt, l.level, l.msg])).toEqual([
-      [1, 20, 'looking around'],
-      [1, 30, 'calling the service with [secret]'],
-      [1, 50, 'the disk is nearly full'],
-      [2, 20, 'looking around'],
-      [2, 30, 'calling the service with [secret]'],
-      [2, 50, 'the disk is nearly full'],
+    expect(taskLines.map((l) => [l.attempt, l.level, l.taskLevel, l.msg])).toEqual([
+      [1, 20, 'debug', 'looking around'],
+      [1, 30, 'info', 'calling the service with [secret]'],
+      [1, 50, 'critical', 'the disk is nearly full'],
+      [2, 20, 'debug', 'looking around'],
+      [2, 30, 'info', 'calling the service with [secret]'],
+      [2, 50, 'critical', 'the disk is nearly full'],
     ]);
     for (const line of taskLines) {
       expect(line).toMatchObject({ taskId: record.id, pluginId: 'chatty', userId: 'grace' });

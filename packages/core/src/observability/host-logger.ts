@@ -33,7 +33,7 @@ export function checkLogger(value: unknown): void {
   }
 }
 
-/** The logger's level a task's log level is written at; the task's own level is kept in the `level` field. */
+/** The logger's level a task's log level is written at; the task's own level is kept in the `taskLevel` field (`level` is the logger's). */
 const TASK_LINE_LEVEL: Readonly<Record<LogLevel, keyof HostLogger>> = {
   debug: 'debug',
   info: 'info',
@@ -131,7 +131,7 @@ export class HostLogBridge {
             pluginId,
             attempt: this.#attempts.get(id) ?? null,
             userId,
-            level: entry.level,
+            taskLevel: entry.level,
             seq: entry.seq,
             time: entry.time,
           },
