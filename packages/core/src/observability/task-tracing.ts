@@ -2,6 +2,7 @@ import {
   type Attributes,
   type Context,
   context,
+  isSpanContextValid,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -46,8 +47,11 @@ export interface AttemptSpan {
 
 /** Traces the attempts of tasks; part of a runtime's environment (`RuntimeEnvironment.telemetry`). */
 export interface AttemptTelemetry {
-  /** Starts the span of an attempt as a child of the active context. */
-  startAttempt(record: TaskRecord): AttemptSpan;
+  /**
+   * Starts the span of an attempt as a child of the active context; `undefined` when there is nothing to record or
+   * carry (no SDK, and no trace to continue).
+   */
+  startAttempt(record: TaskRecord): AttemptSpan | undefined;
 }
 
 /** The states an attempt span reports as an error. */
@@ -118,7 +122,7 @@ export class TaskTracing implements AttemptTelemetry {
   }
 
   /** Runs one execution of a plugin in its span; the tasks it queues carry the span's context. */
-  async execute<T extends { readonly tasks: readonly unknown[] }>(
+  execute<T extends { readonly tasks: readonly unknown[] }>(
     pluginId: string,
     user: PlugboardUser | undefined,
     work: () => Promise<T>,
@@ -127,6 +131,12 @@ export class TaskTracing implements AttemptTelemetry {
       kind: SpanKind.INTERNAL,
       attributes: { [ATTR_PLUGIN_ID]: pluginId, ...(user ? { [ATTR_USER_ID]: user.id } : {}) },
     });
+    // Without an SDK (and no trace to continue) there is nothing to record or carry: no context, no extra promise.
+    if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return work();
+    return this.#inSpan(span, work);
+  }
+
+  async #inSpan<T extends { readonly tasks: readonly unknown[] }>(span: Span, work: () => Promise<T>): Promise<T> {
     try {
       const result = await context.with(trace.setSpan(context.active(), span), work);
       span.setAttribute(ATTR_TASK_COUNT, result.tasks.length);
@@ -145,13 +155,15 @@ export class TaskTracing implements AttemptTelemetry {
     }
   }
 
-  startAttempt(record: TaskRecord): AttemptSpan {
+  startAttempt(record: TaskRecord): AttemptSpan | undefined {
     const parent = context.active();
     const span = this.#tracer.startSpan(
       `run ${record.taskType}`,
       { kind: SpanKind.INTERNAL, attributes: taskAttributes(record) },
       parent,
     );
-    return span.isRecording() ? new RecordedAttempt(span, parent) : new UnrecordedAttempt(span, parent);
+    if (span.isRecording()) return new RecordedAttempt(span, parent);
+    // Sampled out: the span records nothing, but its context still reaches the task's own spans.
+    return isSpanContextValid(span.spanContext()) ? new UnrecordedAttempt(span, parent) : undefined;
   }
 }
