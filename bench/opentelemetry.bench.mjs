@@ -83,7 +83,7 @@ if (want('no-sdk')) {
 }
 
 if (want('sdk')) {
-  const { context, trace } = await import('@opentelemetry/api');
+  const { context } = await import('@opentelemetry/api');
   const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
   const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(
     '@opentelemetry/sdk-trace-base'

@@ -23,7 +23,11 @@ export function telemetryOption(value: unknown): void {
   if (value === undefined) return;
   const tracer = (value as { tracer?: unknown } | null)?.tracer;
   if (value === null || typeof value !== 'object' || tracer === null || typeof tracer !== 'object') {
-    throw invalid('telemetry', "BullMQ's Telemetry (an object with a `tracer`, e.g. `new BullMQOtel(name)`)", value);
+    throw invalid(
+      'telemetry',
+      "BullMQ's Telemetry (an object with a `tracer`, e.g. `new BullMQOtel(name)`)",
+      value,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
-import type { TraceCarrier } from '@plugboard/core/spi';
 import type { LogLevel, ScheduleRecord, TaskLogEntry, TaskProgressEvent, TaskRecord } from '@plugboard/core';
+import type { TraceCarrier } from '@plugboard/core/spi';
 
 /**
  * One change to a task, as carried on the queue's update stream from the process that made it to every API

@@ -197,3 +197,20 @@ describe.skipIf(!redisHere)('OpenTelemetry across HTTP and BullMQ', () => {
     await meterProvider.shutdown();
   });
 });
+
+describe("BullMQ's own telemetry option", () => {
+  it('is passed through when it is a Telemetry, and refused otherwise', () => {
+    const connection = { host: '127.0.0.1', port: 1 };
+    const telemetry = { tracer: { startSpan: () => ({}) }, contextManager: {} } as never;
+    expect(() => bullmqRuntime({ connection, telemetry })).not.toThrow();
+    expect(() => createWorker({ connection, telemetry })).not.toThrow();
+    for (const wrong of [true, {}, { tracer: null }]) {
+      const expected = expect.objectContaining({
+        code: 'PLUGBOARD_INVALID_OPTION',
+        message: expect.stringContaining("Expected `telemetry` to be BullMQ's Telemetry"),
+      });
+      expect(() => bullmqRuntime({ connection, telemetry: wrong as never })).toThrow(expected);
+      expect(() => createWorker({ connection, telemetry: wrong as never })).toThrow(expected);
+    }
+  });
+});

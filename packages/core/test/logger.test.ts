@@ -25,7 +25,8 @@ class ChattyTask extends Task<{ mode: 'ok' | 'fail' }> {
     ctx.log.debug('looking around');
     ctx.log.info(`calling the service with ${apiKey}`);
     ctx.log.critical('the disk is nearly full');
-    if (this.input.mode === 'fail') throw new TaskError(`the service refused ${apiKey}`, { code: 'SERVICE_DOWN' });
+    if (this.input.mode === 'fail')
+      throw new TaskError(`the service refused ${apiKey}`, { code: 'SERVICE_DOWN' });
     return { ok: true };
   }
 }

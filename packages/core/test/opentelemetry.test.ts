@@ -78,7 +78,13 @@ afterEach(async () => {
 });
 
 async function startHost(options: HostOptions = {}) {
-  const host = createHost({ env: false, argv: [], isolation: 'none', plugins: { classes: [Traced] }, ...options });
+  const host = createHost({
+    env: false,
+    argv: [],
+    isolation: 'none',
+    plugins: { classes: [Traced] },
+    ...options,
+  });
   hosts.push(host);
   await host.start();
   return host;
@@ -194,7 +200,12 @@ describe('OpenTelemetry traces', () => {
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(own)] });
     const host = await startHost({ openTelemetry: { tracerProvider: provider } });
     await host.tasks.wait((await host.execute('traced', { mode: 'ok' })).tasks[0]!.id);
-    expect(own.getFinishedSpans().map((s) => s.name).sort()).toEqual(['execute traced', 'run traced/TracedTask']);
+    expect(
+      own
+        .getFinishedSpans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['execute traced', 'run traced/TracedTask']);
     await provider.shutdown();
   });
 
@@ -202,7 +213,8 @@ describe('OpenTelemetry traces', () => {
     expect(() => createHost({ openTelemetry: { tracerProvider: {} } as never })).toThrow(
       expect.objectContaining({
         code: 'PLUGBOARD_INVALID_OPTION',
-        message: 'Expected `openTelemetry.tracerProvider` to be a TracerProvider (with getTracer), got `{}` (object).',
+        message:
+          'Expected `openTelemetry.tracerProvider` to be a TracerProvider (with getTracer), got `{}` (object).',
       }),
     );
     expect(() => createHost({ openTelemetry: true as never })).toThrow(

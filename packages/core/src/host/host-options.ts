@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
 import { describeValue, PlugboardError } from '../errors.js';
+import { checkLogger, type HostLogger } from '../observability/host-logger.js';
+import { checkOpenTelemetryOptions, type OpenTelemetryOptions } from '../observability/telemetry-options.js';
 import {
   booleanOption,
   checkOptionsObject,
@@ -8,8 +10,6 @@ import {
   numberOption,
   oneOfOption,
 } from '../option-checks.js';
-import { checkLogger, type HostLogger } from '../observability/host-logger.js';
-import { checkOpenTelemetryOptions, type OpenTelemetryOptions } from '../observability/telemetry-options.js';
 import type { AuthorizeHook } from '../plugins/authorization.js';
 import type { PluginDiscoveryOptions } from '../plugins/discovery.js';
 import type { WatchOptions } from '../plugins/plugin-watcher.js';

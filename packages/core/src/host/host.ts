@@ -369,7 +369,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     const err = error instanceof Error ? error : new Error(describeThrown(error));
     this.#log?.error(err);
     if (this.events.listenerCount('error') > 0) this.events.emit('error', err);
-    else if (!this.#log) console.error("Plugboard host error (route these with host.events.on('error', ...)):", err);
+    else if (!this.#log)
+      console.error("Plugboard host error (route these with host.events.on('error', ...)):", err);
   }
 
   /** A text with every registered plugin's secret values replaced, for lines about no one plugin. */

@@ -101,7 +101,11 @@ export class HostLogBridge {
     };
     l['task:started'] = (record) => {
       this.#attempts.set(record.id, record.attempt);
-      this.#write('debug', { event: 'task:started', ...taskFields(record) }, `Task ${record.taskType} started`);
+      this.#write(
+        'debug',
+        { event: 'task:started', ...taskFields(record) },
+        `Task ${record.taskType} started`,
+      );
     };
     l['task:finished'] = (record) => {
       this.#attempts.delete(record.id);
@@ -115,11 +119,20 @@ export class HostLogBridge {
         ...(record.error ? { errorCode: record.error.code, error: record.error.message } : {}),
       };
       const ended = `Task ${record.taskType} ${record.state}`;
-      const problem = record.state === 'failed' || record.state === 'timed-out' || record.state === 'interrupted';
-      this.#write(problem ? 'warn' : 'info', fields, record.error ? `${ended}: ${record.error.message}` : ended);
+      const problem =
+        record.state === 'failed' || record.state === 'timed-out' || record.state === 'interrupted';
+      this.#write(
+        problem ? 'warn' : 'info',
+        fields,
+        record.error ? `${ended}: ${record.error.message}` : ended,
+      );
     };
     l['schedule:fired'] = ({ id, pluginId, taskIds }) => {
-      this.#write('debug', { event: 'schedule:fired', scheduleId: id, pluginId, taskIds }, `Schedule ${id} fired`);
+      this.#write(
+        'debug',
+        { event: 'schedule:fired', scheduleId: id, pluginId, taskIds },
+        `Schedule ${id} fired`,
+      );
     };
     if (options.taskLines) {
       l['task:log'] = ({ id, pluginId, userId, entry }) => {
@@ -156,7 +169,11 @@ export class HostLogBridge {
       runtime: report.runtime,
       recovery: report.recovery,
     };
-    this.#write('info', fields, `Plugboard host started: ${operational} of ${report.plugins.length} plugins operational`);
+    this.#write(
+      'info',
+      fields,
+      `Plugboard host started: ${operational} of ${report.plugins.length} plugins operational`,
+    );
   }
 
   /** The host stopped: its last line; the bridge stops listening. */
@@ -177,7 +194,11 @@ export class HostLogBridge {
     err.name = error.name;
     err.stack = typeof error.stack === 'string' ? this.#redact(error.stack) : `${error.name}: ${message}`;
     if (typeof code === 'string') err.code = code;
-    this.#write('error', { event: 'host:error', ...(typeof code === 'string' ? { code } : {}), err }, message);
+    this.#write(
+      'error',
+      { event: 'host:error', ...(typeof code === 'string' ? { code } : {}), err },
+      message,
+    );
   }
 
   #write(level: keyof HostLogger, fields: Record<string, unknown>, message: string): void {

@@ -136,7 +136,10 @@ export class TaskTracing implements AttemptTelemetry {
     return this.#inSpan(span, work);
   }
 
-  async #inSpan<T extends { readonly tasks: readonly unknown[] }>(span: Span, work: () => Promise<T>): Promise<T> {
+  async #inSpan<T extends { readonly tasks: readonly unknown[] }>(
+    span: Span,
+    work: () => Promise<T>,
+  ): Promise<T> {
     try {
       const result = await context.with(trace.setSpan(context.active(), span), work);
       span.setAttribute(ATTR_TASK_COUNT, result.tasks.length);

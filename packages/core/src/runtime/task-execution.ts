@@ -1,6 +1,6 @@
 import { describeThrown, PlugboardError } from '../errors.js';
-import { runInTraceContext } from '../observability/trace-context.js';
 import type { AttemptSpan } from '../observability/task-tracing.js';
+import { runInTraceContext } from '../observability/trace-context.js';
 import { type SecretRedactor, secretRedactor } from '../secrets.js';
 import {
   LOG_LEVEL_RANK,
@@ -125,7 +125,10 @@ export class TaskExecution {
         : state === 'timed-out'
           ? 'PLUGBOARD_TASK_TIMED_OUT'
           : 'PLUGBOARD_TASK_INTERRUPTED';
-    this.#span?.event(state === 'cancelled' ? 'cancel' : state === 'timed-out' ? 'timeout' : 'interrupt', message);
+    this.#span?.event(
+      state === 'cancelled' ? 'cancel' : state === 'timed-out' ? 'timeout' : 'interrupt',
+      message,
+    );
     this.#signalController().abort(new PlugboardError(code, message));
     this.#stop?.({ state, error: { code, message }, retryable: false });
   }
