@@ -19,6 +19,9 @@ export interface HostLogger {
   error(fields: Record<string, unknown>, message: string): void;
 }
 
+/** The most running tasks whose attempt the bridge remembers for their log lines. */
+const MAX_TRACKED_ATTEMPTS = 10_000;
+
 const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** Checks the `logger` host option: an object with the four level methods. */
@@ -100,7 +103,7 @@ export class HostLogBridge {
       this.#write('info', { event: 'plugin:reloaded', ...reload }, 'Plugin module reloaded');
     };
     l['task:started'] = (record) => {
-      this.#attempts.set(record.id, record.attempt);
+      if (options.taskLines) this.#noteAttempt(record.id, record.attempt);
       this.#write(
         'debug',
         { event: 'task:started', ...taskFields(record) },
@@ -199,6 +202,14 @@ export class HostLogBridge {
       { event: 'host:error', ...(typeof code === 'string' ? { code } : {}), err },
       message,
     );
+  }
+
+  #noteAttempt(id: string, attempt: number): void {
+    this.#attempts.delete(id);
+    this.#attempts.set(id, attempt);
+    // A process that never sees the end of the tasks it runs (a BullMQ worker: the API records the ends) forgets
+    // the oldest instead of growing.
+    if (this.#attempts.size > MAX_TRACKED_ATTEMPTS) this.#attempts.delete(this.#attempts.keys().next().value!);
   }
 
   #write(level: keyof HostLogger, fields: Record<string, unknown>, message: string): void {
