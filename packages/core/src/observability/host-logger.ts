@@ -209,7 +209,8 @@ export class HostLogBridge {
     this.#attempts.set(id, attempt);
     // A process that never sees the end of the tasks it runs (a BullMQ worker: the API records the ends) forgets
     // the oldest instead of growing.
-    if (this.#attempts.size > MAX_TRACKED_ATTEMPTS) this.#attempts.delete(this.#attempts.keys().next().value!);
+    if (this.#attempts.size > MAX_TRACKED_ATTEMPTS)
+      this.#attempts.delete(this.#attempts.keys().next().value!);
   }
 
   #write(level: keyof HostLogger, fields: Record<string, unknown>, message: string): void {

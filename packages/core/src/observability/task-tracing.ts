@@ -11,7 +11,8 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { isPlugboardError } from '../errors.js';
-import type { PlugboardUser, TaskErrorInfo, TaskRecord, TaskState } from '../task.js';
+import { retryDelay } from '../runtime/task-life.js';
+import type { PlugboardUser, RetryPolicy, TaskErrorInfo, TaskRecord, TaskState } from '../task.js';
 import { PLUGBOARD_VERSION } from '../version.js';
 import {
   ATTR_ERROR_TYPE,
@@ -30,7 +31,13 @@ import {
 export const INSTRUMENTATION_SCOPE = '@plugboard/core';
 
 /** What happened to a running attempt, recorded as an event of its span. */
-export type AttemptEvent = 'cancel' | 'timeout' | 'interrupt';
+export type AttemptEvent = 'cancelled' | 'timed-out' | 'interrupted';
+
+const EVENT_NAMES: Readonly<Record<AttemptEvent, string>> = {
+  cancelled: 'plugboard.task.cancel',
+  'timed-out': 'plugboard.task.timeout',
+  interrupted: 'plugboard.task.interrupt',
+};
 
 /** The span of one attempt of a task, from `TaskExecution`. */
 export interface AttemptSpan {
@@ -39,10 +46,10 @@ export interface AttemptSpan {
   /** Records an event (`plugboard.task.cancel`, `.timeout`, `.interrupt`) on the span. */
   event(event: AttemptEvent, message: string): void;
   /**
-   * Ends the span with the attempt's final record; `retryInMs` is set when the attempt failed and another one
-   * follows after that delay (a `plugboard.task.retry` event).
+   * Ends the span with the attempt's final record. A failure that may be retried under `policy` and has attempts
+   * left gets a `plugboard.task.retry` event with the delay before the next attempt.
    */
-  end(record: TaskRecord, retryInMs: number | undefined): void;
+  end(record: TaskRecord, retryable: boolean, policy: RetryPolicy | undefined): void;
 }
 
 /** Traces the attempts of tasks; part of a runtime's environment (`RuntimeEnvironment.telemetry`). */
@@ -83,11 +90,15 @@ class RecordedAttempt implements AttemptSpan {
   }
 
   event(event: AttemptEvent, message: string): void {
-    this.#span.addEvent(`plugboard.task.${event}`, { message });
+    this.#span.addEvent(EVENT_NAMES[event], { message });
   }
 
-  end(record: TaskRecord, retryInMs: number | undefined): void {
+  end(record: TaskRecord, retryable: boolean, policy: RetryPolicy | undefined): void {
     const span = this.#span;
+    const retryInMs =
+      record.state === 'failed' && retryable
+        ? retryDelay(policy, record.attempt, record.maxAttempts)
+        : undefined;
     span.setAttribute(ATTR_TASK_STATE, record.state);
     if (retryInMs !== undefined) span.addEvent('plugboard.task.retry', { [ATTR_RETRY_DELAY_MS]: retryInMs });
     if (record.error !== null && ERROR_STATES.has(record.state)) setError(span, record.error);

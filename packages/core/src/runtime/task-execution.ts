@@ -15,7 +15,6 @@ import {
 import { MAX_TIMER_MS } from '../timers.js';
 import { runInExitScope } from './process-exit-guard.js';
 import type { RuntimeEnvironment } from './runtime.js';
-import { retryDelay } from './task-life.js';
 
 /** How one attempt ended. */
 export interface AttemptOutcome {
@@ -125,10 +124,7 @@ export class TaskExecution {
         : state === 'timed-out'
           ? 'PLUGBOARD_TASK_TIMED_OUT'
           : 'PLUGBOARD_TASK_INTERRUPTED';
-    this.#span?.event(
-      state === 'cancelled' ? 'cancel' : state === 'timed-out' ? 'timeout' : 'interrupt',
-      message,
-    );
+    this.#span?.event(state, message);
     this.#signalController().abort(new PlugboardError(code, message));
     this.#stop?.({ state, error: { code, message }, retryable: false });
   }
@@ -140,7 +136,7 @@ export class TaskExecution {
   requestCancel(message: string): void {
     if (this.#finished || this.#cancelRequest) return;
     this.#cancelRequest = { code: 'PLUGBOARD_TASK_CANCELLED', message };
-    this.#span?.event('cancel', message);
+    this.#span?.event('cancelled', message);
     this.#signalController().abort(new PlugboardError(this.#cancelRequest.code, message));
   }
 
@@ -465,19 +461,8 @@ export class TaskExecution {
       logCount: this.#logSeq,
     };
     this.#record = { ...this.#record, ...patch };
-    if (this.#span) this.#endSpan(outcome);
+    this.#span?.end(this.#record, outcome.retryable, this.#env.retryPolicy(this.#record));
     return outcome;
-  }
-
-  /** Ends the attempt's span; a failure that another attempt follows says so with a `retry` event. */
-  #endSpan(outcome: AttemptOutcome): void {
-    const record = this.#record;
-    const retryInMs =
-      outcome.state === 'failed' && outcome.retryable
-        ? retryDelay(this.#env.retryPolicy(record), record.attempt, record.maxAttempts)
-        : undefined;
-    this.#span!.end(record, retryInMs);
-    this.#span = undefined;
   }
 
   #patch(patch: Partial<TaskRecord>): void {
