@@ -10,6 +10,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import {
   ActionPlugin,
+  BackgroundTaskPlugin,
   createHost,
   type Host,
   type HostOptions,
@@ -178,6 +179,39 @@ describe('OpenTelemetry traces', () => {
       remote: true,
     });
     expect(parentId(attempt!)).toBe(spanId(named('execute trace-reader')[0]!));
+  });
+
+  it('a scheduled run of a background plugin is the root of its trace, with its tasks’ attempts below it', async () => {
+    class TickTask extends Task<Record<string, never>> {
+      async run() {
+        return 'tick';
+      }
+    }
+    class Tick extends BackgroundTaskPlugin({
+      id: 'tick',
+      name: 'Tick',
+      delaySeconds: 0,
+      tasks: [TickTask],
+    }) {
+      createTasks() {
+        return new TickTask({});
+      }
+    }
+    const host = createHost({ env: false, argv: [], isolation: 'none', plugins: { classes: [Tick] } });
+    hosts.push(host);
+    const finished = new Promise<void>((resolve) => host.events.once('task:finished', () => resolve()));
+    await host.start();
+    await finished;
+    const [schedule] = named('schedule tick');
+    const [attempt] = named('run tick/TickTask');
+    expect(parentId(schedule!)).toBeUndefined();
+    expect(schedule!.attributes).toMatchObject({
+      'plugboard.plugin.id': 'tick',
+      'plugboard.schedule.id': 'tick',
+      'plugboard.execute.task_count': 1,
+    });
+    expect(parentId(attempt!)).toBe(spanId(schedule!));
+    expect(attempt!.attributes['user.id']).toBe('plugboard:system');
   });
 
   it('a refused execute ends its span with the error’s code', async () => {

@@ -115,7 +115,10 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#schedules = new ScheduleManager({
       store,
       clock,
-      run: (plugin, scheduleId) => this.#executor.runSchedule(plugin, scheduleId),
+      run: (plugin, scheduleId) => {
+        const run = () => this.#executor.runSchedule(plugin, scheduleId);
+        return this.#tracing ? this.#tracing.schedule(plugin.info.id, scheduleId, run) : run();
+      },
       plugin: (id) => this.#registry.get(id),
       reportError,
       runtime: runtime.schedules,

@@ -13,3 +13,4 @@ export const ATTR_TASK_STATE = 'plugboard.task.state';
 export const ATTR_TASK_COUNT = 'plugboard.execute.task_count';
 export const ATTR_RETRY_DELAY_MS = 'plugboard.task.retry.delay_ms';
 export const ATTR_RUNTIME = 'plugboard.runtime.name';
+export const ATTR_SCHEDULE_ID = 'plugboard.schedule.id';

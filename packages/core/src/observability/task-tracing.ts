@@ -18,6 +18,7 @@ import {
   ATTR_ERROR_TYPE,
   ATTR_PLUGIN_ID,
   ATTR_RETRY_DELAY_MS,
+  ATTR_SCHEDULE_ID,
   ATTR_TASK_ATTEMPT,
   ATTR_TASK_COUNT,
   ATTR_TASK_ID,
@@ -138,22 +139,36 @@ export class TaskTracing implements AttemptTelemetry {
     user: PlugboardUser | undefined,
     work: () => Promise<T>,
   ): Promise<T> {
-    const span = this.#tracer.startSpan(`execute ${pluginId}`, {
-      kind: SpanKind.INTERNAL,
-      attributes: { [ATTR_PLUGIN_ID]: pluginId, ...(user ? { [ATTR_USER_ID]: user.id } : {}) },
-    });
-    // Without an SDK (and no trace to continue) there is nothing to record or carry: no context, no extra promise.
-    if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return work();
-    return this.#inSpan(span, work);
+    const attributes = { [ATTR_PLUGIN_ID]: pluginId, ...(user ? { [ATTR_USER_ID]: user.id } : {}) };
+    return this.#traced(`execute ${pluginId}`, attributes, work, (result) => result.tasks.length);
   }
 
-  async #inSpan<T extends { readonly tasks: readonly unknown[] }>(
-    span: Span,
+  /** Runs one scheduled run of a background plugin in its span (`schedule <plugin id>`), the root of its trace. */
+  schedule<T extends readonly unknown[]>(
+    pluginId: string,
+    scheduleId: string,
     work: () => Promise<T>,
   ): Promise<T> {
+    const attributes = { [ATTR_PLUGIN_ID]: pluginId, [ATTR_SCHEDULE_ID]: scheduleId };
+    return this.#traced(`schedule ${pluginId}`, attributes, work, (tasks) => tasks.length);
+  }
+
+  #traced<T>(
+    name: string,
+    attributes: Attributes,
+    work: () => Promise<T>,
+    count: (result: T) => number,
+  ): Promise<T> {
+    const span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes });
+    // Without an SDK (and no trace to continue) there is nothing to record or carry: no context, no extra promise.
+    if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return work();
+    return this.#inSpan(span, work, count);
+  }
+
+  async #inSpan<T>(span: Span, work: () => Promise<T>, count: (result: T) => number): Promise<T> {
     try {
       const result = await context.with(trace.setSpan(context.active(), span), work);
-      span.setAttribute(ATTR_TASK_COUNT, result.tasks.length);
+      span.setAttribute(ATTR_TASK_COUNT, count(result));
       return result;
     } catch (error) {
       if (span.isRecording()) {
