@@ -56,6 +56,7 @@ const pages = [
   'docs/http.md',
   'docs/hono.md',
   'docs/fastify.md',
+  'docs/observability.md',
 ];
 
 /** Drives the API a server sample of an HTTP page started: lists, runs, follows and pages as a client would. */
@@ -196,6 +197,30 @@ describe('the docs', () => {
 
   it('fastify: the Fastify sample serves the API, the monitor page and OpenAPI', async () => {
     await driveHttpSample('docs/fastify.md');
+  });
+
+  it('observability: one trace from the request to the task’s own span, and log lines with secrets replaced', async () => {
+    const { record, printed, logged } = await runHostSample('docs/observability.md');
+    expect(record).toMatchObject({ state: 'succeeded', result: { file: 'cover.png' } });
+    expect(printed).toBe(
+      [
+        'POST /resize',
+        '  execute resize',
+        '    run resize/ResizeTask  attempt=1 state=succeeded',
+        '      encode jpeg',
+      ].join('\n'),
+    );
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        event: 'task:log',
+        taskId: record.id,
+        pluginId: 'resize',
+        attempt: 1,
+        userId: 'ada',
+        msg: 'resizing cover.png with key [secret]',
+      }),
+    );
+    expect(JSON.stringify(logged)).not.toContain('sk-live-123456');
   });
 
   it('every code sample compiles under strict TypeScript', () => {

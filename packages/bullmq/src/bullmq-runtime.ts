@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isFinalState, PlugboardError, type TaskRecord } from '@plugboard/core';
 import {
+  captureTraceCarrier,
   checkOptionsObject,
   integerOption,
   type RuntimeEnvironment,
@@ -9,11 +10,12 @@ import {
   type RuntimeSchedules,
   type RuntimeStopOptions,
   type TaskRuntime,
+  type TraceCarrier,
 } from '@plugboard/core/spi';
-import { type KeepJobs, Queue, QueueEvents } from 'bullmq';
+import { type KeepJobs, Queue, QueueEvents, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobSchedules } from './job-schedules.js';
-import { queueTargetOptions } from './option-checks.js';
+import { queueTargetOptions, telemetryOption } from './option-checks.js';
 import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
 import type { PlugboardKeys } from './redis-keys.js';
 import type { BullmqRuntimeOptions } from './runtime-options.js';
@@ -60,6 +62,7 @@ export class BullmqRuntime implements TaskRuntime {
   readonly #keep: KeepJobs;
   readonly #statsIntervalMs: number;
   readonly #connectTimeoutMs: number;
+  readonly #telemetry: Telemetry | undefined;
   /** Tells this process's own `queued` updates apart from other API processes'. */
   readonly #origin = randomUUID();
   #env: RuntimeEnvironment | undefined;
@@ -69,7 +72,12 @@ export class BullmqRuntime implements TaskRuntime {
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   #jobSchedules: Promise<JobSchedules> | undefined;
   /** Tasks queued in this turn of the event loop, added to the queue together in the next. */
-  #adding: Array<{ record: TaskRecord; resolve: () => void; reject: (error: unknown) => void }> = [];
+  #adding: Array<{
+    record: TaskRecord;
+    trace: TraceCarrier | undefined;
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  }> = [];
 
   constructor(options: BullmqRuntimeOptions) {
     const target = queueTargetOptions('bullmqRuntime', options);
@@ -92,6 +100,8 @@ export class BullmqRuntime implements TaskRuntime {
     this.#keep = options.keepFinishedJobs ?? { age: 86_400, count: 10_000 };
     this.#statsIntervalMs = integerOption('statsIntervalMs', options.statsIntervalMs, 10, 1000);
     this.#connectTimeoutMs = integerOption('connectTimeoutMs', options.connectTimeoutMs, 1, 10_000);
+    telemetryOption(options.telemetry);
+    this.#telemetry = options.telemetry;
   }
 
   /** The BullMQ queue name. */
@@ -112,6 +122,7 @@ export class BullmqRuntime implements TaskRuntime {
     const queue = new Queue<TaskJobData>(this.#queueName, {
       connection: this.#connection,
       prefix: this.#prefix,
+      ...(this.#telemetry ? { telemetry: this.#telemetry } : {}),
     });
     queue.on('error', onError);
     const commands = dedicatedConnection(this.#connection, onError);
@@ -164,7 +175,8 @@ export class BullmqRuntime implements TaskRuntime {
       throw new PlugboardError('PLUGBOARD_HOST_STOPPING', 'The runtime is stopping; no task is accepted.');
     // Tasks queued in one turn of the event loop go out together: one stream entry and one bulk add.
     return new Promise<void>((resolve, reject) => {
-      this.#adding.push({ record, resolve, reject });
+      // The caller's trace context (its `execute`'s span) goes with the job, for the worker's attempt spans.
+      this.#adding.push({ record, trace: captureTraceCarrier(), resolve, reject });
       if (this.#adding.length === 1) setImmediate(() => this.#addPending());
     });
   }
@@ -193,9 +205,9 @@ export class BullmqRuntime implements TaskRuntime {
         progressIntervalMs: env.progressIntervalMs,
       };
       await live.queue.addBulk(
-        batch.map(({ record }) => ({
+        batch.map(({ record, trace }) => ({
           name: record.taskType,
-          data: { record, settings },
+          data: trace ? { record, settings, trace } : { record, settings },
           opts: {
             jobId: record.id,
             priority: bullmqPriority(record.priority),

@@ -18,6 +18,19 @@ export function connectionOption(value: unknown): void {
   }
 }
 
+/** Checks BullMQ's `telemetry` option: the object BullMQ calls (its `tracer`, `contextManager`, maybe `meter`). */
+export function telemetryOption(value: unknown): void {
+  if (value === undefined) return;
+  const tracer = (value as { tracer?: unknown } | null)?.tracer;
+  if (value === null || typeof value !== 'object' || tracer === null || typeof tracer !== 'object') {
+    throw invalid(
+      'telemetry',
+      "BullMQ's Telemetry (an object with a `tracer`, e.g. `new BullMQOtel(name)`)",
+      value,
+    );
+  }
+}
+
 /** Where a runtime or a worker finds its queue: the Redis connection, the queue name, its prefix and its keys. */
 export interface QueueTarget {
   readonly connection: RedisConnection;

@@ -1,4 +1,4 @@
-import type { KeepJobs } from 'bullmq';
+import type { KeepJobs, Telemetry } from 'bullmq';
 import type { RedisConnection } from './redis-connection.js';
 
 /** Options of {@link bullmqRuntime}. */
@@ -35,4 +35,10 @@ export interface BullmqRuntimeOptions {
    * @default 1000
    */
   readonly statsIntervalMs?: number;
+  /**
+   * BullMQ's own telemetry (for example `new BullMQOtel('plugboard')` from `bullmq-otel`), passed to its queue: BullMQ
+   * then traces its Redis operations beside Plugboard's own spans. Plugboard carries the trace context to the
+   * worker either way.
+   */
+  readonly telemetry?: Telemetry;
 }

@@ -1,4 +1,5 @@
 import type { LogLevel, ScheduleRecord, TaskLogEntry, TaskProgressEvent, TaskRecord } from '@plugboard/core';
+import type { TraceCarrier } from '@plugboard/core/spi';
 
 /**
  * One change to a task, as carried on the queue's update stream from the process that made it to every API
@@ -46,6 +47,8 @@ export interface TaskJobData {
   readonly settings: ExecutionSettings;
   /** How often a worker held the task back for a slot of its plugin; the wait before asking again grows with it. */
   readonly slotRefusals?: number;
+  /** The trace context of the call that queued the task: the worker's attempt spans are its children. */
+  readonly trace?: TraceCarrier;
 }
 
 /** The stream entry field the JSON-encoded batch of updates is kept in. */

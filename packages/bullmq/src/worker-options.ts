@@ -1,4 +1,5 @@
 import type { HostOptions } from '@plugboard/core';
+import type { Telemetry } from 'bullmq';
 import type { RedisConnection } from './redis-connection.js';
 
 /** Options of {@link createWorker}. */
@@ -15,6 +16,9 @@ export interface WorkerOptions
     | 'readinessTimeoutMs'
     | 'isolation'
     | 'limits'
+    | 'logger'
+    | 'logTaskLines'
+    | 'openTelemetry'
   > {
   /**
    * The Redis server: ioredis options or an ioredis client (duplicated for the connections that block).
@@ -58,4 +62,9 @@ export interface WorkerOptions
    * @default 10000
    */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * BullMQ's own telemetry (for example `new BullMQOtel('plugboard')` from `bullmq-otel`), passed to its worker.
+   * Plugboard's attempt spans are recorded through `openTelemetry` either way.
+   */
+  readonly telemetry?: Telemetry;
 }

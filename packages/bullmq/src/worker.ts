@@ -14,12 +14,13 @@ import {
   type RuntimeEnvironment,
   recoverCrashed,
   retryDelay,
+  runWithTraceCarrier,
   TaskExecution,
   waitingForPluginSlot,
 } from '@plugboard/core/spi';
-import { DelayedError, type Job, Queue, Worker } from 'bullmq';
+import { DelayedError, type Job, Queue, type Telemetry, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { queueTargetOptions } from './option-checks.js';
+import { queueTargetOptions, telemetryOption } from './option-checks.js';
 import { PluginSlots } from './plugin-slots.js';
 import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
 import type { PlugboardKeys } from './redis-keys.js';
@@ -65,6 +66,7 @@ export class PlugboardWorker {
   readonly #stalledIntervalMs: number;
   readonly #shutdownTimeoutMs: number;
   readonly #connectTimeoutMs: number;
+  readonly #telemetry: Telemetry | undefined;
   readonly #executions = new Map<string, TaskExecution>();
   /** Tasks this worker has taken and not started yet; a cancel that arrives meanwhile is kept here. */
   readonly #starting = new Map<string, { cancelled: boolean }>();
@@ -95,8 +97,13 @@ export class PlugboardWorker {
       isolation: options.isolation,
       // Per-plugin limits hold across every worker of the queue: see PluginSlots.
       limits: options.limits,
+      logger: options.logger,
+      logTaskLines: options.logTaskLines,
+      openTelemetry: options.openTelemetry,
       runtime: this.#runtime,
     });
+    telemetryOption(options.telemetry);
+    this.#telemetry = options.telemetry;
   }
 
   /** Where the worker is in its lifecycle. */
@@ -165,6 +172,7 @@ export class PlugboardWorker {
         stalledInterval: this.#stalledIntervalMs,
         maxStalledCount: MAX_STALLED_COUNT,
         autorun: false,
+        ...(this.#telemetry ? { telemetry: this.#telemetry } : {}),
       },
     );
     worker.on('error', onError);
@@ -329,7 +337,7 @@ export class PlugboardWorker {
     }
     const execution = new TaskExecution(env, record);
     this.#executions.set(record.id, execution);
-    const outcome$ = execution.run();
+    const outcome$ = runWithTraceCarrier(job.data.trace, () => execution.run());
     // A cancel published after the check above, before the task was registered as running.
     if (starting.cancelled) execution.abort('cancelled', 'The task was cancelled while it ran.');
     const outcome = await outcome$;

@@ -33,6 +33,8 @@ export type { HostPlugins } from './host/host-plugins.js';
 export type { HostPoints } from './host/host-points.js';
 export type { HostSchedules } from './host/host-schedules.js';
 export type { HostTasks, TaskCancelOptions } from './host/host-tasks.js';
+export type { HostLogger } from './observability/host-logger.js';
+export type { OpenTelemetryOptions } from './observability/telemetry-options.js';
 export type {
   ActionPluginConstructor,
   BackgroundScheduleOptions,

@@ -9,6 +9,9 @@
  */
 export { describeValue } from './errors.js';
 export { createTaskId } from './ids.js';
+export type { AttemptEvent, AttemptSpan, AttemptTelemetry } from './observability/task-tracing.js';
+export type { TraceCarrier } from './observability/trace-context.js';
+export { captureTraceCarrier, runWithTraceCarrier } from './observability/trace-context.js';
 export type { NumberBounds } from './option-checks.js';
 export {
   booleanOption,

@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
 import { describeValue, PlugboardError } from '../errors.js';
+import { checkLogger, type HostLogger } from '../observability/host-logger.js';
+import { checkOpenTelemetryOptions, type OpenTelemetryOptions } from '../observability/telemetry-options.js';
 import {
   booleanOption,
   checkOptionsObject,
@@ -108,6 +110,26 @@ export interface HostOptions<User extends PlugboardUser = PlugboardUser> {
    * @example { limits: { thumbnails: { concurrency: 2, intervalCap: 10, intervalMs: 1000 } } }
    */
   readonly limits?: Readonly<Record<string, PluginLimits>>;
+  /**
+   * Receives the host's own events (start and stop, plugin status changes, task ends, faults outside any task)
+   * as `logger.info(fields, message)` calls: a pino logger, `console`, or anything of that shape. Faults then go
+   * to it rather than to stderr. See docs/observability.md.
+   * @default none: faults go to the `error` listeners, or to stderr when there are none
+   */
+  readonly logger?: HostLogger;
+  /**
+   * Also write every line of the tasks' logs to `logger` (secrets replaced, with the task id, plugin id, attempt and
+   * user id as fields). They are kept in the store either way.
+   * @default false
+   */
+  readonly logTaskLines?: boolean;
+  /**
+   * The host's OpenTelemetry spans (one per `execute`, one per attempt of a task) and metrics, through
+   * `@opentelemetry/api`: they cost next to nothing until the host installs an SDK. `false` records none; an object
+   * names the providers to use instead of the global ones. See docs/observability.md.
+   * @default the global providers
+   */
+  readonly openTelemetry?: false | OpenTelemetryOptions;
 }
 
 /** Options of {@link Host.execute}. */
@@ -178,6 +200,9 @@ export function checkHostOptions(options: unknown): void {
   oneOfOption('logLevel', o.logLevel, Object.keys(LOG_LEVEL_RANK) as LogLevel[], 'info');
   functionOption('authorize', o.authorize, undefined);
   checkHostLimits(o.limits);
+  checkLogger(o.logger);
+  booleanOption('logTaskLines', o.logTaskLines, false);
+  checkOpenTelemetryOptions(o.openTelemetry);
   for (const dir of o.plugins?.dirs ?? []) {
     if (typeof dir !== 'string' || dir.length === 0) {
       throw new PlugboardError(

@@ -2,6 +2,9 @@ import { EventEmitter } from 'eventemitter3';
 import { type Clock, systemClock } from '../clock.js';
 import { describeThrown, isPlugboardError, PlugboardError } from '../errors.js';
 import type { HostEvents } from '../events.js';
+import { HostLogBridge, type HostLogger } from '../observability/host-logger.js';
+import { TaskMetrics } from '../observability/task-metrics.js';
+import { TaskTracing } from '../observability/task-tracing.js';
 import { numberOption } from '../option-checks.js';
 import { type AuthorizeHook, holdsPermissions } from '../plugins/authorization.js';
 import { loadPlugins } from '../plugins/plugin-loading.js';
@@ -75,6 +78,9 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   readonly #idempotency: IdempotentExecutions;
   readonly #reloading: HostReloading;
   readonly #children: ChildTaskQueue;
+  readonly #tracing: TaskTracing | undefined;
+  readonly #log: HostLogBridge | undefined;
+  #metrics: TaskMetrics | undefined;
   #report: BootReport | undefined;
   #releaseExitGuard: (() => void) | undefined;
 
@@ -91,6 +97,16 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#runtime = runtime;
     this.#clock = clock;
     this.#isolation = new TaskIsolation(options.isolation, cwd());
+    this.#tracing =
+      options.openTelemetry === false ? undefined : new TaskTracing(options.openTelemetry?.tracerProvider);
+    this.#log = options.logger
+      ? new HostLogBridge({
+          logger: options.logger,
+          events,
+          taskLines: options.logTaskLines ?? false,
+          redact: (text) => this.#redact(text),
+        })
+      : undefined;
     this.#taskFactory = new TaskFactory(this.#registry, this.#isolation);
     this.#executor = new PluginExecutor<User>({
       store,
@@ -109,7 +125,10 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     this.#schedules = new ScheduleManager({
       store,
       clock,
-      run: (plugin, scheduleId, user) => this.#executor.runSchedule(plugin, scheduleId, user),
+      run: (plugin, scheduleId, user) => {
+        const run = () => this.#executor.runSchedule(plugin, scheduleId, user);
+        return this.#tracing ? this.#tracing.schedule(plugin.info.id, scheduleId, run) : run();
+      },
       plugin: (id) => this.#registry.get(id),
       reportError,
       runtime: runtime.schedules,
@@ -198,6 +217,14 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     return this.#store;
   }
 
+  /**
+   * The logger the host writes its events to (the `logger` option), for the parts a host adds around it, such as an
+   * HTTP layer's faults; `undefined` when none was given.
+   */
+  get logger(): HostLogger | undefined {
+    return this.#options.logger;
+  }
+
   /** The runtime tasks execute on. */
   get runtime(): TaskRuntime {
     return this.#runtime;
@@ -249,9 +276,13 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         spawnChild: (parent, child, spawnOptions) => this.#children.spawn(parent, child, spawnOptions),
         waitForTask: (id) => this.tasks.wait(id),
         buildChild: (parent, child, spawnOptions) => this.#children.build(parent, child, spawnOptions),
+        telemetry: this.#tracing,
       }),
     );
     lifecycle.enter('started');
+    if (options.openTelemetry !== false) {
+      this.#metrics = new TaskMetrics(options.openTelemetry?.meterProvider, this.events, this.#runtime);
+    }
     const recovery = this.#runtime.recoversOwnTasks
       ? { interrupted: 0, requeued: 0, resumed: 0 }
       : await recoverUnfinishedTasks({
@@ -286,6 +317,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       reloads: this.#reloading.reloads,
     };
     this.#reloading.watchIfAsked();
+    this.#log?.started(this.#report);
     return this.#report;
   }
 
@@ -315,6 +347,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       this.#releaseExitGuard = undefined;
       await this.#store.close();
       this.#waits.close();
+      this.#metrics?.close();
+      this.#log?.stopped();
       lifecycle.enter('stopped');
     }
   }
@@ -330,14 +364,17 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
   ): Promise<ExecuteResult> {
     this.#lifecycle.requireStarted();
     checkExecuteOptions(options);
-    const plugin = operationalPlugin(this.#registry, pluginId);
-    if (options.idempotencyKey === undefined) return this.#executor.execute(plugin, args, options);
-    const user = (options.user ?? ANONYMOUS_USER) as User;
-    return this.#idempotency.execute(
-      { key: options.idempotencyKey, pluginId, args, context: options.context, user },
-      () => this.#executor.execute(plugin, args, options),
-      () => this.#executor.authorize(user, plugin),
-    );
+    const execute = () => {
+      const plugin = operationalPlugin(this.#registry, pluginId);
+      if (options.idempotencyKey === undefined) return this.#executor.execute(plugin, args, options);
+      const user = (options.user ?? ANONYMOUS_USER) as User;
+      return this.#idempotency.execute(
+        { key: options.idempotencyKey, pluginId, args, context: options.context, user },
+        () => this.#executor.execute(plugin, args, options),
+        () => this.#executor.authorize(user, plugin),
+      );
+    };
+    return this.#tracing ? this.#tracing.execute(pluginId, options.user, execute) : execute();
   }
 
   /** Opens the store and loads the property sources; a failure leaves the host as it was created. */
@@ -377,8 +414,17 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
    */
   #reportError(error: unknown): void {
     const err = error instanceof Error ? error : new Error(describeThrown(error));
+    this.#log?.error(err);
     if (this.events.listenerCount('error') > 0) this.events.emit('error', err);
-    else console.error("Plugboard host error (route these with host.events.on('error', ...)):", err);
+    else if (!this.#log)
+      console.error("Plugboard host error (route these with host.events.on('error', ...)):", err);
+  }
+
+  /** A text with every registered plugin's secret values replaced, for lines about no one plugin. */
+  #redact(text: string): string {
+    let safe = text;
+    for (const plugin of this.#registry.all()) safe = plugin.redactor.text(safe);
+    return safe;
   }
 }
 

@@ -1,5 +1,7 @@
+import type { Context } from '@opentelemetry/api';
 import PQueue from 'p-queue';
 import { PlugboardError } from '../errors.js';
+import { activeTraceContext, runInTraceContext } from '../observability/trace-context.js';
 import { integerOption } from '../option-checks.js';
 import type { TaskRecord } from '../task.js';
 import { PluginAdmission } from './plugin-limits.js';
@@ -28,6 +30,8 @@ interface Entry {
   execution?: TaskExecution;
   retryTimer?: ReturnType<typeof setTimeout>;
   done?: Promise<void>;
+  /** The trace context the task was queued in (its `execute`'s span): every attempt's span is its child. */
+  readonly trace: Context;
 }
 
 /**
@@ -80,7 +84,7 @@ export class InProcessRuntime implements TaskRuntime {
     const env = this.#requireEnv();
     if (this.#stopping)
       throw new PlugboardError('PLUGBOARD_HOST_STOPPING', 'The runtime is stopping; no task is accepted.');
-    const entry: Entry = this.#entries.get(record.id) ?? { dropped: false };
+    const entry: Entry = this.#entries.get(record.id) ?? { dropped: false, trace: activeTraceContext() };
     this.#entries.set(record.id, entry);
     this.#admission.admit(record, (release) => this.#add(env, record, entry, release));
   }
@@ -107,7 +111,7 @@ export class InProcessRuntime implements TaskRuntime {
           }
           const execution = new TaskExecution(env, record);
           entry.execution = execution;
-          const attempt = execution.run();
+          const attempt = runInTraceContext(entry.trace, () => execution.run());
           const done = attempt.then((outcome) => this.#settle(execution.record, outcome));
           entry.done = done;
           this.#settling.add(done);

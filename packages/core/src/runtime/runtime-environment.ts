@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { HostEvents } from '../events.js';
+import type { AttemptTelemetry } from '../observability/task-tracing.js';
 import type { ScheduleRecord, TaskStore } from '../store/store.js';
 import type { LogLevel, SpawnOptions, TaskRecord } from '../task.js';
 import type { ChildRequest } from './child-tasks.js';
@@ -24,6 +25,7 @@ export interface RuntimeEnvironmentParts {
   spawnChild?(parent: TaskRecord, child: ChildRequest, options: SpawnOptions): Promise<TaskRecord>;
   waitForTask?(id: string): Promise<TaskRecord>;
   buildChild?(parent: TaskRecord, child: ChildRequest, options: SpawnOptions): TaskRecord;
+  readonly telemetry?: AttemptTelemetry;
 }
 
 /**
@@ -49,5 +51,6 @@ export function runtimeEnvironment(parts: RuntimeEnvironmentParts): RuntimeEnvir
     buildChild: parts.buildChild,
     instantiate: (record) => tasks.instantiate(record),
     retryPolicy: (record) => tasks.retryPolicy(record),
+    ...(parts.telemetry ? { telemetry: parts.telemetry } : {}),
   };
 }

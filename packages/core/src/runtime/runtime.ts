@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { HostEvents } from '../events.js';
+import type { AttemptTelemetry } from '../observability/task-tracing.js';
 import type { ScheduleRecord, TaskStore } from '../store/store.js';
 import type { LogLevel, RetryPolicy, SpawnOptions, Task, TaskRecord } from '../task.js';
 import type { ChildRequest } from './child-tasks.js';
@@ -66,6 +67,11 @@ export interface RuntimeEnvironment {
   buildChild?(parent: TaskRecord, child: ChildRequest, options: SpawnOptions): TaskRecord;
   /** Resolves with a task's record once it reaches a final state (a child's `wait()`). */
   waitForTask?(id: string): Promise<TaskRecord>;
+  /**
+   * Traces each attempt (a span per attempt, a child of the context the runtime runs it in); absent when the host
+   * records no spans.
+   */
+  readonly telemetry?: AttemptTelemetry;
 }
 
 /** A background-task schedule as the host asks a runtime to keep it. */

@@ -1,4 +1,6 @@
 import { describeThrown, PlugboardError } from '../errors.js';
+import type { AttemptSpan } from '../observability/task-tracing.js';
+import { runInTraceContext } from '../observability/trace-context.js';
 import { type SecretRedactor, secretRedactor } from '../secrets.js';
 import {
   LOG_LEVEL_RANK,
@@ -98,6 +100,8 @@ export class TaskExecution {
   #linesWritten = 0;
   #linesDropped = 0;
   #redactor: SecretRedactor = secretRedactor(undefined);
+  /** The attempt's span, when the host traces. */
+  #span: AttemptSpan | undefined;
 
   constructor(env: RuntimeEnvironment, record: TaskRecord) {
     this.#env = env;
@@ -121,6 +125,7 @@ export class TaskExecution {
         : state === 'timed-out'
           ? 'PLUGBOARD_TASK_TIMED_OUT'
           : 'PLUGBOARD_TASK_INTERRUPTED';
+    this.#span?.event(state, message);
     this.#signalController().abort(new PlugboardError(code, message));
     this.#stop?.({ state, error: { code, message }, retryable: false });
   }
@@ -132,6 +137,7 @@ export class TaskExecution {
   requestCancel(message: string): void {
     if (this.#finished || this.#cancelRequest) return;
     this.#cancelRequest = { code: 'PLUGBOARD_TASK_CANCELLED', message };
+    this.#span?.event('cancelled', message);
     this.#signalController().abort(new PlugboardError(this.#cancelRequest.code, message));
   }
 
@@ -166,6 +172,7 @@ export class TaskExecution {
     const began = performance.now();
     this.#patch({ state: 'running', startedAt, finishedAt: null, progress: 0, progressMessage: null });
     this.#emit('task:started', this.#record);
+    this.#span = env.telemetry?.startAttempt(this.#record);
 
     let instantiated: ReturnType<RuntimeEnvironment['instantiate']>;
     try {
@@ -192,9 +199,12 @@ export class TaskExecution {
       this.#stop = resolve;
       let work: unknown;
       try {
-        work = env.guardProcessExit
-          ? runInExitScope({ refuse: (code) => this.#refuseExit(code) }, () => task.run(ctx))
-          : task.run(ctx);
+        // The task runs with its attempt's span active, so spans it starts are the attempt's children.
+        work = runInTraceContext(this.#span?.context, () =>
+          env.guardProcessExit
+            ? runInExitScope({ refuse: (code) => this.#refuseExit(code) }, () => task.run(ctx))
+            : task.run(ctx),
+        );
       } catch (thrown) {
         resolve(this.#thrownOutcome(thrown));
         return;
@@ -460,6 +470,7 @@ export class TaskExecution {
       logCount: this.#logSeq,
     };
     this.#record = { ...this.#record, ...patch };
+    this.#span?.end(this.#record, outcome.retryable, this.#env.retryPolicy(this.#record));
     return outcome;
   }
 

@@ -1,4 +1,5 @@
 import { PlugboardError } from '../../errors.js';
+import { captureTraceCarrier } from '../../observability/trace-context.js';
 import { Task, type TaskContext } from '../../task.js';
 import { HostChildRelay } from './child-relay.js';
 import { deserializeError, type RunTaskMessage, type WorkerToHostMessage } from './protocol.js';
@@ -59,6 +60,8 @@ export class IsolatedTask extends Task<unknown, unknown> {
   }
 
   override async run(ctx: TaskContext): Promise<unknown> {
+    // The attempt's span is active here: the worker runs the task as its child.
+    const trace = captureTraceCarrier();
     const plan = this.#plan;
     const worker = await plan.pool.acquire(plan.spec);
     if (ctx.signal.aborted) {
@@ -169,6 +172,7 @@ export class IsolatedTask extends Task<unknown, unknown> {
         attempt: ctx.attempt,
         user: ctx.user,
         properties: ctx.properties,
+        ...(trace ? { trace } : {}),
       };
       worker.send(run);
     });

@@ -1,4 +1,5 @@
 import { describeThrown } from '../../errors.js';
+import type { TraceCarrier } from '../../observability/trace-context.js';
 import type { LogLevel, PlugboardUser, SpawnOptions } from '../../task.js';
 
 /** What the host asks a worker to run: enough to rebuild the task from its plugin's module. */
@@ -23,6 +24,8 @@ export interface RunTaskMessage {
   readonly user: PlugboardUser;
   /** The plugin's resolved App Properties (secrets included: the task needs them; redaction is the host's). */
   readonly properties: unknown;
+  /** The attempt's trace context: spans the task starts in the worker are the attempt span's children. */
+  readonly trace?: TraceCarrier;
 }
 
 /** The host fired the task's signal: cancel, timeout or shutdown. */

@@ -123,6 +123,16 @@ function toJson(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value) ?? 'null');
 }
 
+/** Loaded with the first traced task: a worker whose host does not trace never loads OpenTelemetry. */
+let tracing: Promise<typeof import('../../observability/trace-context.js')> | undefined;
+
+/** Runs a task under the trace context its message carries. */
+async function runTraced(message: RunTaskMessage, run: () => unknown): Promise<unknown> {
+  tracing ??= import('../../observability/trace-context.js');
+  const { runWithTraceCarrier } = await tracing;
+  return runWithTraceCarrier(message.trace, run);
+}
+
 async function runTask(message: RunTaskMessage): Promise<void> {
   const id = message.id;
   const controller = new AbortController();
@@ -180,7 +190,8 @@ async function runTask(message: RunTaskMessage): Promise<void> {
           retryable: options?.retryable !== false,
         }),
     };
-    const result = await task.run(ctx);
+    const result =
+      message.trace === undefined ? await task.run(ctx) : await runTraced(message, () => task.run(ctx));
     let json: unknown;
     try {
       json = toJson(result);
