@@ -40,6 +40,10 @@ export class InProcessRuntime implements TaskRuntime {
   readonly #queue: PQueue;
   readonly #entries = new Map<string, Entry>();
   #env: RuntimeEnvironment | undefined;
+  /** Reports an error to the current environment: one function for every task rather than a closure each. */
+  readonly #reportError = (error: unknown): void => {
+    this.#env?.reportError(error);
+  };
   #stopping = false;
   /** Cancelled tasks whose closures still wait in the queue (they return at once when reached). */
   #droppedWaiting = 0;
@@ -108,7 +112,7 @@ export class InProcessRuntime implements TaskRuntime {
         },
         { priority: record.priority },
       )
-      .catch((error) => env.reportError(error));
+      .catch(this.#reportError);
   }
 
   async cancel(id: string, options: CancelOptions = {}): Promise<boolean> {
