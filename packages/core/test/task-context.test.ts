@@ -18,12 +18,19 @@ class TakenApart extends Task<Record<string, never>, unknown> {
 /** Reads each function of its context twice: the same function both times, bound to this attempt. */
 class ReadsTwice extends Task<Record<string, never>, unknown> {
   async run(ctx: TaskContext) {
+    const first = {
+      log: ctx.log,
+      progress: ctx.progress,
+      status: ctx.status,
+      fail: ctx.fail,
+      signal: ctx.signal,
+    };
     return {
-      log: ctx.log === ctx.log,
-      progress: ctx.progress === ctx.progress,
-      status: ctx.status === ctx.status,
-      fail: ctx.fail === ctx.fail,
-      signal: ctx.signal === ctx.signal,
+      log: first.log === ctx.log,
+      progress: first.progress === ctx.progress,
+      status: first.status === ctx.status,
+      fail: first.fail === ctx.fail,
+      signal: first.signal === ctx.signal,
     };
   }
 }
