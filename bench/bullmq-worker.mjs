@@ -23,7 +23,9 @@ if (mode === 'plugboard') {
   const worker = new Worker(queue, async () => null, {
     connection,
     concurrency,
-    removeOnComplete: { count: 1000 },
+    // What the runtime keeps of finished jobs by default, as the jobs the benchmark adds ask too.
+    removeOnComplete: { age: 86_400, count: 10_000 },
+    removeOnFail: { age: 86_400, count: 10_000 },
   });
   await worker.waitUntilReady();
   stop = () => worker.close();

@@ -53,6 +53,22 @@ export async function compare({ candidate, baseline, rounds = size(7, 2), warmup
 }
 
 /**
+ * Like {@link compare} for any number of contenders (an object of name -> function): each round runs them all in
+ * turn, and each figure is the median of its rounds.
+ */
+export async function compareMany(contenders, { rounds = size(7, 2), warmup = size(2, 1) } = {}) {
+  const names = Object.keys(contenders);
+  const figures = Object.fromEntries(names.map((n) => [n, []]));
+  for (let i = 0; i < warmup + rounds; i++) {
+    for (const name of names) {
+      const value = await contenders[name]();
+      if (i >= warmup) figures[name].push(value);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, median(figures[n])]));
+}
+
+/**
  * One row of the result table. `higherIsBetter` decides how the ratio is compared with `target`
  * (for example `{ min: 0.5 }` or `{ max: 1.5 }`); rows without a target only report.
  */

@@ -9,12 +9,13 @@ function randomHex8(): string {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const hex = pool.toString('hex', poolOffset, poolOffset + 4);
+  const value = pool.readUInt32BE(poolOffset);
   poolOffset += 4;
-  return hex;
+  return value.toString(16).padStart(8, '0');
 }
 
 let lastTime = 0;
+let lastTimeText = '000000000';
 let sequence = 0;
 
 /**
@@ -25,9 +26,10 @@ export function createTaskId(now: number = Date.now()): string {
   if (now === lastTime) sequence++;
   else {
     lastTime = now;
+    // Ids made in the same millisecond share their time part: it is written once.
+    lastTimeText = now.toString(36).padStart(9, '0');
     sequence = 0;
   }
-  const time = now.toString(36).padStart(9, '0');
   const seq = sequence.toString(36).padStart(4, '0');
-  return `${time}${seq}${randomHex8()}`;
+  return `${lastTimeText}${seq}${randomHex8()}`;
 }

@@ -100,6 +100,8 @@ export class SqliteTaskStore implements TaskStore {
   #finishedCount = 0;
   #lastRetiredSeq = 0;
   readonly #idempotencyKeys = new SqliteIdempotencyKeys();
+  /** Set when a write of the commit under way took the finished count over the limit. */
+  #overflow = false;
 
   constructor(options: SqliteStoreOptions) {
     this.#options = resolveSqliteStoreOptions(options);
@@ -138,7 +140,16 @@ export class SqliteTaskStore implements TaskStore {
         return () => {
           this.#finishedCount = finished;
           this.#lastRetiredSeq = seq;
+          this.#overflow = false;
         };
+      },
+      // Finished tasks over the limit are evicted once per commit, in one DELETE, rather than one row per finish:
+      // no read happens inside a commit, so readers see the same retention either way.
+      beforeCommit: () => {
+        if (!this.#overflow) return;
+        this.#overflow = false;
+        const excess = this.#finishedCount - this.#options.maxFinishedTasks;
+        if (excess > 0) this.#finishedCount -= this.#statements!.evictOldestRetired.run(excess).changes;
       },
     });
     this.#evictExpired();
@@ -185,7 +196,7 @@ export class SqliteTaskStore implements TaskStore {
       const current = st.getTaskRetention.get(row.id) as Retention | undefined;
       const retention = this.#retention(current, record.state);
       st.upsertTask.run({ ...row, ...retention });
-      if (isFinalState(record.state)) this.#evictOverflow(st);
+      if (isFinalState(record.state)) this.#evictOverflow();
     });
   }
 
@@ -231,7 +242,7 @@ export class SqliteTaskStore implements TaskStore {
         if (retired?.retired_seq === seq) {
           this.#lastRetiredSeq = seq;
           this.#finishedCount++;
-          this.#evictOverflow(st);
+          this.#evictOverflow();
         }
         return;
       }
@@ -240,7 +251,7 @@ export class SqliteTaskStore implements TaskStore {
       const row = { ...update.values, ...this.#retention(current, target) };
       this.#updateStatement(Object.keys(row)).run(row);
       if (isFinalState(target) && !isFinalState(current.state)) {
-        this.#evictOverflow(st);
+        this.#evictOverflow();
       }
     });
     return update.done;
@@ -430,10 +441,9 @@ export class SqliteTaskStore implements TaskStore {
     return { retired_at: now, retired_seq: ++this.#lastRetiredSeq };
   }
 
-  #evictOverflow(st: Statements): void {
-    const excess = this.#finishedCount - this.#options.maxFinishedTasks;
-    if (excess <= 0) return;
-    this.#finishedCount -= st.evictOldestRetired.run(excess).changes;
+  /** Marks the commit under way for eviction when the finished count is over the limit (see `beforeCommit`). */
+  #evictOverflow(): void {
+    if (this.#finishedCount > this.#options.maxFinishedTasks) this.#overflow = true;
   }
 
   #evictExpired(): void {

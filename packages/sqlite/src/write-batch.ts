@@ -4,6 +4,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 export interface WriteBatchHooks {
   /** Called before each transaction; the function it returns undoes what the transaction's writes did in memory. */
   begin(): () => void;
+  /** Called inside each transaction after its writes ran, before it commits (work done once per commit). */
+  beforeCommit?(): void;
 }
 
 interface PendingWrite {
@@ -78,7 +80,13 @@ export class WriteBatch {
     try {
       // IMMEDIATE takes the write lock first, waiting up to the busy timeout for another connection to let go. A
       // deferred transaction would read first and then could not wait: SQLite refuses it at once (SQLITE_BUSY).
-      this.#db.transaction(body).immediate();
+      const beforeCommit = this.#hooks?.beforeCommit;
+      this.#db
+        .transaction(() => {
+          body();
+          beforeCommit?.();
+        })
+        .immediate();
     } catch (error) {
       undo?.();
       throw error;

@@ -18,8 +18,10 @@ export interface InProcessRuntimeOptions {
   readonly concurrency?: number;
 }
 
-/** Tasks started in a row before the runtime lets the event loop take a turn. */
-const YIELD_EVERY = 32;
+/** Tasks started in a row between two looks at whether the event loop has had a turn. */
+const CHECK_TURN_EVERY = 32;
+/** How long tasks may run back to back (ms) before the runtime makes them wait for the event loop to take a turn. */
+const MAX_BUSY_MS = 5;
 /** The first wait before writing a task's end again after the store refused it; it doubles up to the maximum. */
 const END_RETRY_FIRST_MS = 500;
 const END_RETRY_MAX_MS = 30_000;
@@ -45,12 +47,21 @@ export class InProcessRuntime implements TaskRuntime {
   readonly #admission: PluginAdmission;
   readonly #entries = new Map<string, Entry>();
   #env: RuntimeEnvironment | undefined;
+  /** Reports an error to the current environment: one function for every task rather than a closure each. */
+  readonly #reportError = (error: unknown): void => {
+    this.#env?.reportError(error);
+  };
   #stopping = false;
   /** Cancelled tasks whose closures still wait in the queue (they return at once when reached). */
   #droppedWaiting = 0;
-  #sinceYield = 0;
-  /** Attempts that ended and whose end is being recorded and announced. */
-  readonly #settling = new Set<Promise<void>>();
+  #sinceCheck = 0;
+  /** When the event loop last took a turn (its check phase ran), as seen by the turn marker. */
+  #lastTurn = 0;
+  #turnMarked = false;
+  /** Attempts that ended and whose end is being recorded and announced, and who waits for them all. */
+  #settling = 0;
+  #settled: (() => void) | undefined;
+  #allSettled: Promise<void> | undefined;
   /** Ends of tasks the store refused to record, waiting to be written again. */
   readonly #unwrittenEnds = new Map<
     string,
@@ -99,23 +110,24 @@ export class InProcessRuntime implements TaskRuntime {
             return;
           }
           // Tasks that finish without I/O would run back to back in microtasks and starve the event loop
-          // (timers, sockets, log flushes): give it a turn every so many tasks.
-          if (++this.#sinceYield >= YIELD_EVERY) {
-            this.#sinceYield = 0;
-            await new Promise<void>((resolve) => setImmediate(resolve));
-            if (entry.dropped) {
-              this.#droppedWaiting--;
-              release();
-              return;
+          // (timers, sockets, log flushes): once they have kept it from a turn for a while, wait for one.
+          if (++this.#sinceCheck >= CHECK_TURN_EVERY) {
+            this.#sinceCheck = 0;
+            if (this.#starving()) {
+              await new Promise<void>((resolve) => setImmediate(resolve));
+              if (entry.dropped) {
+                this.#droppedWaiting--;
+                release();
+                return;
+              }
             }
           }
           const execution = new TaskExecution(env, record);
           entry.execution = execution;
           const attempt = runInTraceContext(entry.trace, () => execution.run());
+          this.#settling++;
           const done = attempt.then((outcome) => this.#settle(execution.record, outcome));
           entry.done = done;
-          this.#settling.add(done);
-          done.then(() => this.#settling.delete(done));
           // The slot is free once the attempt has ended: writing its end to the store (and announcing it once
           // written) does not hold back the next task. A slow store would otherwise cap throughput at
           // `concurrency` tasks per write.
@@ -124,7 +136,7 @@ export class InProcessRuntime implements TaskRuntime {
         },
         { priority: record.priority },
       )
-      .catch((error) => env.reportError(error));
+      .catch(this.#reportError);
   }
 
   async cancel(id: string, options: CancelOptions = {}): Promise<boolean> {
@@ -168,7 +180,12 @@ export class InProcessRuntime implements TaskRuntime {
     this.#droppedWaiting = 0;
     await this.#drainRunning(options);
     // Ends being written when the host stops are written before the store closes.
-    await Promise.all(this.#settling);
+    if (this.#settling > 0) {
+      this.#allSettled ??= new Promise<void>((resolve) => {
+        this.#settled = resolve;
+      });
+      await this.#allSettled;
+    }
     // One last try for the ends the store refused; what still fails is recovered at the next start.
     const unwritten = [...this.#unwrittenEnds];
     this.#unwrittenEnds.clear();
@@ -214,50 +231,70 @@ export class InProcessRuntime implements TaskRuntime {
     };
   }
 
-  async #settle(record: TaskRecord, outcome: AttemptOutcome): Promise<void> {
-    const env = this.#requireEnv();
-    const entry = this.#entries.get(record.id);
-    const delay =
-      outcome.state === 'failed' && outcome.retryable && !this.#stopping
-        ? retryDelay(env.retryPolicy(record), record.attempt, record.maxAttempts)
-        : undefined;
-    try {
-      if (delay !== undefined && entry) {
-        const next = nextAttempt(record, outcome.error);
-        await env.store.updateTask(record.id, nextAttemptPatch(next));
-        entry.execution = undefined;
-        entry.done = undefined;
-        entry.retryTimer = setTimeout(() => {
-          entry.retryTimer = undefined;
-          env.events.emit('task:queued', next);
-          this.enqueue(next).catch((error) => env.reportError(error));
-        }, delay);
-        entry.retryTimer.unref?.();
-        return;
-      }
-      this.#entries.delete(record.id);
-      await this.#recordEnd(env, record);
-    } catch (error) {
-      env.reportError(error);
+  /**
+   * True when the event loop has not taken a turn for `MAX_BUSY_MS`. A marker on the check phase records each turn;
+   * setting it costs one `setImmediate` per `CHECK_TURN_EVERY` tasks, and tasks that do I/O never wait.
+   */
+  #starving(): boolean {
+    const now = performance.now();
+    if (!this.#turnMarked) {
+      this.#turnMarked = true;
+      this.#lastTurn = now;
+      setImmediate(() => {
+        this.#turnMarked = false;
+      });
+      return false;
     }
-    try {
-      env.events.emit('task:finished', record);
-    } catch (error) {
-      env.reportError(error);
-    }
+    return now - this.#lastTurn >= MAX_BUSY_MS;
   }
 
-  /**
-   * Writes how a task ended. A store that refuses (a full disk, a lock held elsewhere) is asked again in the
-   * background until it accepts or the runtime stops, so the record does not stay `running` once the store is back.
-   */
-  async #recordEnd(env: RuntimeEnvironment, record: TaskRecord): Promise<void> {
-    const patch = endPatch(record);
+  async #settle(record: TaskRecord, outcome: AttemptOutcome): Promise<void> {
     try {
-      await env.store.updateTask(record.id, patch);
-    } catch (error) {
-      env.reportError(error);
-      this.#retryEnd(env, record.id, patch, 1);
+      const env = this.#requireEnv();
+      const entry = this.#entries.get(record.id);
+      const delay =
+        outcome.state === 'failed' && outcome.retryable && !this.#stopping
+          ? retryDelay(env.retryPolicy(record), record.attempt, record.maxAttempts)
+          : undefined;
+      try {
+        if (delay !== undefined && entry) {
+          const next = nextAttempt(record, outcome.error);
+          await env.store.updateTask(record.id, nextAttemptPatch(next));
+          entry.execution = undefined;
+          entry.done = undefined;
+          entry.retryTimer = setTimeout(() => {
+            entry.retryTimer = undefined;
+            env.events.emit('task:queued', next);
+            this.enqueue(next).catch((error) => env.reportError(error));
+          }, delay);
+          entry.retryTimer.unref?.();
+          return;
+        }
+        this.#entries.delete(record.id);
+        // Writes how the task ended. A store that refuses (a full disk, a lock held elsewhere) is asked again in
+        // the background until it accepts or the runtime stops, so the record does not stay `running` once the
+        // store is back.
+        const patch = endPatch(record);
+        try {
+          await env.store.updateTask(record.id, patch);
+        } catch (error) {
+          env.reportError(error);
+          this.#retryEnd(env, record.id, patch, 1);
+        }
+      } catch (error) {
+        env.reportError(error);
+      }
+      try {
+        env.events.emit('task:finished', record);
+      } catch (error) {
+        env.reportError(error);
+      }
+    } finally {
+      if (--this.#settling === 0 && this.#settled) {
+        this.#settled();
+        this.#settled = undefined;
+        this.#allSettled = undefined;
+      }
     }
   }
 

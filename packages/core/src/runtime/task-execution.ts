@@ -75,6 +75,85 @@ function toJson(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value));
 }
 
+interface AttemptAccess {
+  signal(execution: TaskExecution): AbortSignal;
+  log(execution: TaskExecution, level: LogLevel, message: unknown): void;
+  progress(execution: TaskExecution, percent: number, message?: string): void;
+  status(execution: TaskExecution, text: string): void;
+  fail(execution: TaskExecution, reason: string, options?: { readonly retryable?: boolean }): void;
+  spawn(execution: TaskExecution): ReturnType<typeof spawnFunction>;
+}
+
+// Set by TaskExecution's static block, which alone can reach its private members.
+let attemptAccess: AttemptAccess;
+
+/**
+ * The `ctx` a task's `run` receives. One object per attempt: its functions are built on first read (and then
+ * kept), so a task that never logs or reports progress pays for none of them, and taking them apart
+ * (`run({ log, progress })`) still works.
+ */
+class AttemptContext {
+  readonly taskId: string;
+  readonly pluginId: string;
+  readonly attempt: number;
+  readonly user: TaskRecord['user'];
+  readonly properties: Record<string, unknown>;
+  readonly #execution: TaskExecution;
+  #log: TaskLogger | undefined;
+  #progress: ((percent: number, message?: string) => void) | undefined;
+  #status: ((text: string) => void) | undefined;
+  #fail: ((reason: string, options?: { readonly retryable?: boolean }) => void) | undefined;
+  #spawn: ReturnType<typeof spawnFunction> | undefined;
+
+  constructor(execution: TaskExecution, record: TaskRecord, properties: Record<string, unknown>) {
+    this.taskId = record.id;
+    this.pluginId = record.pluginId;
+    this.attempt = record.attempt;
+    this.user = record.user;
+    this.properties = properties;
+    this.#execution = execution;
+  }
+
+  get signal(): AbortSignal {
+    return attemptAccess.signal(this.#execution);
+  }
+
+  get log(): TaskLogger {
+    if (!this.#log) {
+      const execution = this.#execution;
+      const methods = {} as Record<LogLevel, (message: string) => void>;
+      for (const level of LOG_LEVELS)
+        methods[level] = (message: string) => attemptAccess.log(execution, level, message);
+      this.#log = methods as unknown as TaskLogger;
+    }
+    return this.#log;
+  }
+
+  get progress(): (percent: number, message?: string) => void {
+    const execution = this.#execution;
+    this.#progress ??= (percent, message) => attemptAccess.progress(execution, percent, message);
+    return this.#progress;
+  }
+
+  get status(): (text: string) => void {
+    const execution = this.#execution;
+    this.#status ??= (text) => attemptAccess.status(execution, text);
+    return this.#status;
+  }
+
+  get fail(): (reason: string, options?: { readonly retryable?: boolean }) => void {
+    const execution = this.#execution;
+    this.#fail ??= (reason, options) => attemptAccess.fail(execution, reason, options);
+    return this.#fail;
+  }
+
+  // Built on use: most tasks never start children.
+  get spawn(): ReturnType<typeof spawnFunction> {
+    this.#spawn ??= attemptAccess.spawn(this.#execution);
+    return this.#spawn;
+  }
+}
+
 /**
  * One attempt of one task: owns its AbortSignal (cancel, timeout and shutdown combined), its levelled log,
  * coalesced progress and the record's transitions. The runtime decides what happens after the attempt.
@@ -86,7 +165,8 @@ export class TaskExecution {
   #record: TaskRecord;
   #stop: ((outcome: AttemptOutcome) => void) | undefined;
   #finished = false;
-  #logBuffer: TaskLogEntry[] = [];
+  /** Lines not yet written to the store; created with the first line. */
+  #logBuffer: TaskLogEntry[] | undefined;
   #logFlushScheduled = false;
   #logSeq: number;
   #progressTimer: ReturnType<typeof setTimeout> | undefined;
@@ -265,45 +345,29 @@ export class TaskExecution {
     return { state: 'failed', error: info, retryable };
   }
 
-  #context(properties: unknown) {
-    const record = this.#record;
-    const execution = this;
-    let log: TaskLogger | undefined;
-    return {
-      taskId: record.id,
-      pluginId: record.pluginId,
-      attempt: record.attempt,
-      user: record.user,
-      get signal(): AbortSignal {
-        return execution.#signalController().signal;
+  #context(properties: unknown): AttemptContext {
+    return new AttemptContext(this, this.#record, properties as Record<string, unknown>);
+  }
+
+  static {
+    // The context reaches the attempt through these: one shared set of functions rather than closures per task.
+    attemptAccess = {
+      signal: (execution) => execution.#signalController().signal,
+      log: (execution, level, message) => execution.#log(level, message),
+      progress: (execution, percent, message) => execution.#progress(percent, message),
+      status: (execution, text) => {
+        if (execution.#finished) return;
+        execution.#record = { ...execution.#record, statusText: execution.#shortText(text) };
+        execution.#progressChanged();
       },
-      // Built on first use: a task that never logs does not pay for six closures.
-      get log(): TaskLogger {
-        if (!log) {
-          const methods = {} as Record<LogLevel, (message: string) => void>;
-          for (const level of LOG_LEVELS)
-            methods[level] = (message: string) => execution.#log(level, message);
-          log = methods as unknown as TaskLogger;
-        }
-        return log;
-      },
-      properties: properties as Record<string, unknown>,
-      // Built on use: most tasks never start children.
-      get spawn() {
-        return spawnFunction(
+      spawn: (execution) =>
+        spawnFunction(
           execution.#env,
           () => execution.#record,
           () => execution.#finished,
-        );
-      },
-      progress: (percent: number, message?: string) => this.#progress(percent, message),
-      status: (text: string) => {
-        if (this.#finished) return;
-        this.#record = { ...this.#record, statusText: this.#shortText(text) };
-        this.#progressChanged();
-      },
-      fail: (reason: string, options?: { retryable?: boolean }) => {
-        this.#failure = {
+        ),
+      fail: (execution, reason, options) => {
+        execution.#failure = {
           reason: typeof reason === 'string' ? reason : describeThrown(reason),
           retryable: options?.retryable !== false,
         };
@@ -339,6 +403,7 @@ export class TaskExecution {
   }
 
   #append(entry: TaskLogEntry): void {
+    this.#logBuffer ??= [];
     this.#logBuffer.push(entry);
     this.#emit('task:log', {
       id: this.#record.id,
@@ -355,9 +420,9 @@ export class TaskExecution {
 
   #flushLogs(): void {
     this.#logFlushScheduled = false;
-    if (this.#logBuffer.length === 0) return;
     const batch = this.#logBuffer;
-    this.#logBuffer = [];
+    if (batch === undefined || batch.length === 0) return;
+    this.#logBuffer = undefined;
     this.#record = { ...this.#record, logCount: this.#logSeq };
     const { store } = this.#env;
     store

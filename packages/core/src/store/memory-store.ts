@@ -89,7 +89,9 @@ export class MemoryTaskStore implements TaskStore {
   async updateTask(id: string, patch: Partial<TaskRecord>): Promise<void> {
     const current = this.#tasks.get(id);
     if (!current) return;
-    const next = { ...current, ...patch, id };
+    // A new record each time (readers keep the snapshot they were given): a shallow copy, then the patch.
+    const next = Object.assign({ ...current }, patch);
+    if (patch.id !== undefined) next.id = id;
     this.#tasks.set(id, next);
     if (isFinalState(next.state) && !isFinalState(current.state)) this.#markFinished(id);
     else if (!isFinalState(next.state)) this.#finished.delete(id);
