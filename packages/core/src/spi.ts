@@ -36,6 +36,8 @@ export type {
   LogQuery,
   PluginCatalogueEntry,
   ScheduleRecord,
+  SharedTaskStore,
+  StoreLink,
   TaskPage,
   TaskQuery,
   TaskStore,

@@ -101,7 +101,8 @@ export class HostTasks {
         `Task \`${id}\` already finished (${record.state}); nothing to cancel.`,
       );
     }
-    const handled = await runtime.cancel(id, options);
+    // A task of another process sharing the store is cancelled there; its end arrives as its event.
+    const handled = (await runtime.cancel(id, options)) || (await store.shared?.cancel(id, options)) === true;
     if (!handled) {
       await store.updateTask(id, {
         state: 'cancelled',

@@ -102,7 +102,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       run: (plugin, scheduleId) => this.#executor.runSchedule(plugin, scheduleId),
       plugin: (id) => this.#registry.get(id),
       reportError,
-      runtime: runtime.schedules,
+      // A store shared by several processes keeps schedules when the runtime does not, so each fires once.
+      runtime: runtime.schedules ?? options.store?.shared?.schedules,
     });
     this.#status = new PluginStatusKeeper({
       store,
@@ -216,6 +217,12 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
       }),
     );
+    await this.#store.shared?.connect({
+      events: this.events,
+      cancel: (id, cancelOptions) => this.#runtime.cancel(id, cancelOptions),
+      fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
+      reportError: (error) => this.#reportError(error),
+    });
     lifecycle.enter('started');
     const recovery = this.#runtime.recoversOwnTasks
       ? { interrupted: 0, requeued: 0, resumed: 0 }
