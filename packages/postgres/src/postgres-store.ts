@@ -184,7 +184,12 @@ export class PostgresTaskStore implements TaskStore {
     // usually do): later values win, and every caller's promise settles with that commit.
     const pending = this.#pendingUpdates.get(id);
     if (pending) {
-      for (const [column, value] of columns) pending.columns.set(column, value);
+      for (const [column, value] of columns) {
+        const earlier = pending.columns.get(column);
+        // The log count never moves backwards, within one commit either.
+        const keep = column === 'log_count' && earlier && (earlier[1] as number) > (value[1] as number);
+        if (!keep) pending.columns.set(column, value);
+      }
       if (state !== undefined) pending.state = state;
       return pending.done;
     }

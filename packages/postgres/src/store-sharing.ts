@@ -337,22 +337,21 @@ export class StoreSharing implements SharedTaskStore {
     try {
       const s = this.#ctx.schema;
       await this.#ctx.write(async (client) => {
-        const now = Date.now();
-        const { rows } = await client.query<{ id: string; next_run_at: number; repeat_seconds: number }>(
-          `SELECT id, next_run_at, repeat_seconds FROM ${s}.schedule_timers
-           WHERE id = ANY($1::text[]) AND next_run_at <= $2 FOR UPDATE SKIP LOCKED`,
-          [[...this.#armed], now],
+        // One statement claims the due firings and moves them on, so no other process can take them between.
+        // A process that was down long skips the firings it missed: one firing now, the next on the cadence.
+        const { rows } = await client.query<{ id: string; due_at: number }>(
+          `UPDATE ${s}.schedule_timers t
+           SET next_run_at = CASE WHEN t.repeat_seconds > 0
+             THEN due.due_at + greatest(1, ceil(($2 - due.due_at + 1) / (t.repeat_seconds * 1000)))
+               * t.repeat_seconds * 1000
+             END
+           FROM (SELECT id, next_run_at AS due_at FROM ${s}.schedule_timers
+                 WHERE id = ANY($1::text[]) AND next_run_at <= $2 FOR UPDATE SKIP LOCKED) due
+           WHERE t.id = due.id
+           RETURNING t.id, due.due_at`,
+          [[...this.#armed], Date.now()],
         );
-        for (const row of rows) {
-          const period = row.repeat_seconds * 1000;
-          // A process that was down long skips the firings it missed: one firing now, the next on the cadence.
-          const next =
-            period > 0
-              ? row.next_run_at + Math.max(1, Math.ceil((now - row.next_run_at + 1) / period)) * period
-              : null;
-          await client.query(`UPDATE ${s}.schedule_timers SET next_run_at = $2 WHERE id = $1`, [row.id, next]);
-          due.push({ id: row.id, dueAt: row.next_run_at });
-        }
+        for (const row of rows) due.push({ id: row.id, dueAt: row.due_at });
       });
     } catch (error) {
       this.#report(error);
