@@ -10,7 +10,7 @@ ensureBuilt('postgres');
 const { ActionPlugin, Task, createHost, memoryStore, Type } = await import('@plugboard/core');
 const { postgresStore } = await import('@plugboard/postgres');
 const jiti = createJiti(import.meta.url);
-const { startPostgresServer } = await jiti.import(`${root}packages/postgres/test/postgres-server.ts`);
+const { startPostgresServer } = await jiti.import(`${root}test/postgres-server.ts`);
 
 const CONCURRENCY = 4;
 const IN_FLIGHT = 32;
@@ -72,7 +72,8 @@ async function throughHosts(count, stores) {
 const server = await startPostgresServer();
 const rows = [];
 let schemas = 0;
-const store = () => postgresStore({ connectionString: server.url, schema: `bench_${process.pid}_${++schemas}` });
+const store = () =>
+  postgresStore({ connectionString: server.url, schema: `bench_${process.pid}_${++schemas}` });
 
 try {
   if (want('postgres')) {

@@ -81,11 +81,18 @@ export function resolvePostgresStoreOptions(options: PostgresStoreOptions): Reso
   }
   const { connectionString, pool } = options;
   if (pool !== undefined && !isPool(pool)) throw invalidOption('pool', 'a pg Pool', pool);
-  if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString.trim() === '')) {
+  if (
+    connectionString !== undefined &&
+    (typeof connectionString !== 'string' || connectionString.trim() === '')
+  ) {
     throw invalidOption('connectionString', 'a non-empty string', connectionString);
   }
   if ((pool === undefined) === (connectionString === undefined)) {
-    throw invalidOption('connectionString', 'a string when no `pool` is given (give one of the two)', connectionString);
+    throw invalidOption(
+      'connectionString',
+      'a string when no `pool` is given (give one of the two)',
+      connectionString,
+    );
   }
   const schema = options.schema ?? 'plugboard';
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {

@@ -14,7 +14,11 @@ import {
 import { decodeCursor, encodeCursor, type PluginCatalogueEntry, pageLimit } from '@plugboard/core/spi';
 import pg from 'pg';
 import { migrate } from './migrations.js';
-import { type PostgresStoreOptions, type ResolvedPostgresStoreOptions, resolvePostgresStoreOptions } from './options.js';
+import {
+  type PostgresStoreOptions,
+  type ResolvedPostgresStoreOptions,
+  resolvePostgresStoreOptions,
+} from './options.js';
 import {
   type LogRow,
   PATCH_COLUMNS,
@@ -202,7 +206,9 @@ export class PostgresTaskStore implements TaskStore {
       for (const [column, [type, value]] of update.columns) {
         values.push(value);
         const param = `$${values.length}::${type}`;
-        sets.push(column === 'log_count' ? `log_count = greatest(log_count, ${param})` : `${column} = ${param}`);
+        sets.push(
+          column === 'log_count' ? `log_count = greatest(log_count, ${param})` : `${column} = ${param}`,
+        );
       }
       const target = update.state;
       if (target !== undefined && isFinalState(target)) {
@@ -478,7 +484,9 @@ export class PostgresTaskStore implements TaskStore {
   #unavailable(what: string, error: unknown): PlugboardError {
     if (isPlugboardError(error)) return error;
     const reason = error instanceof Error ? error.message : String(error);
-    const hint = isConnectionFault(error) ? ' Check that the database is up and reachable; the store reconnects.' : '';
+    const hint = isConnectionFault(error)
+      ? ' Check that the database is up and reachable; the store reconnects.'
+      : '';
     return new PlugboardError(
       'PLUGBOARD_STORE_UNAVAILABLE',
       `The PostgreSQL store (schema \`${this.#schema}\`) ${what}: ${reason}.${hint}`,

@@ -1,4 +1,11 @@
-import type { PlugboardUser, PluginStatus, ScheduleRecord, TaskLogEntry, TaskRecord, TaskState } from '@plugboard/core';
+import type {
+  PlugboardUser,
+  PluginStatus,
+  ScheduleRecord,
+  TaskLogEntry,
+  TaskRecord,
+  TaskState,
+} from '@plugboard/core';
 import type { PluginCatalogueEntry } from '@plugboard/core/spi';
 
 /** The task columns written from a record, in the order of {@link taskValues}. */
@@ -92,7 +99,9 @@ export function taskValues(record: TaskRecord): unknown[] {
 }
 
 /** What `updateTask` writes for each record field it is given: the column and the value. */
-export const PATCH_COLUMNS: Readonly<Record<string, (value: unknown) => readonly [string, string, unknown][]>> = {
+export const PATCH_COLUMNS: Readonly<
+  Record<string, (value: unknown) => readonly [string, string, unknown][]>
+> = {
   pluginId: (v) => [['plugin_id', 'text', v]],
   taskType: (v) => [['task_type', 'text', v]],
   input: (v) => [['input', 'json', json(v)]],
@@ -199,7 +208,12 @@ export interface LogRow {
 
 /** Rebuilds a log line from its row. */
 export function rowToLog(row: LogRow): TaskLogEntry {
-  return { seq: row.seq, time: int(row.time), level: row.level as TaskLogEntry['level'], message: row.message };
+  return {
+    seq: row.seq,
+    time: int(row.time),
+    level: row.level as TaskLogEntry['level'],
+    message: row.message,
+  };
 }
 
 /** A `schedules` row. */

@@ -192,7 +192,8 @@ export class StoreSharing implements SharedTaskStore {
 
   /** Queues a local event for the other processes, with the next write (or a commit of its own). */
   #send(name: RelayedName, payload: unknown): void {
-    if (!this.#open || (typeof payload === 'object' && payload !== null && this.#relayed.has(payload))) return;
+    if (!this.#open || (typeof payload === 'object' && payload !== null && this.#relayed.has(payload)))
+      return;
     let event: WireEvent = [name, payload];
     if (JSON.stringify(event).length > MAX_PAYLOAD) {
       const p = payload as { id: string; entry?: TaskLogEntry };
@@ -305,14 +306,24 @@ export class StoreSharing implements SharedTaskStore {
     const s = this.#ctx.schema;
     let state: RuntimeScheduleState | undefined;
     await this.#ctx.write(async (client) => {
-      const { rows } = await client.query<{ delay_seconds: number; repeat_seconds: number; next_run_at: number }>(
+      const { rows } = await client.query<{
+        delay_seconds: number;
+        repeat_seconds: number;
+        next_run_at: number;
+      }>(
         `INSERT INTO ${s}.schedule_timers AS t (id, delay_seconds, repeat_seconds, next_run_at)
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (id) DO UPDATE SET delay_seconds = EXCLUDED.delay_seconds,
            repeat_seconds = EXCLUDED.repeat_seconds, next_run_at = EXCLUDED.next_run_at
          WHERE $5::boolean
          RETURNING delay_seconds, repeat_seconds, next_run_at`,
-        [request.id, request.delaySeconds, request.repeatSeconds, request.firstRunAt, request.replaceExisting],
+        [
+          request.id,
+          request.delaySeconds,
+          request.repeatSeconds,
+          request.firstRunAt,
+          request.replaceExisting,
+        ],
       );
       const row =
         rows[0] ??
@@ -322,7 +333,11 @@ export class StoreSharing implements SharedTaskStore {
             [request.id],
           )
         ).rows[0]!;
-      state = { delaySeconds: row.delay_seconds, repeatSeconds: row.repeat_seconds, nextRunAt: row.next_run_at };
+      state = {
+        delaySeconds: row.delay_seconds,
+        repeatSeconds: row.repeat_seconds,
+        nextRunAt: row.next_run_at,
+      };
     });
     this.#armed.add(request.id);
     return state!;

@@ -134,7 +134,8 @@ export function isConnectionFault(error: unknown): boolean {
   if (typeof code === 'string') {
     // Class 08: connection exception; 57P0x: the server is shutting down or restarting; 53300: too many clients.
     if (code.startsWith('08') || code.startsWith('57P') || code === '53300') return true;
-    if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code))
+      return true;
   }
   return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
     error.message,

@@ -1,8 +1,8 @@
 import { createHost, type Host, type TaskRecord } from '@plugboard/core';
 import { postgresStore } from '@plugboard/postgres';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startPostgresServer } from '../../../test/postgres-server.js';
 import { ChattyPlugin, DoublePlugin } from './fixtures/plugins.js';
-import { startPostgresServer } from './postgres-server.js';
 
 const server = await startPostgresServer();
 afterAll(() => server.remove());
@@ -53,7 +53,10 @@ describe('the PostgreSQL server going away while the host runs', () => {
         .toBe('succeeded');
       expect(await host.tasks.get(running)).toMatchObject({ result: { doubled: 100 } });
       const { tasks: after } = await host.execute('double', { n: 5 }, { user });
-      expect(await host.tasks.wait(after[0]!.id)).toMatchObject({ state: 'succeeded', result: { doubled: 10 } });
+      expect(await host.tasks.wait(after[0]!.id)).toMatchObject({
+        state: 'succeeded',
+        result: { doubled: 10 },
+      });
       expect(errors.map((e) => (e as { code?: string }).code)).toContain('PLUGBOARD_STORE_UNAVAILABLE');
     } finally {
       await host.stop({ timeoutMs: 500 });

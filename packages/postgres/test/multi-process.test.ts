@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createHost, type Host, type HostEvents, type TaskRecord } from '@plugboard/core';
+import { createHost, type Host, type HostEvents } from '@plugboard/core';
 import { postgresStore } from '@plugboard/postgres';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startPostgresServer } from '../../../test/postgres-server.js';
 import { BeatPlugin, ChattyPlugin, DoublePlugin } from './fixtures/plugins.js';
-import { startPostgresServer } from './postgres-server.js';
 
 const server = await startPostgresServer();
 afterAll(() => server.remove());
@@ -27,7 +27,9 @@ async function startHosts(count: number, options: { background?: boolean; schema
       argv: [],
       store: postgresStore({ connectionString: server.url, schema, pollIntervalMs: 50 }),
       progressIntervalMs: 0,
-      plugins: { classes: options.background ? [ChattyPlugin, DoublePlugin, BeatPlugin] : [ChattyPlugin, DoublePlugin] },
+      plugins: {
+        classes: options.background ? [ChattyPlugin, DoublePlugin, BeatPlugin] : [ChattyPlugin, DoublePlugin],
+      },
     });
     hosts.push(host);
     await host.start();
@@ -112,7 +114,9 @@ describe('hosts sharing one PostgreSQL schema', () => {
 
   it('a starting host leaves the running tasks of a live host alone, and recovers those of one that died', async () => {
     const schema = `shared_${++schemas}`;
-    const child = spawn(process.execPath, [hostProcess, server.url, schema], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [hostProcess, server.url, schema], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk) => {
       stderr += chunk;

@@ -1,10 +1,16 @@
 import { createHost } from '@plugboard/core';
-import { migrations, type PostgresStoreOptions, type PostgresTaskStore, postgresStore, SCHEMA_VERSION } from '@plugboard/postgres';
+import {
+  migrations,
+  type PostgresStoreOptions,
+  type PostgresTaskStore,
+  postgresStore,
+  SCHEMA_VERSION,
+} from '@plugboard/postgres';
 import { taskRecord } from '@plugboard/testing/contracts';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startPostgresServer } from '../../../test/postgres-server.js';
 import { DoublePlugin } from './fixtures/plugins.js';
-import { startPostgresServer } from './postgres-server.js';
 
 const server = await startPostgresServer();
 afterAll(() => server.remove());
@@ -24,7 +30,10 @@ async function opened(options: Partial<PostgresStoreOptions> = {}): Promise<Post
 
 describe('postgresStore options', () => {
   it.each([
-    [{}, 'Expected `connectionString` to be a string when no `pool` is given (give one of the two), got `undefined` (undefined).'],
+    [
+      {},
+      'Expected `connectionString` to be a string when no `pool` is given (give one of the two), got `undefined` (undefined).',
+    ],
     [{ connectionString: '' }, 'Expected `connectionString` to be a non-empty string, got `""` (string).'],
     [{ pool: {} }, 'Expected `pool` to be a pg Pool, got `{}` (object).'],
     [
@@ -51,7 +60,9 @@ describe('postgresStore options', () => {
       code: 'PLUGBOARD_STORE_UNAVAILABLE',
       message: expect.stringContaining('host.start() opens it'),
     });
-    await expect(store.insertTask(taskRecord())).rejects.toMatchObject({ code: 'PLUGBOARD_STORE_UNAVAILABLE' });
+    await expect(store.insertTask(taskRecord())).rejects.toMatchObject({
+      code: 'PLUGBOARD_STORE_UNAVAILABLE',
+    });
   });
 });
 
@@ -136,7 +147,9 @@ describe('migrations', () => {
     const client = new pg.Client(server.url);
     await client.connect();
     try {
-      const { rows } = await client.query('SELECT version, description FROM migrated.migrations ORDER BY version');
+      const { rows } = await client.query(
+        'SELECT version, description FROM migrated.migrations ORDER BY version',
+      );
       expect(rows).toEqual(migrations.map((m) => ({ version: m.version, description: m.description })));
       expect(rows.at(-1)?.version).toBe(SCHEMA_VERSION);
     } finally {
@@ -149,9 +162,10 @@ describe('migrations', () => {
     const client = new pg.Client(server.url);
     await client.connect();
     try {
-      await client.query(`INSERT INTO newer.migrations (version, description) VALUES ($1, 'from the future')`, [
-        SCHEMA_VERSION + 1,
-      ]);
+      await client.query(
+        `INSERT INTO newer.migrations (version, description) VALUES ($1, 'from the future')`,
+        [SCHEMA_VERSION + 1],
+      );
       const store = postgresStore({ connectionString: server.url, schema: 'newer' });
       await expect(store.open()).rejects.toMatchObject({
         code: 'PLUGBOARD_STORE_NEWER_VERSION',

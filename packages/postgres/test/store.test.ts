@@ -1,7 +1,7 @@
 import { postgresStore } from '@plugboard/postgres';
 import { describeTaskStoreContract } from '@plugboard/testing/contracts';
 import { afterAll } from 'vitest';
-import { startPostgresServer } from './postgres-server.js';
+import { startPostgresServer } from '../../../test/postgres-server.js';
 
 const server = await startPostgresServer();
 afterAll(() => server.remove());
@@ -10,7 +10,11 @@ afterAll(() => server.remove());
 let schemas = 0;
 const schema = () => `contract_${++schemas}`;
 
-describeTaskStoreContract('postgres', () => postgresStore({ connectionString: server.url, schema: schema() }), {
-  createWithRetention: (retention) =>
-    postgresStore({ connectionString: server.url, schema: schema(), ...retention }),
-});
+describeTaskStoreContract(
+  'postgres',
+  () => postgresStore({ connectionString: server.url, schema: schema() }),
+  {
+    createWithRetention: (retention) =>
+      postgresStore({ connectionString: server.url, schema: schema(), ...retention }),
+  },
+);

@@ -1,3 +1,4 @@
+// Shared by the PostgreSQL store's tests, the distributed example's test and the PostgreSQL benchmark.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -6,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-const setupSystem = fileURLToPath(new URL('../../../scripts/setup-system.mjs', import.meta.url));
+const setupSystem = fileURLToPath(new URL('../scripts/setup-system.mjs', import.meta.url));
 
 /**
  * The server runs under a small shell that stops it (fast shutdown) once the shell's stdin closes: when the test
@@ -89,7 +90,9 @@ export async function startPostgresServer(): Promise<TestPostgresServer> {
     bin = binaries();
   }
   if (!bin) {
-    throw new Error('PostgreSQL is missing and could not be installed: run `node scripts/setup-system.mjs` as root.');
+    throw new Error(
+      'PostgreSQL is missing and could not be installed: run `node scripts/setup-system.mjs` as root.',
+    );
   }
   const user = runAs();
   const dir = mkdtempSync(join(tmpdir(), 'plugboard-postgres-'));
