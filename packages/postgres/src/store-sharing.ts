@@ -131,7 +131,7 @@ export class StoreSharing implements SharedTaskStore {
   async connect(link: StoreLink): Promise<void> {
     this.#unsubscribe?.();
     this.#link = link;
-    const listeners = RELAYED.map((name) => {
+    const listeners = (link.relayEvents ? RELAYED : []).map((name) => {
       const listener = (payload: unknown) => this.#send(name, payload);
       link.events.on(name, listener as never);
       return () => link.events.off(name, listener as never);
@@ -264,6 +264,7 @@ export class StoreSharing implements SharedTaskStore {
       if (message.cancel.to === this.processId) await this.#cancelHere(link, message.cancel);
       return;
     }
+    if (!link.relayEvents) return;
     for (const event of message.ev ?? []) {
       const payload = event.length === 3 ? await this.#readBack(event[0], event[1]) : event[1];
       if (payload === undefined || payload === null || typeof payload !== 'object') continue;

@@ -219,6 +219,7 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     );
     await this.#store.shared?.connect({
       events: this.events,
+      relayEvents: !this.#runtime.deliversEventsEverywhere,
       cancel: (id, cancelOptions) => this.#runtime.cancel(id, cancelOptions),
       fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
       reportError: (error) => this.#reportError(error),

@@ -164,6 +164,8 @@ export interface SharedTaskStore {
 export interface StoreLink {
   /** The host's event bus: local events to send, remote ones to emit. */
   readonly events: EventEmitter<HostEvents>;
+  /** False when the runtime already delivers every task's events to every process: the store relays none. */
+  readonly relayEvents: boolean;
   /** Cancels a task on this host's runtime; false when the runtime does not hold it. */
   cancel(id: string, options?: CancelOptions): Promise<boolean>;
   /** Runs a due firing of a schedule this host armed (as a runtime's schedules do). */
