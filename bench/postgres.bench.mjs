@@ -77,7 +77,7 @@ const store = () =>
 
 try {
   if (want('postgres')) {
-    const count = size(5_000, 300);
+    const count = size(2_000, 300);
     const r = await compare({
       rounds: size(5, 1),
       candidate: () => throughHosts(count, [store()]),
@@ -97,7 +97,7 @@ try {
   }
 
   if (want('postgres-shared')) {
-    const count = size(5_000, 300);
+    const count = size(2_000, 300);
     const r = await compare({
       rounds: size(5, 1),
       candidate: () => {

@@ -72,6 +72,8 @@ export class PostgresTaskStore implements TaskStore {
   /** Whether a write of the open transaction finished a task, so retention has to look. */
   #finishedInBatch = false;
   #lastSweep = Number.NEGATIVE_INFINITY;
+  /** Prepared UPDATE statements by text. */
+  readonly #statementNames = new Map<string, string>();
   /** Events, cancels and schedules across the processes sharing the schema. */
   readonly shared: StoreSharing;
 
@@ -222,7 +224,10 @@ export class PostgresTaskStore implements TaskStore {
       } else if (target !== undefined) {
         sets.push('retired_at = NULL', 'retired_seq = NULL');
       }
-      await client.query(`UPDATE ${this.#schema}.tasks SET ${sets.join(', ')} WHERE id = $1`, values);
+      const text = `UPDATE ${this.#schema}.tasks SET ${sets.join(', ')} WHERE id = $1`;
+      // A handful of column sets recur (running, progress, log count, the end): each is prepared once per
+      // connection.
+      await client.query({ name: this.#statementName(text), text, values });
     });
     return update.done;
   }
@@ -462,6 +467,16 @@ export class PostgresTaskStore implements TaskStore {
       });
     }
     await this.shared.afterCommit(client);
+  }
+
+  /** A short name for a prepared statement, the same for the same text. */
+  #statementName(text: string): string {
+    let name = this.#statementNames.get(text);
+    if (name === undefined) {
+      name = `${this.#schema}:update-${this.#statementNames.size}`;
+      this.#statementNames.set(text, name);
+    }
+    return name;
   }
 
   /** Finished tasks that finished at or before this time are expired. */
