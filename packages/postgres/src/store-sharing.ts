@@ -120,12 +120,11 @@ export class StoreSharing implements SharedTaskStore {
     if (!client) return;
     try {
       await client.query(`DELETE FROM ${this.#ctx.schema}.processes WHERE id = $1`, [this.processId]);
-      await client.query('UNLISTEN *');
-      await client.query('SELECT pg_advisory_unlock($1, $2)', [this.lockSpace, this.#lockKey]);
-      client.release();
-    } catch (error) {
-      client.release(error instanceof Error ? error : true);
+    } catch {
+      // The row of a process that is gone is removed by the next process that starts.
     }
+    // Ending the connection releases its advisory lock and its LISTEN; it never returns to the pool.
+    client.release(true);
   }
 
   async connect(link: StoreLink): Promise<void> {
