@@ -131,8 +131,11 @@ export class PostgresTaskStore implements TaskStore {
   async close(): Promise<void> {
     const pool = this.#pool;
     if (!pool) return;
-    await this.#batch?.flush();
+    const batch = this.#batch;
+    await batch?.flush();
     await this.shared.close();
+    // Writes made while the sharing closed (the last events it relays) are committed before the pool goes.
+    await batch?.flush();
     this.#pool = undefined;
     this.#batch = undefined;
     this.#pendingUpdates.clear();

@@ -78,6 +78,25 @@ describe('hosts sharing one PostgreSQL schema', () => {
     expect(onA).toHaveLength(4);
   });
 
+  it('deliver events too long for one notification whole, read back from the store', async () => {
+    const {
+      hosts: [a, b],
+    } = await startHosts(2);
+    const label = 'x'.repeat(9000);
+    const lines: string[] = [];
+    const written: string[] = [];
+    a!.events.on('task:log', (event) => written.push(event.entry.message));
+    b!.events.on('task:log', (event) => lines.push(event.entry.message));
+    const started: unknown[] = [];
+    b!.events.on('task:started', (record) => started.push(record.input));
+    const { tasks } = await a!.execute('chatty', { label, intervalMs: 20 }, { user });
+    await expect.poll(() => lines.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    expect(lines.slice(0, 2)).toEqual(written.slice(0, 2));
+    expect(lines[0]!.length).toBeGreaterThan(7000);
+    expect(started).toEqual([{ label, intervalMs: 20 }]);
+    await a!.tasks.cancel(tasks[0]!.id);
+  });
+
   it('cancel a task through the host that does not run it: the running host stops it', async () => {
     const {
       hosts: [a, b],
