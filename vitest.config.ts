@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const packages = ['core', 'testing', 'sqlite', 'http', 'express', 'cli', 'bullmq'];
+const packages = ['core', 'testing', 'sqlite', 'postgres', 'http', 'express', 'cli', 'bullmq'];
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 // Tests and examples use the packages' sources, so a change is tested without a build in between. Subpath entries

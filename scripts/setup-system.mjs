@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs the Debian packages the tests drive for real when they are missing: redis-server (BullMQ), chromium
-// (the monitor page), tmux (the CLI on a terminal) and mount (the tmpfs of the SQLite disk-fault tests).
+// (the monitor page), tmux (the CLI on a terminal), mount (the tmpfs of the SQLite disk-fault tests) and postgresql
+// (the PostgreSQL store's tests start throwaway clusters with its /usr/lib/postgresql/<version>/bin/initdb).
 // Runs as part of `npm test`; needs root for apt-get, which CI and the development machines have.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +11,7 @@ const wanted = [
   { binary: '/usr/bin/chromium', pkg: 'chromium' },
   { binary: '/usr/bin/tmux', pkg: 'tmux' },
   { binary: '/usr/bin/mount', pkg: 'mount' },
+  { binary: '/usr/bin/pg_ctlcluster', pkg: 'postgresql' },
 ];
 const missing = wanted.filter((w) => !existsSync(w.binary)).map((w) => w.pkg);
 if (missing.length === 0) {

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { bullmqRuntime, type RedisConnection } from '@plugboard/bullmq';
 import { type BootReport, createHost, type Host, type PlugboardUser } from '@plugboard/core';
 import { type PlugboardRouter, plugboardRouter } from '@plugboard/express';
+import { postgresStore } from '@plugboard/postgres';
 import express from 'express';
 
 /** The one user of this example; a real application resolves the signed-in user from its own session. */
@@ -25,12 +26,15 @@ export async function startApi(options: {
   readonly connection: RedisConnection;
   readonly queue: string;
   readonly port: number;
+  /** A PostgreSQL connection string: the API keeps task history there instead of in memory. */
+  readonly databaseUrl?: string | undefined;
 }): Promise<RunningApi> {
   const host = createHost({
     env: false,
     argv: [],
     plugins: { dirs: [options.pluginsDir] },
     runtime: bullmqRuntime({ connection: options.connection, queue: options.queue }),
+    ...(options.databaseUrl ? { store: postgresStore({ connectionString: options.databaseUrl }) } : {}),
   });
   const report = await host.start();
   const router: PlugboardRouter = plugboardRouter(host, {

@@ -10,7 +10,7 @@ const pluginsDir = fileURLToPath(new URL('../plugins/', import.meta.url));
 const alias = Object.fromEntries(
   [
     ['@plugboard/core/spi', `${root}packages/core/src/spi.ts`],
-    ...['core', 'bullmq', 'http', 'express'].map((name) => [
+    ...['core', 'bullmq', 'http', 'express', 'postgres'].map((name) => [
       `@plugboard/${name}`,
       `${root}packages/${name}/src/index.ts`,
     ]),
@@ -30,7 +30,14 @@ const queue = process.env.QUEUE ?? 'thumbnails';
 let stop;
 if (role === 'api') {
   const { startApi } = await jiti.import('./api.ts');
-  const api = await startApi({ pluginsDir, connection, queue, port: Number(process.env.PORT ?? 3000) });
+  const api = await startApi({
+    pluginsDir,
+    connection,
+    queue,
+    port: Number(process.env.PORT ?? 3000),
+    databaseUrl: process.env.DATABASE_URL || undefined,
+  });
+  console.log(`api store: ${api.report.store}`);
   for (const plugin of api.report.plugins) console.log(`plugin ${plugin.id}: ${plugin.status}`);
   console.log(`api listening on ${api.url} (monitor page)`);
   stop = () => api.stop();

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ScheduleRecord, TaskRecord } from '@plugboard/core';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startPostgresServer } from '../../../test/postgres-server.js';
 
 const example = fileURLToPath(new URL('..', import.meta.url));
 let launcher: ChildProcess | undefined;
@@ -137,5 +139,65 @@ describe('the distributed example', () => {
     launcher.kill('SIGTERM');
     expect(await exited).toBe(0);
     for (const pid of workerPids) expect(alive(pid)).toBe(false);
+  }, 120_000);
+
+  it('keeps the task history in PostgreSQL with one option, DATABASE_URL', async () => {
+    const database = await startPostgresServer();
+    try {
+      launcher = spawn(process.execPath, ['start.mjs'], {
+        cwd: example,
+        env: { ...process.env, PORT: '0', REDIS_PORT: '', DATABASE_URL: database.url },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      });
+      let output = '';
+      launcher.stderr?.on('data', (chunk) => {
+        output += chunk;
+      });
+      const base = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the example did not start:\n${output}`)), 90_000);
+        launcher!.once('exit', (code) => reject(new Error(`the example exited with ${code}:\n${output}`)));
+        launcher!.stdout?.on('data', (chunk) => {
+          output += chunk;
+          const api = output.match(/api listening on (http:\/\/127\.0\.0\.1:\d+\/)/);
+          if ((output.match(/worker \d+ ready/g) ?? []).length === 2 && api) {
+            clearTimeout(timer);
+            resolve(api[1]!);
+          }
+        });
+      });
+      expect(output).toContain('[api] api store: postgres');
+      const response = await fetch(`${base}plugins/thumbnails/execute`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ args: { images: ['a.jpg', 'b.jpg'], ms: 50 } }),
+      });
+      const { tasks } = (await response.json()) as { tasks: TaskRecord[] };
+      const records = await until(
+        () => Promise.all(tasks.map((t) => json<TaskRecord>(`${base}tasks/${t.id}`))),
+        (all) => all.every((r) => r.state === 'succeeded'),
+        30_000,
+      );
+      expect(
+        records.map((r) => r.state),
+        output,
+      ).toEqual(['succeeded', 'succeeded']);
+      const client = new pg.Client(database.url);
+      await client.connect();
+      try {
+        const { rows } = await client.query(
+          "SELECT id, state FROM plugboard.tasks WHERE plugin_id = 'thumbnails' ORDER BY id",
+        );
+        expect(rows).toEqual(
+          tasks.map((t) => ({ id: t.id, state: 'succeeded' })).sort((a, b) => (a.id < b.id ? -1 : 1)),
+        );
+      } finally {
+        await client.end();
+      }
+      const exited = new Promise<number | null>((resolve) => launcher!.once('exit', resolve));
+      launcher.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      await database.remove();
+    }
   }, 120_000);
 });

@@ -50,6 +50,8 @@ export class BullmqRuntime implements TaskRuntime {
   readonly name = 'bullmq';
   /** Unfinished tasks live in Redis, not in this process: the host must not re-queue them at start. */
   readonly recoversOwnTasks = true;
+  /** Every API process reads the whole update stream: a shared store need not relay task events. */
+  readonly deliversEventsEverywhere = true;
   /**
    * Background-task schedules are BullMQ job schedulers under the plugin id, shared by every API process on the
    * queue: a restart or another API process replaces or keeps a schedule, never adds a second one.

@@ -2,6 +2,9 @@ import { isFinalState, type ScheduleRecord, type TaskRecord } from '@plugboard/c
 import { endPatch, nextAttemptPatch, type RuntimeEnvironment } from '@plugboard/core/spi';
 import type { TaskUpdate } from './task-update.js';
 
+/** Task ends this process remembers having emitted, when the store is shared and cannot tell it. */
+const FINISHED_REMEMBERED = 10_000;
+
 /**
  * Applies task updates from workers to an API process's store and re-emits them on its bus, so `host.tasks.*`
  * and `host.events` behave as with the in-process runtime. A task this process's store does not hold (queued by
@@ -10,6 +13,8 @@ import type { TaskUpdate } from './task-update.js';
 export class UpdateApplier {
   readonly #env: RuntimeEnvironment;
   readonly #origin: string;
+  /** Ids of the tasks whose end this process emitted (shared stores only), oldest first. */
+  readonly #finishedHere = new Set<string>();
 
   /** `origin` identifies this API process, whose own `queued` updates are already applied. */
   constructor(env: RuntimeEnvironment, origin: string) {
@@ -71,10 +76,21 @@ export class UpdateApplier {
    */
   async finish(record: TaskRecord): Promise<void> {
     const { store, events } = this.#env;
+    // A store shared with other API processes may hold the end already, written by one of them: whether this
+    // process emitted it is then remembered here.
+    const shared = store.shared !== undefined;
+    if (shared && this.#finishedHere.has(record.id)) return;
     const stored = await store.getTask(record.id);
-    if (stored && isFinalState(stored.state)) return;
-    if (!stored) await store.insertTask(record);
+    if (stored && isFinalState(stored.state)) {
+      if (!shared) return;
+    } else if (!stored) await store.insertTask(record);
     else await store.updateTask(record.id, endPatch(record));
+    if (shared) {
+      this.#finishedHere.add(record.id);
+      if (this.#finishedHere.size > FINISHED_REMEMBERED) {
+        this.#finishedHere.delete(this.#finishedHere.values().next().value!);
+      }
+    }
     const final = (await store.getTask(record.id)) ?? record;
     this.#emit(() => events.emit('task:finished', final));
   }

@@ -44,6 +44,8 @@ export type {
   LogQuery,
   PluginCatalogueEntry,
   ScheduleRecord,
+  SharedTaskStore,
+  StoreLink,
   TaskCounts,
   TaskPage,
   TaskQuery,

@@ -160,7 +160,10 @@ export class HostTasks {
         `Task \`${id}\` already finished (${record.state}); nothing to cancel.`,
       );
     }
-    const handled = await runtime.cancel(id, options && { waitForStop: options.waitForStop });
+    // A task of another process sharing the store is cancelled there; its end arrives as its event.
+    const cancelOptions = options && { waitForStop: options.waitForStop };
+    const handled =
+      (await runtime.cancel(id, cancelOptions)) || (await store.shared?.cancel(id, cancelOptions)) === true;
     if (!handled) {
       await store.updateTask(id, {
         state: 'cancelled',

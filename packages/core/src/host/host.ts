@@ -131,7 +131,8 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
       },
       plugin: (id) => this.#registry.get(id),
       reportError,
-      runtime: runtime.schedules,
+      // A store shared by several processes keeps schedules when the runtime does not, so each fires once.
+      runtime: runtime.schedules ?? options.store?.shared?.schedules,
     });
     this.#status = new PluginStatusKeeper({
       store,
@@ -279,6 +280,13 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
         telemetry: this.#tracing,
       }),
     );
+    await this.#store.shared?.connect({
+      events: this.events,
+      relayEvents: !this.#runtime.deliversEventsEverywhere,
+      cancel: (id, cancelOptions) => this.#runtime.cancel(id, cancelOptions),
+      fireSchedule: (id, dueAt) => this.#schedules.fire(id, dueAt),
+      reportError: (error) => this.#reportError(error),
+    });
     lifecycle.enter('started');
     if (options.openTelemetry !== false) {
       this.#metrics = new TaskMetrics(options.openTelemetry?.meterProvider, this.events, this.#runtime);

@@ -144,6 +144,11 @@ export interface TaskRuntime {
   readonly name: string;
   /** True when the runtime keeps its own durable queue, so the host must not re-queue unfinished tasks at start. */
   readonly recoversOwnTasks?: boolean;
+  /**
+   * True when every host process on the runtime already receives every task's events from it (as BullMQ's update
+   * stream delivers them), so a store shared by the processes does not send them again.
+   */
+  readonly deliversEventsEverywhere?: boolean;
   /** When present, background-task schedules are kept here, not on the host's timer. */
   readonly schedules?: RuntimeSchedules;
   /** Starts taking tasks; called once by `host.start()`, before any task is queued. */

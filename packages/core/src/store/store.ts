@@ -1,4 +1,7 @@
+import type { EventEmitter } from 'eventemitter3';
+import type { HostEvents } from '../events.js';
 import type { PluginStatus } from '../plugins/registry.js';
+import type { CancelOptions, RuntimeSchedules } from '../runtime/runtime.js';
 import type { TaskLogEntry, TaskRecord, TaskState } from '../task.js';
 import type { IdempotencyRecord } from './idempotency-record.js';
 
@@ -158,6 +161,49 @@ export interface TaskStore {
    * `null` removes it so the key can be claimed again. An entry of another claim (one that took over) is left alone.
    */
   settleIdempotencyKey?(key: string, claimId: string, taskIds: readonly string[] | null): Promise<void>;
+  /**
+   * Present on a store that several host processes share (PostgreSQL): what makes them behave as one host.
+   * Stores kept by one process (memory, SQLite) leave it out, and the host then works as before.
+   */
+  readonly shared?: SharedTaskStore;
+}
+
+/**
+ * The optional capability of a store shared by several host processes. `host.start()` connects it once the
+ * runtime has started; the store keeps the link until it is closed.
+ *
+ * - Events: the store sends this process's `task:*` and `schedule:fired` events to the other processes and emits
+ *   theirs on this host's bus, so event streams and waits see every task, wherever it runs.
+ * - Cancel: `host.tasks.cancel` asks the store when its runtime does not hold the task; the process running it
+ *   cancels it, and its `task:finished` event settles the cancel here.
+ * - Schedules: when present (and the runtime keeps none of its own), background-task schedules are armed in the
+ *   store, which fires each due run once across the processes through {@link StoreLink.fireSchedule}.
+ * - Crash recovery: `listUnfinishedTasks` answers only the tasks no live process holds.
+ */
+export interface SharedTaskStore {
+  /** Starts relaying events and cancels, and firing schedules, for this host. */
+  connect(link: StoreLink): Promise<void>;
+  /**
+   * Forwards a cancel to the live process that runs the task. Resolves true when one took it (the task's end then
+   * arrives as a `task:finished` event), false when no other live process holds the task.
+   */
+  cancel(id: string, options?: CancelOptions): Promise<boolean>;
+  /** When present, background-task schedules are kept in the store and fire once across the processes. */
+  readonly schedules?: RuntimeSchedules;
+}
+
+/** What a shared store gets from the host it serves. */
+export interface StoreLink {
+  /** The host's event bus: local events to send, remote ones to emit. */
+  readonly events: EventEmitter<HostEvents>;
+  /** False when the runtime already delivers every task's events to every process: the store relays none. */
+  readonly relayEvents: boolean;
+  /** Cancels a task on this host's runtime; false when the runtime does not hold it. */
+  cancel(id: string, options?: CancelOptions): Promise<boolean>;
+  /** Runs a due firing of a schedule this host armed (as a runtime's schedules do). */
+  fireSchedule(id: string, dueAt: number): Promise<ScheduleRecord>;
+  /** Reports a failure outside any task without stopping the host. */
+  reportError(error: unknown): void;
 }
 
 /** Validates and normalises a page size. */

@@ -1,0 +1,4 @@
+import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.config.js';
+
+export default defineConfig({ ...packageBuild, external: ['@plugboard/core'] });
