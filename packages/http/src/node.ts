@@ -1,9 +1,34 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import { textOf } from './response-text.js';
 
 /** A `node:http` request listener. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The body of a `node:http` request as a web stream: chunks as they arrive, the request paused while the stream
+ * is full, and left unread (Node discards the rest) when the reader cancels, as after a 413.
+ */
+function bodyOf(req: IncomingMessage): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        req.on('data', (chunk: Buffer) => {
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((controller.desiredSize ?? 1) <= 0) req.pause();
+        });
+        req.once('end', () => controller.close());
+        req.once('error', (error) => controller.error(error));
+      },
+      pull() {
+        req.resume();
+      },
+      cancel() {
+        req.pause();
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+  );
+}
 
 /**
  * The web `Request` for a `node:http` request. Its signal aborts when the client goes away before the answer
@@ -28,7 +53,7 @@ export function toWebRequest(req: IncomingMessage, res: ServerResponse): Request
     req.headers['content-length'] !== undefined ||
     req.httpVersionMajor >= 2;
   if (req.method !== 'GET' && req.method !== 'HEAD' && declaresBody) {
-    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    init.body = bodyOf(req);
     init.duplex = 'half';
   }
   return new Request(url, init);
