@@ -78,7 +78,7 @@ describe('compileObjectValidator', () => {
 
 describe('compileObjectValidator: defaults, copies and limits', () => {
   /** The value of a valid parse, or a failed test. */
-  const valueOf = (schema: TSchema, input: unknown): Record<string, unknown> => {
+  const parsed = (schema: TSchema, input: unknown): Record<string, unknown> => {
     const result = compileObjectValidator<Record<string, unknown>>(schema).parse(input);
     if (!result.ok) throw new Error(`expected valid input, got ${JSON.stringify(result.errors)}`);
     return result.value;
@@ -116,7 +116,7 @@ describe('compileObjectValidator: defaults, copies and limits', () => {
     );
     const before = structuredClone(input);
     for (const schema of [Type.Object({}), withInnerDefault({})]) {
-      const value = valueOf(schema, input);
+      const value = parsed(schema, input);
       expect(value).toMatchObject({ a: { b: { keep: 1 }, c: [{ x: 1 }, 3] }, z: { y: 1 } });
       const a = value.a as { b: object; c: [object, number] };
       expect(Object.keys(a.b)).toEqual(['keep']);
@@ -129,11 +129,11 @@ describe('compileObjectValidator: defaults, copies and limits', () => {
 
   it('drops unsafe keys from objects that are not plain, without changing them', () => {
     const inner = Object.assign(Object.create(null) as Record<string, unknown>, { constructor: 1, keep: 2 });
-    const value = valueOf(Type.Object({}), { inner, list: [inner] });
+    const value = parsed(Type.Object({}), { inner, list: [inner] });
     expect(value).toEqual({ inner: { keep: 2 }, list: [{ keep: 2 }] });
     expect(Object.keys(inner)).toEqual(['constructor', 'keep']);
     const top = Object.assign(Object.create(null) as Record<string, unknown>, { name: 'x', prototype: 1 });
-    expect(valueOf(Type.Object({ name: Type.String() }), top)).toEqual({ name: 'x' });
+    expect(parsed(Type.Object({ name: Type.String() }), top)).toEqual({ name: 'x' });
   });
 
   it('gives each call a fresh copy of every default, empty ones included', () => {
@@ -144,36 +144,36 @@ describe('compileObjectValidator: defaults, copies and limits', () => {
       word: Type.String({ default: 'w' }),
       none: Type.Null({ default: null }),
     });
-    const first = valueOf(schema, {});
+    const first = parsed(schema, {});
     expect(first).toEqual({ list: [], map: {}, pair: [1, 2], word: 'w', none: null });
     (first.list as string[]).push('x');
     (first.map as Record<string, number>).k = 1;
     (first.pair as number[]).push(3);
-    expect(valueOf(schema, {})).toEqual({ list: [], map: {}, pair: [1, 2], word: 'w', none: null });
-    expect(valueOf(schema, { word: 'given', list: ['a'] })).toMatchObject({ word: 'given', list: ['a'] });
+    expect(parsed(schema, {})).toEqual({ list: [], map: {}, pair: [1, 2], word: 'w', none: null });
+    expect(parsed(schema, { word: 'given', list: ['a'] })).toMatchObject({ word: 'given', list: ['a'] });
   });
 
   it('applies defaults declared anywhere inside the schema', () => {
     const inArrayItems = Type.Object({ a: Type.Array(Type.Object({ x: Type.Integer({ default: 1 }) })) });
-    expect(valueOf(inArrayItems, { a: [{}, { x: 5 }] })).toEqual({ a: [{ x: 1 }, { x: 5 }] });
+    expect(parsed(inArrayItems, { a: [{}, { x: 5 }] })).toEqual({ a: [{ x: 1 }, { x: 5 }] });
     const inObject = Type.Object({ o: Type.Object({ x: Type.Integer({ default: 1 }) }) });
-    expect(valueOf(inObject, { o: {} })).toEqual({ o: { x: 1 } });
+    expect(parsed(inObject, { o: {} })).toEqual({ o: { x: 1 } });
     const deeper = Type.Object({ o: Type.Object({ p: Type.Object({ x: Type.Integer({ default: 1 }) }) }) });
-    expect(valueOf(deeper, { o: { p: {} } })).toEqual({ o: { p: { x: 1 } } });
+    expect(parsed(deeper, { o: { p: {} } })).toEqual({ o: { p: { x: 1 } } });
     const inUnion = Type.Object({
       u: Type.Union([Type.Object({ x: Type.Integer({ default: 1 }) }), Type.String()]),
     });
-    expect(valueOf(inUnion, { u: {} })).toEqual({ u: { x: 1 } });
+    expect(parsed(inUnion, { u: {} })).toEqual({ u: { x: 1 } });
     const inUnionDeeper = Type.Object({
       u: Type.Union([Type.String(), Type.Object({ o: Type.Object({ x: Type.Integer({ default: 1 }) }) })]),
     });
-    expect(valueOf(inUnionDeeper, { u: { o: {} } })).toEqual({ u: { o: { x: 1 } } });
+    expect(parsed(inUnionDeeper, { u: { o: {} } })).toEqual({ u: { o: { x: 1 } } });
   });
 
   it('treats a missing or null value as an empty object and refuses values that are not objects', () => {
     const schema = Type.Object({ n: Type.Integer({ default: 1 }) });
-    expect(valueOf(schema, undefined)).toEqual({ n: 1 });
-    expect(valueOf(schema, null)).toEqual({ n: 1 });
+    expect(parsed(schema, undefined)).toEqual({ n: 1 });
+    expect(parsed(schema, null)).toEqual({ n: 1 });
     for (const input of [5, 'text', [], [1]]) {
       expect(compileObjectValidator(schema).parse(input)).toEqual({
         ok: false,
