@@ -123,6 +123,9 @@ describe('background-task plugins', () => {
       nextRunAt: 505_000,
       repeatSeconds: 60,
       runs: 1,
+      lastRunAt: 10_000,
+      lastTaskIds: [expect.any(String)],
+      lastState: 'succeeded',
     });
     await clock.advance(5000);
     await clock.advance(60_000);
@@ -166,6 +169,7 @@ describe('background-task plugins', () => {
     await clock.advance(0);
     await expect(host.schedules.trigger('reindex')).rejects.toMatchObject({
       code: 'PLUGBOARD_SCHEDULE_RUNNING',
+      message: 'Schedule `reindex` has a run in progress; wait for it to finish or cancel its tasks.',
       status: 409,
       details: { taskIds: [tasks[0]!.id] },
     });
@@ -223,6 +227,76 @@ describe('background-task plugins', () => {
 });
 
 describe('background-task plugins that cannot run when due', () => {
+  it('after a crash, adopt the requeued tasks of the last run as the run in progress: no firing overlaps them', async () => {
+    class SafeReindex extends ReindexTask {
+      static override retrySafe = true;
+    }
+    const plugin = class extends BackgroundTaskPlugin({
+      id: 'reindex',
+      name: 'Nightly re-index',
+      delaySeconds: 10,
+      repeatSeconds: 10,
+      tasks: [SafeReindex],
+    }) {
+      createTasks() {
+        return new SafeReindex({ at: clock.now() });
+      }
+    };
+    const store = memoryStore();
+    const clock = new FakeClock(0);
+    holdRuns = new Promise(() => {});
+    await started([plugin], clock, store);
+    await clock.advance(10_000);
+    const [held] = (await store.getSchedule('reindex'))!.lastTaskIds;
+    expect((await store.getTask(held!))?.state).toBe('running');
+    // The first process is gone without stopping (its task left running); the next one starts on the same store.
+    const second = await started([plugin], clock, store);
+    expect((await second.tasks.get(held!))?.state).toMatch(/^(queued|running)$/);
+    await clock.advance(10_000);
+    await clock.advance(10_000);
+    expect((await second.schedules.list())[0]).toMatchObject({ runs: 1, lastTaskIds: [held] });
+    await expect(second.schedules.trigger('reindex')).rejects.toMatchObject({
+      code: 'PLUGBOARD_SCHEDULE_RUNNING',
+      details: { taskIds: [held] },
+    });
+  });
+
+  it('records the state a held run ends in once its task ends, and leaves the record alone for other tasks', async () => {
+    const clock = new FakeClock(0);
+    const host = await started([reindexPlugin({ delaySeconds: 10, repeatSeconds: 100 }, clock)], clock);
+    let release!: () => void;
+    holdRuns = new Promise((resolve) => {
+      release = resolve;
+    });
+    failNext = true;
+    await clock.advance(10_000);
+    const [held] = (await host.schedules.list())[0]!.lastTaskIds;
+    expect((await host.schedules.list())[0]).toMatchObject({ runs: 1, lastState: 'queued' });
+    release();
+    expect(await host.tasks.wait(held!)).toMatchObject({ state: 'failed' });
+    await clock.advance(0);
+    expect((await host.schedules.list())[0]).toMatchObject({ runs: 1, lastState: 'failed' });
+    // A task of the same plugin started by hand is not the schedule's run.
+    const { tasks } = await host.execute('reindex', {});
+    await host.tasks.wait(tasks[0]!.id);
+    await clock.advance(0);
+    expect((await host.schedules.list())[0]).toMatchObject({ lastState: 'failed', lastTaskIds: [held] });
+    // A trigger once the held run ended is accepted.
+    const again = await host.schedules.trigger('reindex');
+    await host.tasks.wait(again.tasks[0]!.id);
+    await clock.advance(0);
+    expect((await host.schedules.list())[0]).toMatchObject({ runs: 2, lastState: 'succeeded' });
+  });
+
+  it('fire no more once the host stopped', async () => {
+    const clock = new FakeClock(0);
+    const host = await started([reindexPlugin({ delaySeconds: 10, repeatSeconds: 10 }, clock)], clock);
+    await host.stop();
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advance(100_000);
+    expect(runs).toEqual([]);
+  });
+
   it('a disabled plugin’s schedule is not run when due nor on trigger, with a reason, and runs again once enabled', async () => {
     const clock = new FakeClock(0);
     const host = await started([reindexPlugin({ delaySeconds: 10, repeatSeconds: 10 }, clock)], clock);
@@ -318,6 +392,8 @@ describe('background-task plugins that cannot run when due', () => {
       }
     }
     const host = await started([Idle], clock);
+    const errors: unknown[] = [];
+    host.events.on('error', (error) => errors.push(error));
     await clock.advance(10_000);
     await clock.advance(10_000);
     expect((await host.schedules.list())[0]).toMatchObject({
@@ -328,6 +404,7 @@ describe('background-task plugins that cannot run when due', () => {
       nextRunAt: 30_000,
     });
     expect((await host.schedules.trigger('idle')).tasks).toEqual([]);
+    expect(errors).toEqual([]);
   });
 
   it('a firing that comes late keeps the cadence, skipping the periods it missed', async () => {
