@@ -152,6 +152,7 @@ describe('a runtime that keeps background-task schedules', () => {
     await clock.advance(10_000);
     const afterFirst = await runtime.env!.fireSchedule('sync', 10_000);
     expect(afterFirst).toMatchObject({ runs: 1, lastRunAt: 10_000, nextRunAt: 70_000, lastState: 'queued' });
+    expect(clock.pendingTimers).toBe(0);
     const [task] = (await host.tasks.list()).items;
     expect(task).toMatchObject({ scheduleId: 'sync', user: { id: SYSTEM_USER.id } });
     expect(fired).toEqual([[task!.id]]);
