@@ -73,7 +73,14 @@ describe('background-task plugins', () => {
       replaceExistingTasks: true,
     });
     const [schedule] = await host.schedules.list();
-    expect(schedule).toMatchObject({ id: 'reindex', nextRunAt: 30_000, runs: 0 });
+    expect(schedule).toMatchObject({
+      id: 'reindex',
+      nextRunAt: 30_000,
+      runs: 0,
+      lastRunAt: null,
+      lastTaskIds: [],
+      lastState: null,
+    });
     await clock.advance(29_999);
     expect(runs).toEqual([]);
     await clock.advance(1);
