@@ -25,6 +25,8 @@ if (only) {
     mutate: target.mutate,
     testFiles: target.tests,
     jsonReporter: { fileName: reportOf(target) },
+    // MUTATION_CONCURRENCY=1 runs one test runner, for a machine shared with other work.
+    ...(process.env.MUTATION_CONCURRENCY ? { concurrency: Number(process.env.MUTATION_CONCURRENCY) } : {}),
     // A sandbox of its own, so two runs (of different targets) can go at once.
     tempDirName: `.tmp/stryker-${process.pid}`,
   }).runMutationTest();

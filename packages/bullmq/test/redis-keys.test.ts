@@ -146,3 +146,87 @@ describe.skipIf(!redisHere)('a cancel request left in Redis', () => {
     }
   }, 30_000);
 });
+
+class Fragile extends Task<Record<string, never>> {
+  static override retrySafe = false;
+  async run() {
+    return { ran: true };
+  }
+}
+
+class Safe extends Task<Record<string, never>> {
+  static override retrySafe = true;
+  async run(ctx: TaskContext) {
+    ctx.log.info('ran again');
+    return { attempt: ctx.attempt };
+  }
+}
+
+class Stalled extends ActionPlugin({
+  id: 'stalled',
+  name: 'Stalled',
+  args: Type.Object({}),
+  tasks: [Safe, Fragile],
+}) {
+  createTasks() {
+    return [new Safe({}), new Fragile({})];
+  }
+}
+
+describe.skipIf(!redisHere)('a start mark left in Redis by a worker that died', () => {
+  it('makes the next worker run a retry-safe task again as a new attempt and record the others interrupted', async () => {
+    const queue = `stalled-${randomUUID()}`;
+    const host = createHost({
+      env: false,
+      argv: [],
+      plugins: { classes: [Stalled] },
+      runtime: bullmqRuntime({ connection: redis.connection, queue }),
+    });
+    await host.start();
+    const client = new Redis(redis.connection);
+    const worker = createWorker({
+      plugins: { classes: [Stalled] },
+      env: false,
+      argv: [],
+      connection: redis.connection,
+      queue,
+    });
+    try {
+      const { tasks } = await host.execute('stalled', {});
+      const [safe, fragile] = tasks;
+      // What a worker that started both tasks and died leaves: the start marks, and the numbers of the logs it sent.
+      for (const task of tasks) {
+        await client.hset(`bull:${queue}:plugboard:started`, task.id, '1');
+        await client.hset(`bull:${queue}:plugboard:log-seq`, task.id, '4');
+      }
+      await worker.start();
+      expect(await host.tasks.wait(safe!.id)).toMatchObject({
+        state: 'succeeded',
+        attempt: 2,
+        result: { attempt: 2 },
+      });
+      const safeLogs = (await host.tasks.logs(safe!.id)).map((l) => [l.seq, l.message]);
+      expect(safeLogs).toEqual([
+        [5, 'The worker running this task stopped; the task type is retry-safe, so it runs again.'],
+        [6, 'ran again'],
+      ]);
+      expect(await host.tasks.wait(fragile!.id)).toMatchObject({
+        state: 'interrupted',
+        attempt: 1,
+        result: null,
+        error: {
+          code: 'PLUGBOARD_TASK_INTERRUPTED',
+          message: 'The worker running this task stopped before it finished.',
+        },
+      });
+      expect((await host.tasks.logs(fragile!.id)).map((l) => [l.seq, l.message])).toEqual([
+        [5, 'The worker running this task stopped before it finished.'],
+      ]);
+      expect(worker.stats()).toEqual({ running: 0 });
+    } finally {
+      client.disconnect();
+      await host.stop({ timeoutMs: 500 });
+      await worker.stop({ timeoutMs: 500 });
+    }
+  }, 30_000);
+});

@@ -52,7 +52,11 @@ describe.skipIf(!redisHere)('worker shutdown', () => {
       expect((await host.tasks.wait(quick.id)).state).toBe('succeeded');
       expect(await host.tasks.wait(slow.id)).toMatchObject({
         state: 'interrupted',
-        error: { code: 'PLUGBOARD_TASK_INTERRUPTED' },
+        error: {
+          code: 'PLUGBOARD_TASK_INTERRUPTED',
+          message:
+            'The worker stopped while the task ran (it did not finish within the 500 ms shutdown timeout).',
+        },
       });
       expect((await host.tasks.get(waiting.id))?.state).toBe('queued');
 
@@ -67,6 +71,61 @@ describe.skipIf(!redisHere)('worker shutdown', () => {
       await next.start();
       expect((await host.tasks.wait(waiting.id)).state).toBe('succeeded');
       await next.stop();
+    } finally {
+      await host.stop();
+      await worker.stop();
+    }
+  });
+
+  it('goes from created to started to stopped once: a second start is refused, and running tasks are counted', async () => {
+    const queue = `lifecycle-${randomUUID()}`;
+    const options = {
+      plugins: { classes: [NapPlugin] },
+      env: false as const,
+      argv: [],
+      connection: redis.connection,
+      queue,
+    };
+    const never = createWorker(options);
+    expect(never.state).toBe('created');
+    await never.stop();
+    expect(never.state).toBe('stopped');
+    await expect(never.start()).rejects.toMatchObject({
+      code: 'PLUGBOARD_HOST_ALREADY_STARTED',
+      message: 'worker.start() was called while the worker is stopped; create a new worker to start again.',
+    });
+
+    const worker = createWorker(options);
+    const starting = worker.start();
+    expect(worker.state).toBe('starting');
+    const report = await starting;
+    expect(report.failures).toEqual([]);
+    expect(worker.state).toBe('started');
+    expect(worker.plugins().map((p) => [p.id, p.status])).toEqual([['nap', 'operational']]);
+    await expect(worker.start()).rejects.toMatchObject({
+      code: 'PLUGBOARD_HOST_ALREADY_STARTED',
+      message: 'worker.start() was called while the worker is started; create a new worker to start again.',
+    });
+    const host = createHost({
+      env: false,
+      argv: [],
+      plugins: { classes: [NapPlugin] },
+      runtime: bullmqRuntime({ connection: redis.connection, queue }),
+    });
+    await host.start();
+    try {
+      const running = new Promise<void>((resolve) => worker.events.on('task:started', () => resolve()));
+      const task = (await host.execute('nap', { ms: 400 })).tasks[0]!;
+      await running;
+      expect(worker.stats()).toEqual({ running: 1 });
+      const stopping = worker.stop({ timeoutMs: 5000 });
+      expect(worker.state).toBe('stopping');
+      await stopping;
+      expect(worker.state).toBe('stopped');
+      expect(worker.stats()).toEqual({ running: 0 });
+      expect((await host.tasks.wait(task.id)).state).toBe('succeeded');
+      await worker.stop();
+      expect(worker.state).toBe('stopped');
     } finally {
       await host.stop();
       await worker.stop();

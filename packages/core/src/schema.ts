@@ -71,7 +71,7 @@ export function checkObjectSchema(schema: unknown): string[] {
   const ancestors = new Set<unknown>();
   const walk = (node: unknown, path: string): void => {
     if (node === null || typeof node !== 'object' || Array.isArray(node)) {
-      problems.push(`${path || '/'}: a schema must be an object`);
+      problems.push(`${path}: a schema must be an object`);
       return;
     }
     if (ancestors.has(node)) {
@@ -89,7 +89,7 @@ export function checkObjectSchema(schema: unknown): string[] {
   const walkNode = (s: Record<string, unknown>, path: string): void => {
     const types = Array.isArray(s.type) ? s.type : s.type === undefined ? [] : [s.type];
     for (const t of types)
-      if (!KNOWN_TYPES.has(t as string)) problems.push(`${path || '/'}: unknown type ${JSON.stringify(t)}`);
+      if (!KNOWN_TYPES.has(t as string)) problems.push(`${path}: unknown type ${JSON.stringify(t)}`);
     for (const key of ['minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems'] as const) {
       if (s[key] !== undefined && typeof s[key] !== 'number')
         problems.push(`${path}/${key} must be a number`);
@@ -118,7 +118,7 @@ export function checkObjectSchema(schema: unknown): string[] {
 function toFieldErrors(errors: Iterable<SchemaError>) {
   const byPath = new Map<string, FieldError>();
   for (const error of errors) {
-    let path = error.instancePath || '/';
+    const path = error.instancePath || '/';
     let message = error.message;
     if (error.keyword === 'boolean' && error.message === 'schema is false') {
       // A key that `additionalProperties: false` (or a `false` schema) refuses.
@@ -147,7 +147,6 @@ function toFieldErrors(errors: Iterable<SchemaError>) {
       continue;
     }
     if (error.keyword === 'const' && byPath.has(path)) continue;
-    path = path || '/';
     if (!byPath.has(path)) byPath.set(path, { path, message });
   }
   return [...byPath.values()];

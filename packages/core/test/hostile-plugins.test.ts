@@ -109,6 +109,76 @@ describe('plugins that fail to load or declare themselves badly', () => {
     await expectHealthy(host);
   });
 
+  it('a schema Plugboard cannot use makes its plugin invalid, each problem named with its path', async () => {
+    const prop = (schema: unknown) => ({ type: 'object', properties: { a: schema } });
+    const nested = (levels: number): Record<string, unknown> => {
+      let node: Record<string, unknown> = { type: 'string' };
+      for (let i = 1; i < levels; i++) node = { type: 'object', properties: { n: node } };
+      return node;
+    };
+    const cases: Record<string, [unknown, string]> = {
+      'not-object': ['x', 'expected a TypeBox object schema (Type.Object({...})), got string'],
+      'is-null': [null, 'expected a TypeBox object schema (Type.Object({...})), got null'],
+      'is-array': [[], 'expected a TypeBox object schema (Type.Object({...})), got object'],
+      'not-type-object': [{ type: 'string' }, 'expected `type: "object"` at the top, got "string"'],
+      'no-type': [{ properties: {} }, 'expected `type: "object"` at the top, got undefined'],
+      'props-number': [{ type: 'object', properties: 5 }, '`properties` must be an object of schemas'],
+      'props-null': [{ type: 'object', properties: null }, '`properties` must be an object of schemas'],
+      'child-number': [prop(5), '/a: a schema must be an object'],
+      'child-null': [prop(null), '/a: a schema must be an object'],
+      'child-array': [prop([]), '/a: a schema must be an object'],
+      'unknown-type': [prop({ type: 'strin' }), '/a: unknown type "strin"'],
+      'unknown-in-list': [prop({ type: ['string', 'date'] }), '/a: unknown type "date"'],
+      'min-length': [prop({ type: 'string', minLength: '1' }), '/a/minLength must be a number'],
+      'max-length': [prop({ type: 'string', maxLength: '1' }), '/a/maxLength must be a number'],
+      minimum: [prop({ type: 'number', minimum: '1' }), '/a/minimum must be a number'],
+      maximum: [prop({ type: 'number', maximum: '1' }), '/a/maximum must be a number'],
+      'min-items': [prop({ type: 'array', minItems: '1' }), '/a/minItems must be a number'],
+      'max-items': [prop({ type: 'array', maxItems: '1' }), '/a/maxItems must be a number'],
+      'required-string': [{ type: 'object', required: 'a' }, '/required must be an array of names'],
+      'required-numbers': [{ type: 'object', required: ['a', 1] }, '/required must be an array of names'],
+      items: [prop({ type: 'array', items: 5 }), '/a/items: a schema must be an object'],
+      'any-of': [prop({ anyOf: [{ type: 'string' }, 5] }), '/a/anyOf/1: a schema must be an object'],
+      'one-of': [prop({ oneOf: [7] }), '/a/oneOf/0: a schema must be an object'],
+      'all-of': [prop({ allOf: [{ type: 'nope' }] }), '/a/allOf/0: unknown type "nope"'],
+      'too-deep': [
+        nested(65),
+        `${'/n'.repeat(64)}: schemas nested more than 64 levels deep are not supported`,
+      ],
+    };
+    const classes = Object.entries(cases).map(
+      ([id, [args]]) =>
+        class extends ActionPlugin({ id, name: id, args: args as never, tasks: [Noop] }) {
+          createTasks() {}
+        },
+    );
+    class Deep extends ActionPlugin({ id: 'deep', name: 'x', args: nested(64) as never, tasks: [Noop] }) {
+      createTasks() {}
+    }
+    class Fine extends ActionPlugin({
+      id: 'fine',
+      name: 'x',
+      args: prop({
+        type: ['string', 'null'],
+        minLength: 1,
+        maxLength: 2,
+        anyOf: [{ type: 'string' }, { type: 'null' }],
+      }) as never,
+      tasks: [Noop],
+    }) {
+      createTasks() {}
+    }
+    const host = await started([...classes, Deep, Fine]);
+    for (const [id, [, problem]] of Object.entries(cases)) {
+      const reason = `The \`args\` schema of plugin \`${id}\` is not usable: ${problem}. Declare it with Type.Object({...}).`;
+      expect(host.plugins.get(id), id).toMatchObject({ status: 'invalid', code: 'PLUGBOARD_INVALID_SCHEMA' });
+      expect(host.plugins.get(id)?.reason, id).toBe(reason);
+    }
+    expect(host.plugins.get('deep')?.status).toBe('operational');
+    expect(host.plugins.get('fine')?.status).toBe('operational');
+    await expectHealthy(host);
+  });
+
   it('a properties or flags schema that does not compile makes its plugin invalid', async () => {
     const BadPattern = Type.Object({ token: Type.String({ pattern: '(' }) });
     class BadProps extends ActionPlugin({

@@ -117,7 +117,14 @@ describe('a runtime that keeps background-task schedules', () => {
     expect(clock.pendingTimers).toBe(0);
     await clock.advance(3_600_000);
     expect((await host.tasks.list()).items).toEqual([]);
-    expect((await host.schedules.list())[0]).toMatchObject({ id: 'sync', nextRunAt: 7777, runs: 0 });
+    expect((await host.schedules.list())[0]).toMatchObject({
+      id: 'sync',
+      nextRunAt: 7777,
+      runs: 0,
+      lastRunAt: null,
+      lastTaskIds: [],
+      lastState: null,
+    });
   });
 
   it('with replaceExistingTasks false, asks to keep the schedule and records the one the runtime holds', async () => {
@@ -145,6 +152,7 @@ describe('a runtime that keeps background-task schedules', () => {
     await clock.advance(10_000);
     const afterFirst = await runtime.env!.fireSchedule('sync', 10_000);
     expect(afterFirst).toMatchObject({ runs: 1, lastRunAt: 10_000, nextRunAt: 70_000, lastState: 'queued' });
+    expect(clock.pendingTimers).toBe(0);
     const [task] = (await host.tasks.list()).items;
     expect(task).toMatchObject({ scheduleId: 'sync', user: { id: SYSTEM_USER.id } });
     expect(fired).toEqual([[task!.id]]);
@@ -153,6 +161,8 @@ describe('a runtime that keeps background-task schedules', () => {
     const skipped = await runtime.env!.fireSchedule('sync', 70_000);
     expect(skipped).toMatchObject({ runs: 1, nextRunAt: 130_000 });
     expect((await host.tasks.list()).items).toHaveLength(1);
+    // Firings come from the runtime only: the host arms no timer of its own after a run or a skipped firing.
+    expect(clock.pendingTimers).toBe(0);
 
     for (let i = 0; i < 100 && !release; i++) await new Promise((r) => setTimeout(r, 5));
     release!();
@@ -181,6 +191,8 @@ describe('a runtime that keeps background-task schedules', () => {
     await started(NightlySync, runtime, new FakeClock(0));
     await expect(runtime.env!.fireSchedule('nightly-backup', 0)).rejects.toMatchObject({
       code: 'PLUGBOARD_UNKNOWN_SCHEDULE',
+      message:
+        'No schedule has id `nightly-backup` on this host: is its background-task plugin installed and operational here?',
     });
   });
 });

@@ -170,11 +170,6 @@ export class ScheduleManager {
     this.#wheel.stop();
   }
 
-  /** How many schedules are armed on the timer. */
-  get armed(): number {
-    return this.#wheel.size;
-  }
-
   #operationalPlugin(schedule: ScheduleRecord): RegisteredPlugin {
     const plugin = this.#host.plugin(schedule.pluginId);
     if (plugin?.info.status !== 'operational') {

@@ -54,12 +54,8 @@ export class TimerWheel {
     if (this.#stopped) return;
     this.#dropStale();
     const next = this.#heap[0];
-    if (!next) {
-      if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#armedFor = undefined;
-      return;
-    }
+    // Nothing left (only after a firing, which has already let go of its timer): no timer to arm.
+    if (!next) return;
     if (this.#timer !== undefined && this.#armedFor === next.at) return;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#armedFor = next.at;
