@@ -50,7 +50,7 @@ export interface PlugboardRouterOptions<User extends PlugboardUser = PlugboardUs
   readonly cancelWaitMs?: number;
   /**
    * Called with every error that is not a Plugboard error (answered 500 without details), for the host's log.
-   * @default console.error
+   * @default the host's `logger` (`logger.error({ event: 'http:error', err }, ...)`) when it has one, else console.error
    */
   readonly onError?: (error: unknown, req: Request) => void;
 }

@@ -1,4 +1,4 @@
-import { holdsPermissions, type PlugboardUser, type PluginInfo } from '@plugboard/core';
+import { type HostLogger, holdsPermissions, type PlugboardUser, type PluginInfo } from '@plugboard/core';
 import {
   booleanOption,
   checkOptionsObject,
@@ -65,7 +65,7 @@ export interface HttpHandlerOptions<User extends PlugboardUser = PlugboardUser, 
   readonly cancelWaitMs?: number;
   /**
    * Called with every error that is not a Plugboard error (answered 500 without details), for the host's log.
-   * @default console.error
+   * @default the host's `logger` (`logger.error({ event: 'http:error', err }, ...)`) when it has one, else console.error
    */
   readonly onError?: (error: unknown, req: Native) => void;
 }
@@ -105,6 +105,7 @@ function basePathOption(value: unknown): string {
 /** Checks the handler options once, when the handler is built, and applies the defaults. */
 export function resolveRouterOptions<User extends PlugboardUser, Native>(
   options: HttpHandlerOptions<User, Native>,
+  logger?: HostLogger,
 ): ResolvedRouterOptions<User, Native> {
   checkOptionsObject('router', options, 'an object with `getUser`');
   if (typeof options.getUser !== 'function') {
@@ -120,6 +121,9 @@ export function resolveRouterOptions<User extends PlugboardUser, Native>(
     heartbeatMs: integer(options, 'heartbeatMs', 1000, 15_000),
     eventBufferSize: integer(options, 'eventBufferSize', 1, 1000),
     cancelWaitMs: integer(options, 'cancelWaitMs', 0, 5000),
-    onError: callback(options, 'onError', (error: unknown) => console.error(error)),
+    onError: callback(options, 'onError', (error: unknown) => {
+      if (logger) logger.error({ event: 'http:error', err: error }, 'Plugboard HTTP handler failed');
+      else console.error(error);
+    }),
   };
 }

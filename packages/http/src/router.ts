@@ -99,7 +99,7 @@ export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Na
       `Expected \`host\` to be a Plugboard host from createHost(), got ${describeHost(host)}.`,
     );
   }
-  const settings = resolveRouterOptions(options);
+  const settings = resolveRouterOptions(options, host.logger);
   const hub = new EventStreamHub(host, new EventLog(settings.eventBufferSize), settings.heartbeatMs);
   const page = settings.ui ? new MonitorPage() : undefined;
   const router = new RouteTable<Native>();
