@@ -24,8 +24,9 @@ export {
 } from './option-checks.js';
 export type { ChildByType, ChildRequest } from './runtime/child-tasks.js';
 export { inheritedFields, orphanPatch, PARENT_STOPPED_STATES } from './runtime/child-tasks.js';
-export type { PluginAdmissionOptions } from './runtime/plugin-limits.js';
-export { PluginAdmission, waitingForPluginSlot } from './runtime/plugin-limits.js';
+export type { PluginAdmissionOptions } from './runtime/plugin-admission.js';
+export { PluginAdmission } from './runtime/plugin-admission.js';
+export { waitingForPluginSlot } from './runtime/plugin-limits.js';
 export type {
   InstantiatedTask,
   RuntimeEnvironment,

@@ -4,7 +4,7 @@ import { PlugboardError } from '../errors.js';
 import { activeTraceContext, runInTraceContext } from '../observability/trace-context.js';
 import { integerOption } from '../option-checks.js';
 import type { TaskRecord } from '../task.js';
-import { PluginAdmission } from './plugin-limits.js';
+import { PluginAdmission } from './plugin-admission.js';
 import type { CancelOptions, RuntimeEnvironment, RuntimeStopOptions, TaskRuntime } from './runtime.js';
 import { type AttemptOutcome, TaskExecution } from './task-execution.js';
 import { endPatch, nextAttempt, nextAttemptPatch, retryDelay } from './task-life.js';
