@@ -99,7 +99,12 @@ export interface TaskErrorInfo {
   /** The stack of the thrown error, for diagnosis. */
   readonly stack?: string;
   /** Who cancelled the task, when a person did (`host.tasks.cancel(id, { by })`). */
-  readonly cancelledBy?: { readonly id: string; readonly name: string | null };
+  readonly cancelledBy?: {
+    /** The id of the user who cancelled it. */
+    readonly id: string;
+    /** Their display name; `null` when the user had none. */
+    readonly name: string | null;
+  };
 }
 
 /** Everything the host keeps about one task. */

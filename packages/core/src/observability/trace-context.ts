@@ -64,7 +64,7 @@ export function traceContextOf(carrier: unknown): Context {
   return isSpanContextValid(parent) ? trace.setSpanContext(base, parent) : base;
 }
 
-/** Runs `work` as a child of the span `carrier` names (see {@link traceContextOf}). */
+/** Runs `work` as a child of the span `carrier` names (a W3C `traceparent` carrier; none runs it as it is). */
 export function runWithTraceCarrier<T>(carrier: unknown, work: () => T): T {
   if (carrier === undefined || carrier === null) return work();
   return context.with(traceContextOf(carrier), work);
