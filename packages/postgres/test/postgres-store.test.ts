@@ -258,3 +258,55 @@ describe('schema version 2', () => {
     expect(again).toEqual({ ...winner, taskIds: ['t1'] });
   });
 });
+
+describe('cron schedules kept in the database', () => {
+  it('fire once per due time across the processes, at the times of the expression', async () => {
+    const schema = `store_${++schemas}`;
+    const many = await Promise.all(Array.from({ length: 3 }, () => opened({ schema, pollIntervalMs: 20 })));
+    const fired: number[] = [];
+    for (const store of many) {
+      await store.shared.connect({
+        events: undefined as never,
+        relayEvents: false,
+        cancel: async () => false,
+        fireSchedule: async (_id, dueAt) => {
+          fired.push(dueAt);
+          return undefined as never;
+        },
+        reportError: (error) => {
+          throw error;
+        },
+      });
+    }
+    const firstRunAt = Math.ceil(Date.now() / 1000) * 1000;
+    const states = [];
+    for (const store of many) {
+      states.push(
+        await store.shared.schedules.arm({
+          id: 'tick',
+          pluginId: 'tick',
+          delaySeconds: 0,
+          repeatSeconds: 0,
+          cron: '* * * * * *',
+          timeZone: 'Europe/Berlin',
+          replaceExisting: false,
+          firstRunAt,
+        }),
+      );
+    }
+    for (const state of states) {
+      expect(state).toEqual({
+        delaySeconds: 0,
+        repeatSeconds: 0,
+        cron: '* * * * * *',
+        timeZone: 'Europe/Berlin',
+        nextRunAt: firstRunAt,
+      });
+    }
+    await expect.poll(() => fired.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    const sorted = [...fired].sort((a, b) => a - b);
+    expect(new Set(sorted).size).toBe(sorted.length);
+    expect(sorted[0]).toBe(firstRunAt);
+    for (const due of sorted) expect(due % 1000).toBe(0);
+  });
+});
