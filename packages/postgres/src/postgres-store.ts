@@ -297,6 +297,7 @@ export class PostgresTaskStore implements TaskStore {
     return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
   }
 
+  /** How many kept tasks of the user and plugin filters are in each state, in one grouped query. */
   async countTasks(query: Pick<TaskQuery, 'user' | 'plugin'>): Promise<TaskCounts> {
     const values: unknown[] = [this.#horizon()];
     const where = [this.#kept(1)];
@@ -522,6 +523,7 @@ export class PostgresTaskStore implements TaskStore {
     return held;
   }
 
+  /** Records the tasks of the claim `claimId`, or with `null` releases its key; another claim's entry stays. */
   settleIdempotencyKey(key: string, claimId: string, taskIds: readonly string[] | null): Promise<void> {
     const s = this.#schema;
     return this.#write(async (client) => {
