@@ -40,6 +40,7 @@ export type { AttemptOutcome } from './runtime/task-execution.js';
 export { TaskExecution } from './runtime/task-execution.js';
 export type { CrashFacts, CrashVerdict } from './runtime/task-life.js';
 export { endPatch, nextAttempt, nextAttemptPatch, recoverCrashed, retryDelay } from './runtime/task-life.js';
+export { nextCronRun } from './schedules/cron.js';
 export type { IdempotencyRecord } from './store/idempotency-record.js';
 export type {
   LogQuery,

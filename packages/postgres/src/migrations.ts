@@ -108,6 +108,33 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'child tasks and why a queued task waits, cron schedules, idempotency keys',
+    sql: (s) => `
+      ALTER TABLE ${s}.tasks ADD COLUMN parent_id text COLLATE "C";
+      ALTER TABLE ${s}.tasks ADD COLUMN waiting_reason text;
+      CREATE INDEX tasks_by_parent ON ${s}.tasks (parent_id, id) WHERE parent_id IS NOT NULL;
+
+      ALTER TABLE ${s}.schedules ADD COLUMN cron text;
+      ALTER TABLE ${s}.schedules ADD COLUMN time_zone text;
+      ALTER TABLE ${s}.schedule_timers ADD COLUMN cron text;
+      ALTER TABLE ${s}.schedule_timers ADD COLUMN time_zone text;
+
+      -- One row per key; a claim inserts or takes over the row in one statement (INSERT ... ON CONFLICT), so two
+      -- processes claiming a key together cannot both hold it.
+      CREATE TABLE ${s}.idempotency_keys (
+        key text COLLATE "C" PRIMARY KEY,
+        claim_id text NOT NULL,
+        plugin_id text NOT NULL,
+        fingerprint text NOT NULL,
+        task_ids json,
+        created_at double precision NOT NULL,
+        expires_at double precision NOT NULL
+      );
+      CREATE INDEX idempotency_keys_by_expiry ON ${s}.idempotency_keys (expires_at);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -1,9 +1,11 @@
 import {
+  type IdempotencyRecord,
   isFinalState,
   isPlugboardError,
   type LogQuery,
   PlugboardError,
   type ScheduleRecord,
+  type TaskCounts,
   type TaskLogEntry,
   type TaskPage,
   type TaskQuery,
@@ -11,7 +13,13 @@ import {
   type TaskState,
   type TaskStore,
 } from '@plugboard/core';
-import { decodeCursor, encodeCursor, type PluginCatalogueEntry, pageLimit } from '@plugboard/core/spi';
+import {
+  decodeCursor,
+  emptyCounts,
+  encodeCursor,
+  type PluginCatalogueEntry,
+  pageLimit,
+} from '@plugboard/core/spi';
 import pg from 'pg';
 import { migrate } from './migrations.js';
 import {
@@ -20,10 +28,13 @@ import {
   resolvePostgresStoreOptions,
 } from './options.js';
 import {
+  type IdempotencyRow,
+  idempotencyValues,
   type LogRow,
   PATCH_COLUMNS,
   type PluginRow,
   pluginValues,
+  rowToIdempotency,
   rowToLog,
   rowToPlugin,
   rowToSchedule,
@@ -42,6 +53,10 @@ import { isConnectionFault, WriteBatch } from './write-batch.js';
 
 /** Expired finished tasks are deleted at most this often (reads leave them out at once). */
 const EXPIRY_SWEEP_MS = 1000;
+/** Claims of idempotency keys between two deletions of expired keys. */
+const KEY_SWEEP_EVERY = 1024;
+/** How often a claim is tried again when the key it found taken was released before it could be read. */
+const CLAIM_ATTEMPTS = 5;
 
 /** One task's update waiting for the next commit. */
 interface PendingUpdate {
@@ -72,6 +87,7 @@ export class PostgresTaskStore implements TaskStore {
   /** Whether a write of the open transaction finished a task, so retention has to look. */
   #finishedInBatch = false;
   #lastSweep = Number.NEGATIVE_INFINITY;
+  #claimsSinceKeySweep = 0;
   /** Prepared UPDATE statements by text. */
   readonly #statementNames = new Map<string, string>();
   /** Events, cancels and schedules across the processes sharing the schema. */
@@ -262,6 +278,10 @@ export class PostgresTaskStore implements TaskStore {
       values.push(query.plugin);
       where.push(`plugin_id = $${values.length}`);
     }
+    if (query.parent !== undefined) {
+      values.push(query.parent);
+      where.push(`parent_id = $${values.length}`);
+    }
     if (states) {
       values.push(states);
       where.push(`state = ANY($${values.length}::text[])`);
@@ -275,6 +295,27 @@ export class PostgresTaskStore implements TaskStore {
     const items = rows.slice(0, limit).map(rowToTask);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+  }
+
+  /** How many kept tasks of the user and plugin filters are in each state, in one grouped query. */
+  async countTasks(query: Pick<TaskQuery, 'user' | 'plugin'>): Promise<TaskCounts> {
+    const values: unknown[] = [this.#horizon()];
+    const where = [this.#kept(1)];
+    if (query.user !== undefined) {
+      values.push(query.user);
+      where.push(`user_id = $${values.length}`);
+    }
+    if (query.plugin !== undefined) {
+      values.push(query.plugin);
+      where.push(`plugin_id = $${values.length}`);
+    }
+    const { rows } = await this.#query<{ state: TaskState; n: number }>(
+      `SELECT state, count(*)::int4 AS n FROM ${this.#schema}.tasks WHERE ${where.join(' AND ')} GROUP BY state`,
+      values,
+    );
+    const counts = emptyCounts();
+    for (const row of rows) if (row.state in counts) counts[row.state] = row.n;
+    return counts;
   }
 
   /**
@@ -352,12 +393,12 @@ export class PostgresTaskStore implements TaskStore {
     return this.#write(async (client) => {
       await client.query({
         name: `${s}:save-schedule`,
-        text: `INSERT INTO ${s}.schedules (id, plugin_id, delay_seconds, repeat_seconds, next_run_at, last_run_at,
-                 last_task_ids, last_state, runs, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8, $9, $10, $11)
+        text: `INSERT INTO ${s}.schedules (id, plugin_id, delay_seconds, repeat_seconds, cron, time_zone,
+                 next_run_at, last_run_at, last_task_ids, last_state, runs, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json, $10, $11, $12, $13)
                ON CONFLICT (id) DO UPDATE SET plugin_id = EXCLUDED.plugin_id,
                  delay_seconds = EXCLUDED.delay_seconds, repeat_seconds = EXCLUDED.repeat_seconds,
-                 next_run_at = EXCLUDED.next_run_at, last_run_at = EXCLUDED.last_run_at,
+                 cron = EXCLUDED.cron, time_zone = EXCLUDED.time_zone, next_run_at = EXCLUDED.next_run_at, last_run_at = EXCLUDED.last_run_at,
                  last_task_ids = EXCLUDED.last_task_ids, last_state = EXCLUDED.last_state, runs = EXCLUDED.runs,
                  created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
         values,
@@ -419,6 +460,87 @@ export class PostgresTaskStore implements TaskStore {
       [],
     );
     return rows.map(rowToPlugin);
+  }
+
+  /**
+   * Claims an idempotency key in one statement: the INSERT takes a free key, and its conflicting UPDATE takes over
+   * a key that expired or whose pending claim was abandoned. Concurrent claims of one key, from this process or
+   * another, wait on the row's lock, so exactly one of them stores its record; the others read it back.
+   */
+  async claimIdempotencyKey(
+    record: IdempotencyRecord,
+    reclaimPendingBefore: number,
+  ): Promise<IdempotencyRecord> {
+    const s = this.#schema;
+    const sweep = ++this.#claimsSinceKeySweep >= KEY_SWEEP_EVERY;
+    if (sweep) this.#claimsSinceKeySweep = 0;
+    let held: IdempotencyRecord | undefined;
+    await this.#write(async (client) => {
+      // A batch that failed runs its writes again one by one: this claim starts over.
+      held = undefined;
+      if (sweep) {
+        await client.query({
+          name: `${s}:evict-idempotency-keys`,
+          text: `DELETE FROM ${s}.idempotency_keys WHERE expires_at <= $1`,
+          values: [record.createdAt],
+        });
+      }
+      for (let attempt = 0; attempt < CLAIM_ATTEMPTS && !held; attempt++) {
+        const claimed = await client.query<IdempotencyRow>({
+          name: `${s}:claim-idempotency-key`,
+          text: `INSERT INTO ${s}.idempotency_keys AS k
+                   (key, claim_id, plugin_id, fingerprint, task_ids, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5::json, $6, $7)
+                 ON CONFLICT (key) DO UPDATE SET claim_id = EXCLUDED.claim_id, plugin_id = EXCLUDED.plugin_id,
+                   fingerprint = EXCLUDED.fingerprint, task_ids = EXCLUDED.task_ids,
+                   created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+                 WHERE k.expires_at <= EXCLUDED.created_at
+                   OR (k.task_ids IS NULL AND k.created_at < $8)
+                 RETURNING k.key`,
+          values: [...idempotencyValues(record), reclaimPendingBefore],
+        });
+        if (claimed.rowCount) {
+          held = record;
+          break;
+        }
+        // The key is held: the conflicting row is committed (the INSERT waited for it), so a new statement sees it.
+        const { rows } = await client.query<IdempotencyRow>({
+          name: `${s}:get-idempotency-key`,
+          text: `SELECT key, claim_id, plugin_id, fingerprint, task_ids, created_at, expires_at
+                 FROM ${s}.idempotency_keys WHERE key = $1`,
+          values: [record.key],
+        });
+        if (rows[0]) held = rowToIdempotency(rows[0]);
+      }
+    });
+    if (!held) {
+      throw new PlugboardError(
+        'PLUGBOARD_STORE_UNAVAILABLE',
+        `The PostgreSQL store (schema \`${s}\`) could not claim an idempotency key: it was claimed and released again ${CLAIM_ATTEMPTS} times while this claim tried.`,
+        { details: { schema: s } },
+      );
+    }
+    return held;
+  }
+
+  /** Records the tasks of the claim `claimId`, or with `null` releases its key; another claim's entry stays. */
+  settleIdempotencyKey(key: string, claimId: string, taskIds: readonly string[] | null): Promise<void> {
+    const s = this.#schema;
+    return this.#write(async (client) => {
+      if (taskIds === null) {
+        await client.query({
+          name: `${s}:release-idempotency-key`,
+          text: `DELETE FROM ${s}.idempotency_keys WHERE key = $1 AND claim_id = $2`,
+          values: [key, claimId],
+        });
+      } else {
+        await client.query({
+          name: `${s}:settle-idempotency-key`,
+          text: `UPDATE ${s}.idempotency_keys SET task_ids = $3::json WHERE key = $1 AND claim_id = $2`,
+          values: [key, claimId, JSON.stringify(taskIds)],
+        });
+      }
+    });
   }
 
   /** Queues a write for the next batch; rejects with `PLUGBOARD_STORE_UNAVAILABLE` when it cannot commit. */

@@ -6,7 +6,7 @@ import type {
   TaskRecord,
   TaskState,
 } from '@plugboard/core';
-import type { PluginCatalogueEntry } from '@plugboard/core/spi';
+import type { IdempotencyRecord, PluginCatalogueEntry } from '@plugboard/core/spi';
 
 /** The task columns written from a record, in the order of {@link taskValues}. */
 export const TASK_COLUMNS = [
@@ -32,6 +32,8 @@ export const TASK_COLUMNS = [
   'schedule_id',
   'context_id',
   'log_count',
+  'parent_id',
+  'waiting_reason',
 ] as const;
 
 /** The SQL type of each of {@link TASK_COLUMNS}, for the casts of a parameter list. */
@@ -58,6 +60,8 @@ export const TASK_COLUMN_TYPES = [
   'text',
   'text',
   'int4',
+  'text',
+  'text',
 ] as const;
 
 /** JSON text of a value; `null` (SQL NULL) for `undefined`, so an absent `result` stays absent. */
@@ -95,6 +99,8 @@ export function taskValues(record: TaskRecord): unknown[] {
     record.scheduleId,
     record.contextId,
     record.logCount,
+    record.parentId ?? null,
+    text(record.waitingReason ?? null),
   ];
 }
 
@@ -125,6 +131,8 @@ export const PATCH_COLUMNS: Readonly<
   scheduleId: (v) => [['schedule_id', 'text', v]],
   contextId: (v) => [['context_id', 'text', v]],
   logCount: (v) => [['log_count', 'int4', v]],
+  parentId: (v) => [['parent_id', 'text', v ?? null]],
+  waitingReason: (v) => [['waiting_reason', 'text', text((v as string | null) ?? null)]],
 };
 
 /**
@@ -159,6 +167,8 @@ export interface TaskRow {
   schedule_id: string | null;
   context_id: string | null;
   log_count: number;
+  parent_id: string | null;
+  waiting_reason: string | null;
 }
 
 function int(value: string | number): number {
@@ -195,6 +205,9 @@ export function rowToTask(row: TaskRow): TaskRecord {
     logCount: row.log_count,
   };
   if (row.result !== null) record.result = JSON.parse(row.result);
+  // Absent rather than `null` when unset, as records are written without them.
+  if (row.parent_id !== null) record.parentId = row.parent_id;
+  if (row.waiting_reason !== null) record.waitingReason = row.waiting_reason;
   return record;
 }
 
@@ -222,6 +235,8 @@ export interface ScheduleRow {
   plugin_id: string;
   delay_seconds: number;
   repeat_seconds: number;
+  cron: string | null;
+  time_zone: string | null;
   next_run_at: string | null;
   last_run_at: string | null;
   last_task_ids: string[];
@@ -238,6 +253,8 @@ export function scheduleValues(schedule: ScheduleRecord): unknown[] {
     schedule.pluginId,
     schedule.delaySeconds,
     schedule.repeatSeconds,
+    schedule.cron ?? null,
+    schedule.cron ? (schedule.timeZone ?? null) : null,
     schedule.nextRunAt,
     schedule.lastRunAt,
     JSON.stringify(schedule.lastTaskIds),
@@ -255,6 +272,8 @@ export function rowToSchedule(row: ScheduleRow): ScheduleRecord {
     pluginId: row.plugin_id,
     delaySeconds: row.delay_seconds,
     repeatSeconds: row.repeat_seconds,
+    // A delay and repeat schedule reads back without the cron fields, as it was written before they existed.
+    ...(row.cron === null ? {} : { cron: row.cron, timeZone: row.time_zone }),
     nextRunAt: intOrNull(row.next_run_at),
     lastRunAt: intOrNull(row.last_run_at),
     lastTaskIds: row.last_task_ids,
@@ -289,5 +308,42 @@ export function rowToPlugin(row: PluginRow): PluginCatalogueEntry {
     lastReason: row.last_reason,
     firstSeenAt: int(row.first_seen_at),
     lastSeenAt: int(row.last_seen_at),
+  };
+}
+
+/** An `idempotency_keys` row. */
+export interface IdempotencyRow {
+  key: string;
+  claim_id: string;
+  plugin_id: string;
+  fingerprint: string;
+  task_ids: string[] | null;
+  created_at: string | number;
+  expires_at: string | number;
+}
+
+/** The parameters of an idempotency key, in the column order of the store's claim. */
+export function idempotencyValues(record: IdempotencyRecord): unknown[] {
+  return [
+    record.key,
+    record.claimId,
+    record.pluginId,
+    record.fingerprint,
+    record.taskIds === null ? null : JSON.stringify(record.taskIds),
+    record.createdAt,
+    record.expiresAt,
+  ];
+}
+
+/** Rebuilds an idempotency key from its row. */
+export function rowToIdempotency(row: IdempotencyRow): IdempotencyRecord {
+  return {
+    key: row.key,
+    claimId: row.claim_id,
+    pluginId: row.plugin_id,
+    fingerprint: row.fingerprint,
+    taskIds: row.task_ids,
+    createdAt: int(row.created_at),
+    expiresAt: int(row.expires_at),
   };
 }

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { CancelOptions, HostEventName, LogQuery, TaskLogEntry, TaskRecord } from '@plugboard/core';
-import type {
-  RuntimeScheduleRequest,
-  RuntimeScheduleState,
-  RuntimeSchedules,
-  SharedTaskStore,
-  StoreLink,
+import {
+  nextCronRun,
+  type RuntimeScheduleRequest,
+  type RuntimeScheduleState,
+  type RuntimeSchedules,
+  type SharedTaskStore,
+  type StoreLink,
 } from '@plugboard/core/spi';
 import type pg from 'pg';
 import { lockSpace } from './migrations.js';
@@ -20,6 +21,17 @@ const RELAYED = [
   'schedule:fired',
 ] as const satisfies readonly HostEventName[];
 type RelayedName = (typeof RELAYED)[number];
+
+/** A `schedule_timers` row. */
+interface TimerRow {
+  id: string;
+  delay_seconds: number;
+  repeat_seconds: number;
+  cron: string | null;
+  time_zone: string | null;
+  next_run_at: number | null;
+}
+const TIMER_COLUMNS = 'id, delay_seconds, repeat_seconds, cron, time_zone, next_run_at';
 
 /** A notification's payload stays below PostgreSQL's 8000-byte limit. */
 const MAX_PAYLOAD = 7000;
@@ -304,23 +316,23 @@ export class StoreSharing implements SharedTaskStore {
 
   async #arm(request: RuntimeScheduleRequest): Promise<RuntimeScheduleState> {
     const s = this.#ctx.schema;
+    const cron = request.cron ?? null;
     let state: RuntimeScheduleState | undefined;
     await this.#ctx.write(async (client) => {
-      const { rows } = await client.query<{
-        delay_seconds: number;
-        repeat_seconds: number;
-        next_run_at: number;
-      }>(
-        `INSERT INTO ${s}.schedule_timers AS t (id, delay_seconds, repeat_seconds, next_run_at)
-         VALUES ($1, $2, $3, $4)
+      const { rows } = await client.query<TimerRow>(
+        `INSERT INTO ${s}.schedule_timers AS t (id, delay_seconds, repeat_seconds, cron, time_zone, next_run_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (id) DO UPDATE SET delay_seconds = EXCLUDED.delay_seconds,
-           repeat_seconds = EXCLUDED.repeat_seconds, next_run_at = EXCLUDED.next_run_at
-         WHERE $5::boolean
-         RETURNING delay_seconds, repeat_seconds, next_run_at`,
+           repeat_seconds = EXCLUDED.repeat_seconds, cron = EXCLUDED.cron, time_zone = EXCLUDED.time_zone,
+           next_run_at = EXCLUDED.next_run_at
+         WHERE $7::boolean
+         RETURNING ${TIMER_COLUMNS}`,
         [
           request.id,
           request.delaySeconds,
           request.repeatSeconds,
+          cron,
+          cron === null ? null : (request.timeZone ?? 'UTC'),
           request.firstRunAt,
           request.replaceExisting,
         ],
@@ -328,15 +340,15 @@ export class StoreSharing implements SharedTaskStore {
       const row =
         rows[0] ??
         (
-          await client.query<{ delay_seconds: number; repeat_seconds: number; next_run_at: number }>(
-            `SELECT delay_seconds, repeat_seconds, next_run_at FROM ${s}.schedule_timers WHERE id = $1`,
-            [request.id],
-          )
+          await client.query<TimerRow>(`SELECT ${TIMER_COLUMNS} FROM ${s}.schedule_timers WHERE id = $1`, [
+            request.id,
+          ])
         ).rows[0]!;
       state = {
         delaySeconds: row.delay_seconds,
         repeatSeconds: row.repeat_seconds,
-        nextRunAt: row.next_run_at,
+        ...(row.cron === null ? {} : { cron: row.cron, timeZone: row.time_zone ?? 'UTC' }),
+        nextRunAt: row.next_run_at === null ? null : Number(row.next_run_at),
       };
     });
     this.#armed.add(request.id);
@@ -352,8 +364,12 @@ export class StoreSharing implements SharedTaskStore {
     try {
       const s = this.#ctx.schema;
       await this.#ctx.write(async (client) => {
+        // A batch that failed runs its writes again one by one: the claims start over.
+        due.length = 0;
         // One statement claims the due firings and moves them on, so no other process can take them between.
         // A process that was down long skips the firings it missed: one firing now, the next on the cadence.
+        const armed = [...this.#armed];
+        const now = Date.now();
         const { rows } = await client.query<{ id: string; due_at: number }>(
           `UPDATE ${s}.schedule_timers t
            SET next_run_at = CASE WHEN t.repeat_seconds > 0
@@ -361,12 +377,28 @@ export class StoreSharing implements SharedTaskStore {
                * t.repeat_seconds * 1000
              END
            FROM (SELECT id, next_run_at AS due_at FROM ${s}.schedule_timers
-                 WHERE id = ANY($1::text[]) AND next_run_at <= $2 FOR UPDATE SKIP LOCKED) due
+                 WHERE id = ANY($1::text[]) AND next_run_at <= $2 AND cron IS NULL FOR UPDATE SKIP LOCKED) due
            WHERE t.id = due.id
            RETURNING t.id, due.due_at`,
-          [[...this.#armed], Date.now()],
+          [armed, now],
         );
-        for (const row of rows) due.push({ id: row.id, dueAt: row.due_at });
+        for (const row of rows) due.push({ id: row.id, dueAt: Number(row.due_at) });
+        // A cron schedule's next time is computed here; the UPDATE moves it on only while it still holds the due
+        // time read, so of two processes reading the same firing, one claims it.
+        const cron = await client.query<TimerRow>(
+          `SELECT ${TIMER_COLUMNS} FROM ${s}.schedule_timers
+           WHERE id = ANY($1::text[]) AND next_run_at <= $2 AND cron IS NOT NULL FOR UPDATE SKIP LOCKED`,
+          [armed, now],
+        );
+        for (const row of cron.rows) {
+          const dueAt = Number(row.next_run_at);
+          const next = nextCronRun(row.cron!, row.time_zone ?? 'UTC', Math.max(dueAt, now));
+          const claimed = await client.query(
+            `UPDATE ${s}.schedule_timers SET next_run_at = $3 WHERE id = $1 AND next_run_at = $2`,
+            [row.id, dueAt, next],
+          );
+          if (claimed.rowCount) due.push({ id: row.id, dueAt });
+        }
       });
     } catch (error) {
       this.#report(error);

@@ -178,3 +178,135 @@ describe('migrations', () => {
     }
   });
 });
+
+describe('schema version 2', () => {
+  it('upgrades a version 1 schema, keeping its tasks and schedules', async () => {
+    const client = new pg.Client(server.url);
+    await client.connect();
+    try {
+      await client.query('CREATE SCHEMA upgraded');
+      await client.query(
+        'CREATE TABLE upgraded.migrations (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
+      await client.query(migrations[0]!.sql('upgraded'));
+      await client.query(`INSERT INTO upgraded.migrations (version, description) VALUES (1, 'v1')`);
+      await client.query(
+        `INSERT INTO upgraded.schedules (id, plugin_id, delay_seconds, repeat_seconds, next_run_at, last_run_at,
+           last_task_ids, last_state, runs, created_at, updated_at)
+         VALUES ('nightly', 'nightly', 0, 60, 5, NULL, '[]', NULL, 0, 1, 1)`,
+      );
+    } finally {
+      await client.end();
+    }
+    const store = await opened({ schema: 'upgraded' });
+    expect(await store.getSchedule('nightly')).toEqual({
+      id: 'nightly',
+      pluginId: 'nightly',
+      delaySeconds: 0,
+      repeatSeconds: 60,
+      nextRunAt: 5,
+      lastRunAt: null,
+      lastTaskIds: [],
+      lastState: null,
+      runs: 0,
+      createdAt: 1,
+      updatedAt: 1,
+    });
+    const child = taskRecord({ parentId: 'parent-1', waitingReason: 'waiting for a slot of plugin greet' });
+    await store.insertTask(child);
+    expect(await store.getTask(child.id)).toEqual(child);
+  });
+
+  it('counts tasks per state, by user and plugin', async () => {
+    const store = await opened();
+    await store.insertTask(taskRecord({ state: 'queued' }));
+    await store.insertTask(taskRecord({ state: 'succeeded', finishedAt: 1 }));
+    await store.insertTask(taskRecord({ state: 'succeeded', finishedAt: 1, user: { id: 'bob' } }));
+    const all = await store.countTasks({});
+    expect(all).toMatchObject({ queued: 1, succeeded: 2, running: 0, failed: 0 });
+    expect(await store.countTasks({ user: 'alice' })).toMatchObject({ queued: 1, succeeded: 1 });
+    expect(await store.countTasks({ plugin: 'nobody' })).toMatchObject({ queued: 0, succeeded: 0 });
+  });
+
+  it('lets exactly one of many processes claim an idempotency key at once', async () => {
+    const schema = `store_${++schemas}`;
+    const many = await Promise.all(Array.from({ length: 4 }, () => opened({ schema })));
+    const claims = many.flatMap((store, i) =>
+      Array.from({ length: 5 }, (_, j) =>
+        store.claimIdempotencyKey(
+          {
+            key: '5:alice:order-1',
+            claimId: `claim-${i}-${j}`,
+            pluginId: 'greet',
+            fingerprint: 'fp',
+            taskIds: null,
+            createdAt: 1000,
+            expiresAt: 10_000,
+          },
+          0,
+        ),
+      ),
+    );
+    const held = await Promise.all(claims);
+    expect(new Set(held.map((h) => h.claimId)).size).toBe(1);
+    const winner = held[0]!;
+    await many[1]!.settleIdempotencyKey(winner.key, winner.claimId, ['t1']);
+    const again = await many[2]!.claimIdempotencyKey(
+      { ...winner, claimId: 'late', taskIds: null, createdAt: 2000 },
+      0,
+    );
+    expect(again).toEqual({ ...winner, taskIds: ['t1'] });
+  });
+});
+
+describe('cron schedules kept in the database', () => {
+  it('fire once per due time across the processes, at the times of the expression', async () => {
+    const schema = `store_${++schemas}`;
+    const many = await Promise.all(Array.from({ length: 3 }, () => opened({ schema, pollIntervalMs: 20 })));
+    const fired: number[] = [];
+    for (const store of many) {
+      await store.shared.connect({
+        events: undefined as never,
+        relayEvents: false,
+        cancel: async () => false,
+        fireSchedule: async (_id, dueAt) => {
+          fired.push(dueAt);
+          return undefined as never;
+        },
+        reportError: (error) => {
+          throw error;
+        },
+      });
+    }
+    const firstRunAt = Math.ceil(Date.now() / 1000) * 1000;
+    const states = [];
+    for (const store of many) {
+      states.push(
+        await store.shared.schedules.arm({
+          id: 'tick',
+          pluginId: 'tick',
+          delaySeconds: 0,
+          repeatSeconds: 0,
+          cron: '* * * * * *',
+          timeZone: 'Europe/Berlin',
+          replaceExisting: false,
+          firstRunAt,
+        }),
+      );
+    }
+    for (const state of states) {
+      expect(state).toEqual({
+        delaySeconds: 0,
+        repeatSeconds: 0,
+        cron: '* * * * * *',
+        timeZone: 'Europe/Berlin',
+        nextRunAt: firstRunAt,
+      });
+    }
+    await expect.poll(() => fired.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    const sorted = [...fired].sort((a, b) => a - b);
+    expect(new Set(sorted).size).toBe(sorted.length);
+    expect(sorted[0]).toBe(firstRunAt);
+    for (const due of sorted) expect(due % 1000).toBe(0);
+  });
+});
