@@ -147,8 +147,6 @@ function updateStateCell(container, task) {
   const note = container.querySelector('.state-note');
   note.textContent = waiting;
   note.hidden = !waiting;
-  if (waiting) container.querySelector('.state-line').title = waiting;
-  else container.querySelector('.state-line').removeAttribute('title');
 }
 
 /** A state badge with the reason a queued task waits, read with the state by screen readers. */
@@ -156,7 +154,7 @@ function stateCell(task) {
   const waiting = waitingText(task);
   return el(
     'span',
-    { class: 'state-line', title: waiting || null },
+    { class: 'state-line' },
     stateBadge(task.state),
     el('span', { class: 'state-note', text: waiting, hidden: !waiting }),
   );
@@ -567,11 +565,20 @@ async function loadChildren(id) {
   renderChildren();
 }
 
-/** Merges a child's record (or a partial one from the event stream); never goes back in time. */
+/** Orders states as a task passes them: queued, running, then any final state. */
+function stateRank(value) {
+  return value === 'queued' ? 0 : value === 'running' ? 1 : 2;
+}
+
+/**
+ * Merges a child's record (or a partial one from the event stream) into the detail's copy. Records come from the
+ * children read over HTTP and from the event stream, in either order: an older state never replaces a newer one.
+ */
 function mergeChild(task) {
   const children = state.detail.children;
   const known = children.get(task.id);
-  if (known && task.state && ACTIVE_STATES.has(task.state) && !ACTIVE_STATES.has(known.state)) return;
+  if (known && task.state && stateRank(task.state) < stateRank(known.state)) return;
+  if (!known && !task.pluginId) return;
   children.set(task.id, { ...known, ...task });
 }
 
@@ -598,9 +605,10 @@ function renderChildren() {
   if (!detail || !section) return;
   const children = [...detail.children.values()].sort((a, b) => a.createdAt - b.createdAt);
   section.hidden = children.length === 0;
-  const counts = new Map();
-  for (const child of children) counts.set(child.state, (counts.get(child.state) ?? 0) + 1);
-  const summary = [...counts].map(([value, n]) => `${n} ${(STATE_WORDS[value] ?? value).toLowerCase()}`);
+  const summary = STATES.flatMap((value) => {
+    const n = children.filter((child) => child.state === value).length;
+    return n > 0 ? [`${n} ${STATE_WORDS[value].toLowerCase()}`] : [];
+  });
   $('children-heading').textContent =
     `Children (${children.length}${summary.length > 0 ? `: ${summary.join(', ')}` : ''})`;
   const list = $('child-list');
@@ -1646,18 +1654,23 @@ setInterval(() => {
   if (state.route.view === 'task' && state.detail?.nodes && state.detail.task.state === 'running') {
     updateDetailProgress();
   }
-  if (state.route.view === 'task' && state.detail?.task.state === 'queued') rereadQueued(state.detail.task.id);
+  if (state.route.view === 'task' && state.detail) rereadQueued(state.detail);
 }, 1000);
 
-// A queued task's waiting reason is written after it is queued, without an event of its own: read it again.
+// A queued task's waiting reason is written after it is queued, without an event of its own: while the task shown
+// or one of its children is queued, they are read again every other second.
 let rereading = false;
-async function rereadQueued(id) {
-  if (rereading) return;
+let rereadTick = 0;
+async function rereadQueued(detail) {
+  const id = detail.task.id;
+  const queuedChild = [...detail.children.values()].some((child) => child.state === 'queued');
+  if (rereading || (detail.task.state !== 'queued' && !queuedChild) || rereadTick++ % 2 === 1) return;
   rereading = true;
   try {
+    if (queuedChild) await loadChildren(id);
+    if (detail.task.state !== 'queued') return;
     const { ok, body } = await api(`tasks/${encodeURIComponent(id)}`);
-    const detail = state.detail;
-    if (!ok || detail?.task.id !== id || detail.task.state !== 'queued' || body.state !== 'queued') return;
+    if (!ok || state.detail !== detail || detail.task.state !== 'queued' || body.state !== 'queued') return;
     if ((body.waitingReason ?? null) === (detail.task.waitingReason ?? null)) return;
     detail.task = { ...detail.task, waitingReason: body.waitingReason };
     renderTaskDetail();
