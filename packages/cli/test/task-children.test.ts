@@ -6,16 +6,11 @@ import { runCli } from '../src/index.js';
 
 /** Holds the photos until the test lets them finish. */
 let release: () => void = () => {};
+let released = Promise.resolve();
 
 class PhotoTask extends Task<{ image: string }, string> {
   async run() {
-    await new Promise<void>((resolve) => {
-      const previous = release;
-      release = () => {
-        previous();
-        resolve();
-      };
-    });
+    await released;
     return `${this.input.image}.png`;
   }
 }
@@ -44,8 +39,11 @@ class AlbumPlugin extends ActionPlugin({
 }
 
 const hosts: Host[] = [];
+/** Albums still running: they end before their host stops, which would leave their queued photos waiting. */
+const albums: Array<{ host: Host; id: string }> = [];
 afterEach(async () => {
   release();
+  for (const { host, id } of albums.splice(0)) await host.tasks.wait(id);
   for (const host of hosts.splice(0)) await host.stop();
 });
 
@@ -73,10 +71,14 @@ async function cli(host: Host, args: string[]): Promise<{ code: number; out: str
 
 /** A host running an album of three photos: one photo runs, two wait for a slot of the plugin. */
 async function albumHost(): Promise<{ host: Host; parentId: string; children: TaskRecord[] }> {
+  released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
   const host = await createTestHost({ plugins: [AlbumPlugin], concurrency: 8 });
   hosts.push(host);
   const { tasks } = await host.execute('album', { images: ['a', 'b', 'c'] });
   const parentId = tasks[0]!.id;
+  albums.push({ host, id: parentId });
   let children: TaskRecord[] = [];
   await expect
     .poll(async () => {
@@ -150,6 +152,6 @@ describe('`tasks` with child tasks and per-plugin limits', () => {
     hosts.push(host);
     const { code, err } = await cli(host, ['tasks', 'nope', '--json']);
     expect(code).not.toBe(0);
-    expect(JSON.parse(err).error.code).toBe('PLUGBOARD_TASK_NOT_FOUND');
+    expect(JSON.parse(err).error.code).toBe('PLUGBOARD_UNKNOWN_TASK');
   });
 });

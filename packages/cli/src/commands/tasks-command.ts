@@ -47,7 +47,7 @@ async function showTask(session: CliSession<any>, id: string, json: boolean): Pr
   let record: TaskRecord;
   let children: TaskRecord[];
   try {
-    // Throws PLUGBOARD_TASK_NOT_FOUND for an unknown id.
+    // Throws PLUGBOARD_UNKNOWN_TASK for an unknown id.
     children = await session.host.tasks.children(id);
     record = (await session.host.tasks.get(id))!;
   } catch (error) {
