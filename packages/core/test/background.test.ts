@@ -322,7 +322,7 @@ describe('background-task plugins that cannot run when due', () => {
     // The firing is reported, not run, and the cadence goes on.
     expect(errors.map((e) => e.message)).toEqual([
       expect.stringMatching(
-        /^Schedule `reindex` belongs to plugin `reindex`, which is disabled: An administrator/,
+        /^Schedule `reindex` belongs to plugin `reindex`, which is disabled: An administrator disabled this plugin; enable it to run it again\.$/,
       ),
     ]);
     await host.plugins.enable('reindex');

@@ -175,7 +175,7 @@ export class ScheduleManager {
     if (plugin?.info.status !== 'operational') {
       throw new PlugboardError(
         'PLUGBOARD_PLUGIN_NOT_OPERATIONAL',
-        `Schedule \`${schedule.id}\` belongs to plugin \`${schedule.pluginId}\`, which is ${plugin ? plugin.info.status : 'not installed'}${plugin?.info.reason ? `: ${plugin.info.reason}` : ''}.`,
+        `Schedule \`${schedule.id}\` belongs to plugin \`${schedule.pluginId}\`, which is ${plugin ? plugin.info.status : 'not installed'}${plugin?.info.reason ? `: ${plugin.info.reason.replace(/\.$/, '')}` : ''}.`,
       );
     }
     return plugin;
