@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ActionPlugin, BackgroundTaskPlugin, type Host, Task, type TaskRecord, Type } from '@plugboard/core';
+import {
+  ActionPlugin,
+  BackgroundTaskPlugin,
+  type Host,
+  Task,
+  type TaskContext,
+  type TaskRecord,
+  Type,
+} from '@plugboard/core';
 import { plugboardRouter } from '@plugboard/express';
 import { sqliteStore } from '@plugboard/sqlite';
 import { createTestHost } from '@plugboard/testing';
@@ -67,6 +75,57 @@ class DailyReportPlugin extends BackgroundTaskPlugin({
   }
 }
 
+/** Runs on a cron expression in a time zone: the schedules view shows both. */
+class DigestPlugin extends BackgroundTaskPlugin({
+  id: 'digest',
+  name: 'Digest',
+  category: 'Maintenance',
+  cron: '0 30 7 * * 1-5',
+  timeZone: 'Europe/Berlin',
+  tasks: [ReportTask],
+}) {
+  createTasks() {
+    return new ReportTask({});
+  }
+}
+
+/** Holds the photos of an album until the test lets them finish. */
+let releasePhotos: () => void = () => {};
+const photosReleased = new Promise<void>((resolve) => {
+  releasePhotos = resolve;
+});
+
+class PhotoTask extends Task<{ image: string }, string> {
+  async run() {
+    await photosReleased;
+    return `${this.input.image}.png`;
+  }
+}
+
+/** Starts one child task per photo, then waits for them all. */
+class AlbumTask extends Task<{ images: string[] }, number> {
+  async run(ctx: TaskContext) {
+    const children = [];
+    for (const image of this.input.images) children.push(await ctx.spawn(new PhotoTask({ image })));
+    const ends = await Promise.all(children.map((child) => child.wait()));
+    return ends.filter((end) => end.state === 'succeeded').length;
+  }
+}
+
+/** Two tasks at a time: the album and its first photo run, the other photos wait for a slot. */
+class AlbumPlugin extends ActionPlugin({
+  id: 'album',
+  name: 'Render album',
+  category: 'Media',
+  args: Type.Object({ images: Type.Array(Type.String(), { minItems: 1 }) }),
+  tasks: [AlbumTask, PhotoTask],
+  limits: { concurrency: 2 },
+}) {
+  createTasks(args: { images: string[] }) {
+    return new AlbumTask(args);
+  }
+}
+
 interface Served {
   host: Host;
   url: string;
@@ -105,7 +164,7 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   if (!chromiumHere) return;
   const host = await createTestHost({
-    plugins: [...PLUGINS, ThumbnailsPlugin, DailyReportPlugin],
+    plugins: [...PLUGINS, ThumbnailsPlugin, DailyReportPlugin, DigestPlugin, AlbumPlugin],
     concurrency: 8,
   });
   served = await serve(host);
@@ -116,6 +175,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  releasePhotos();
   await browser?.close();
   await served?.close();
 });
@@ -251,6 +311,58 @@ describe.skipIf(!chromiumHere)('the monitor dashboard in Chromium', () => {
     expect((await served.host.tasks.get(id))!.error?.cancelledBy).toEqual({ id: 'alice', name: 'Alice' });
   });
 
+  it('lists a task’s children live, links them to their parent and says why a queued one waits', async () => {
+    const { tasks } = await served.host.execute('album', { images: ['a', 'b', 'c'] }, { user: USERS.alice! });
+    const parentId = tasks[0]!.id;
+    let children: TaskRecord[] = [];
+    await expect
+      .poll(async () => {
+        children = await served.host.tasks.children(parentId);
+        return children.filter((child) => child.waitingReason).length;
+      })
+      .toBe(2);
+    const waiting = children.find((child) => child.waitingReason)!;
+    expect(waiting.waitingReason).toBe('waiting for a slot of plugin album');
+
+    page = await open('alice', `#/tasks/${parentId}`);
+    const list = page.locator('#child-list');
+    await expect.poll(() => list.locator('li').count()).toBe(3);
+    await expect
+      .poll(() => page.locator('#children-heading').textContent())
+      .toBe('Children (3: 2 queued, 1 running)');
+    const item = list.locator(`li[data-task-id="${waiting.id}"]`);
+    expect(await item.getByRole('link').textContent()).toBe(`Render album task ${waiting.id.slice(-6)}`);
+    expect(await item.locator('.state-line').textContent()).toBe('QueuedWaiting for a slot of plugin album');
+    expect(await axeViolations(page)).toEqual([]);
+
+    await item.getByRole('link').click();
+    await expect.poll(() => page.url()).toContain(waiting.id);
+    const facts = page.locator('.facts');
+    await expect.poll(() => facts.textContent()).toContain('WaitingWaiting for a slot of plugin album');
+    const parentLink = facts.getByRole('link', { name: `Render album task ${parentId.slice(-6)}` });
+    expect(await parentLink.getAttribute('href')).toBe(`#/tasks/${encodeURIComponent(parentId)}`);
+    expect(await page.locator('#task-children').isHidden()).toBe(true);
+    expect(await axeViolations(page)).toEqual([]);
+
+    page = await open('root', '#/tasks?plugin=album');
+    const cell = row(waiting.id).locator('td[data-label="State"]');
+    await expect.poll(() => cell.textContent()).toBe('QueuedWaiting for a slot of plugin album');
+    expect(
+      await page.getByRole('cell', { name: /^Queued\s*Waiting for a slot of plugin album$/ }).count(),
+    ).toBe(2);
+    expect(await axeViolations(page)).toEqual([]);
+
+    page = await open('alice', `#/tasks/${parentId}`);
+    await expect.poll(() => page.locator('#child-list li').count()).toBe(3);
+    releasePhotos();
+    await expect
+      .poll(() => page.locator('#children-heading').textContent())
+      .toBe('Children (3: 3 succeeded)');
+    expect(await page.locator('#child-list .state-note:not([hidden])').count()).toBe(0);
+    expect((await finished(parentId)).result).toBe(3);
+    await expect.poll(() => page.locator('.facts dd').first().textContent()).toBe('Succeeded');
+  });
+
   it('cancels every active task of a filtered set after asking', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -341,6 +453,9 @@ describe.skipIf(!chromiumHere)('the monitor dashboard in Chromium', () => {
     expect(await schedule.locator('td[data-label="Runs"]').textContent()).toBe('Every day (0 so far)');
     expect(await schedule.locator('td[data-label="Last run"]').textContent()).toBe('Not yet');
     expect(await schedule.locator('td[data-label="Next run"]').textContent()).not.toBe('Not planned');
+    const cron = page.locator('tr[data-schedule-id="digest"] td[data-label="Runs"]');
+    expect(await cron.textContent()).toBe('On cron 0 30 7 * * 1-5, Europe/Berlin time (0 so far)');
+    expect(await cron.locator('code').textContent()).toBe('0 30 7 * * 1-5');
     expect(await axeViolations(page)).toEqual([]);
     await schedule.getByRole('button', { name: 'Run now: Daily report' }).click();
     await expect

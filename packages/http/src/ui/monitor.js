@@ -133,6 +133,33 @@ function stateBadge(value) {
   return el('span', { class: `badge state-${value}`, text: STATE_WORDS[value] ?? value });
 }
 
+/** Why a queued task does not start yet, in words; empty for every other task. */
+function waitingText(task) {
+  return task.state === 'queued' && task.waitingReason ? capitalise(task.waitingReason) : '';
+}
+
+/** Brings the state line drawn inside `container` up to date in place. */
+function updateStateCell(container, task) {
+  const badge = container.querySelector('.state-line .badge');
+  badge.className = `badge state-${task.state}`;
+  badge.textContent = STATE_WORDS[task.state] ?? task.state;
+  const waiting = waitingText(task);
+  const note = container.querySelector('.state-note');
+  note.textContent = waiting;
+  note.hidden = !waiting;
+}
+
+/** A state badge with the reason a queued task waits, read with the state by screen readers. */
+function stateCell(task) {
+  const waiting = waitingText(task);
+  return el(
+    'span',
+    { class: 'state-line' },
+    stateBadge(task.state),
+    el('span', { class: 'state-note', text: waiting, hidden: !waiting }),
+  );
+}
+
 /** Why a task did not succeed, in words. */
 function describeError(task) {
   if (!task.error) return '';
@@ -358,7 +385,7 @@ function taskRow(task) {
         el('span', { class: 'sr-only', text: ` task ${task.id.slice(-6)}` }),
       ),
     ),
-    el('td', { 'data-label': 'State', class: 'task-state-cell' }, stateBadge(task.state)),
+    el('td', { 'data-label': 'State', class: 'task-state-cell' }, stateCell(task)),
     state.me?.admin ? el('td', { 'data-label': 'User', text: userName(task.user) }) : null,
     el(
       'td',
@@ -394,9 +421,7 @@ function taskRow(task) {
 /** Brings a drawn row up to date in place, so a focused link keeps its focus while the task progresses. */
 function updateRow(tr, task) {
   tr.dataset.state = task.state;
-  const badge = tr.querySelector('.task-state-cell .badge');
-  badge.className = `badge state-${task.state}`;
-  badge.textContent = STATE_WORDS[task.state] ?? task.state;
+  updateStateCell(tr, task);
   const duration = taskDuration(task);
   tr.querySelector('.duration').textContent = duration === null ? '—' : formatDuration(duration);
   const percent = Math.round(task.progress ?? 0);
@@ -527,9 +552,84 @@ async function showTask(id) {
     state.detail = null;
     return;
   }
-  state.detail = { task: body, lastSeq: 0, seqs: new Set(), log: [] };
+  state.detail = { task: body, lastSeq: 0, seqs: new Set(), log: [], children: new Map() };
   renderTaskDetail();
-  await loadWholeLog(id);
+  await Promise.all([loadChildren(id), loadWholeLog(id)]);
+}
+
+/** Reads the children of the task shown; the event stream keeps them current afterwards. */
+async function loadChildren(id) {
+  const { ok, body } = await api(`tasks/${encodeURIComponent(id)}/children`);
+  if (!ok || state.detail?.task.id !== id) return;
+  for (const child of body.items) mergeChild(child);
+  renderChildren();
+}
+
+/** Orders states as a task passes them: queued, running, then any final state. */
+function stateRank(value) {
+  return value === 'queued' ? 0 : value === 'running' ? 1 : 2;
+}
+
+/**
+ * Merges a child's record (or a partial one from the event stream) into the detail's copy. Records come from the
+ * children read over HTTP and from the event stream, in either order: an older state never replaces a newer one.
+ */
+function mergeChild(task) {
+  const children = state.detail.children;
+  const known = children.get(task.id);
+  if (known && task.state && stateRank(task.state) < stateRank(known.state)) return;
+  if (!known && !task.pluginId) return;
+  children.set(task.id, { ...known, ...task });
+}
+
+function childItem(child) {
+  const name = pluginName(child.pluginId);
+  return el(
+    'li',
+    { 'data-task-id': child.id },
+    el(
+      'a',
+      { href: `#/tasks/${encodeURIComponent(child.id)}` },
+      name,
+      el('span', { class: 'sr-only', text: ` task ${child.id.slice(-6)}` }),
+    ),
+    ' ',
+    stateCell(child),
+  );
+}
+
+/** Draws the children of the task shown, updating drawn items in place so a focused link keeps its focus. */
+function renderChildren() {
+  const detail = state.detail;
+  const section = $('task-children');
+  if (!detail || !section) return;
+  const children = [...detail.children.values()].sort((a, b) => a.createdAt - b.createdAt);
+  section.hidden = children.length === 0;
+  const summary = STATES.flatMap((value) => {
+    const n = children.filter((child) => child.state === value).length;
+    return n > 0 ? [`${n} ${STATE_WORDS[value].toLowerCase()}`] : [];
+  });
+  $('children-heading').textContent =
+    `Children (${children.length}${summary.length > 0 ? `: ${summary.join(', ')}` : ''})`;
+  const list = $('child-list');
+  const drawn = new Map([...list.children].map((li) => [li.dataset.taskId, li]));
+  const items = children.map((child) => {
+    const li = drawn.get(child.id);
+    if (!li) return childItem(child);
+    updateStateCell(li, child);
+    return li;
+  });
+  const same = items.length === list.children.length && items.every((li, i) => list.children[i] === li);
+  if (!same) list.replaceChildren(...items);
+}
+
+function childrenSection() {
+  return el(
+    'section',
+    { class: 'children', id: 'task-children', 'aria-labelledby': 'children-heading', hidden: true },
+    el('h3', { id: 'children-heading', text: 'Children' }),
+    el('ul', { class: 'child-list', id: 'child-list' }),
+  );
 }
 
 function renderTaskDetail() {
@@ -582,6 +682,18 @@ function renderTaskDetail() {
     'dl',
     { class: 'facts' },
     ...detailRow('State', stateBadge(task.state)),
+    ...detailRow('Waiting', waitingText(task) || null),
+    ...detailRow(
+      'Parent task',
+      task.parentId
+        ? el(
+            'a',
+            { href: `#/tasks/${encodeURIComponent(task.parentId)}` },
+            `${name} task `,
+            el('code', { text: task.parentId.slice(-6) }),
+          )
+        : null,
+    ),
     ...detailRow('Run by', userName(task.user)),
     ...detailRow('Queued', formatDateTime(task.createdAt)),
     ...detailRow('Started', formatDateTime(task.startedAt)),
@@ -611,9 +723,11 @@ function renderTaskDetail() {
     progress,
     active ? statusNode : '',
     ...outcome,
+    childrenSection(),
     jsonBlock('Arguments', task.input ?? {}),
     logSection(),
   );
+  renderChildren();
   updateDetailProgress();
 }
 
@@ -1381,6 +1495,16 @@ function pluginForm(plugin) {
 // ---------------------------------------------------------------------------------------------------------
 // Schedules
 
+/** How often a schedule runs: its cadence in words, or its cron expression set as code with its time zone. */
+function scheduleCadence(schedule) {
+  if (!schedule.cron) return [capitalise(schedule.cadence)];
+  return [
+    'On cron ',
+    el('code', { class: 'cron', text: schedule.cron }),
+    `, ${schedule.timeZone ?? 'UTC'} time`,
+  ];
+}
+
 async function loadSchedules() {
   const { ok, body } = await api('schedules');
   if (!ok) {
@@ -1419,7 +1543,7 @@ async function loadSchedules() {
       'tr',
       { 'data-schedule-id': schedule.id },
       el('td', { 'data-label': 'Plugin', text: schedule.pluginName }),
-      el('td', { 'data-label': 'Runs', text: `${capitalise(schedule.cadence)} (${schedule.runs} so far)` }),
+      el('td', { 'data-label': 'Runs' }, ...scheduleCadence(schedule), ` (${schedule.runs} so far)`),
       el('td', { 'data-label': 'Last run' }, ...last),
       el('td', { 'data-label': 'Next run', text: next }),
       el('td', { 'data-label': 'Actions' }, runNow),
@@ -1452,6 +1576,11 @@ function onTask(task) {
   if (task.user) noteUser(task.user);
   if (mergeTask(task)) scheduleTable();
   updateDetail(task);
+  const detail = state.detail;
+  if (detail && (task.parentId === detail.task.id || detail.children.has(task.id))) {
+    mergeChild(task);
+    renderChildren();
+  }
 }
 
 function connectEvents() {
@@ -1525,7 +1654,31 @@ setInterval(() => {
   if (state.route.view === 'task' && state.detail?.nodes && state.detail.task.state === 'running') {
     updateDetailProgress();
   }
+  if (state.route.view === 'task' && state.detail) rereadQueued(state.detail);
 }, 1000);
+
+// A queued task's waiting reason is written after it is queued, without an event of its own: while the task shown
+// or one of its children is queued, they are read again every other second.
+let rereading = false;
+let rereadTick = 0;
+async function rereadQueued(detail) {
+  const id = detail.task.id;
+  const queuedChild = [...detail.children.values()].some((child) => child.state === 'queued');
+  if (rereading || (detail.task.state !== 'queued' && !queuedChild) || rereadTick++ % 2 === 1) return;
+  rereading = true;
+  try {
+    if (queuedChild) await loadChildren(id);
+    if (detail.task.state !== 'queued') return;
+    const { ok, body } = await api(`tasks/${encodeURIComponent(id)}`);
+    if (!ok || state.detail !== detail || detail.task.state !== 'queued' || body.state !== 'queued') return;
+    if ((body.waitingReason ?? null) === (detail.task.waitingReason ?? null)) return;
+    detail.task = { ...detail.task, waitingReason: body.waitingReason };
+    renderTaskDetail();
+    renderLogLines();
+  } finally {
+    rereading = false;
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Start
