@@ -39,7 +39,11 @@ for (const version of versions) {
       '--reporter=json',
       `--outputFile.json=${results}`,
     ],
-    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PLUGBOARD_TEST_EXCLUDE: excluded.join(',') } },
+    {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, PLUGBOARD_TEST_EXCLUDE: excluded.join(',') },
+    },
   );
   if (!existsSync(results)) {
     console.log(`Node.js ${version}: no results (exit ${run.status ?? run.signal})`);
