@@ -12,6 +12,7 @@ export const targets = [
     name: 'core: task execution and end states',
     mutate: [
       'packages/core/src/runtime/task-execution.ts',
+      'packages/core/src/runtime/attempt-context.ts',
       'packages/core/src/runtime/in-process-runtime.ts',
       'packages/core/src/runtime/task-life.ts',
     ],

@@ -8,11 +8,11 @@ import {
   TaskError,
   type TaskErrorInfo,
   type TaskLogEntry,
-  type TaskLogger,
   type TaskRecord,
   type TaskState,
 } from '../task.js';
 import { MAX_TIMER_MS } from '../timers.js';
+import { AttemptContext, provideAttemptAccess } from './attempt-context.js';
 import { spawnFunction } from './child-tasks.js';
 import { runInExitScope } from './process-exit-guard.js';
 import type { RuntimeEnvironment } from './runtime.js';
@@ -30,7 +30,6 @@ export interface AttemptOutcome {
 }
 
 const LOG_FLUSH_BATCH = 200;
-const LOG_LEVELS = Object.keys(LOG_LEVEL_RANK) as LogLevel[];
 /** Status and progress texts are one line: longer ones are cut. */
 const MAX_STATUS_LENGTH = 500;
 /** Log lines one attempt writes unless the environment says otherwise. */
@@ -73,85 +72,6 @@ function toJson(value: unknown): unknown {
   if (typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value + 0 : null; // -0 is written 0
   return JSON.parse(JSON.stringify(value));
-}
-
-interface AttemptAccess {
-  signal(execution: TaskExecution): AbortSignal;
-  log(execution: TaskExecution, level: LogLevel, message: unknown): void;
-  progress(execution: TaskExecution, percent: number, message?: string): void;
-  status(execution: TaskExecution, text: string): void;
-  fail(execution: TaskExecution, reason: string, options?: { readonly retryable?: boolean }): void;
-  spawn(execution: TaskExecution): ReturnType<typeof spawnFunction>;
-}
-
-// Set by TaskExecution's static block, which alone can reach its private members.
-let attemptAccess: AttemptAccess;
-
-/**
- * The `ctx` a task's `run` receives. One object per attempt: its functions are built on first read (and then
- * kept), so a task that never logs or reports progress pays for none of them, and taking them apart
- * (`run({ log, progress })`) still works.
- */
-class AttemptContext {
-  readonly taskId: string;
-  readonly pluginId: string;
-  readonly attempt: number;
-  readonly user: TaskRecord['user'];
-  readonly properties: Record<string, unknown>;
-  readonly #execution: TaskExecution;
-  #log: TaskLogger | undefined;
-  #progress: ((percent: number, message?: string) => void) | undefined;
-  #status: ((text: string) => void) | undefined;
-  #fail: ((reason: string, options?: { readonly retryable?: boolean }) => void) | undefined;
-  #spawn: ReturnType<typeof spawnFunction> | undefined;
-
-  constructor(execution: TaskExecution, record: TaskRecord, properties: Record<string, unknown>) {
-    this.taskId = record.id;
-    this.pluginId = record.pluginId;
-    this.attempt = record.attempt;
-    this.user = record.user;
-    this.properties = properties;
-    this.#execution = execution;
-  }
-
-  get signal(): AbortSignal {
-    return attemptAccess.signal(this.#execution);
-  }
-
-  get log(): TaskLogger {
-    if (!this.#log) {
-      const execution = this.#execution;
-      const methods = {} as Record<LogLevel, (message: string) => void>;
-      for (const level of LOG_LEVELS)
-        methods[level] = (message: string) => attemptAccess.log(execution, level, message);
-      this.#log = methods as unknown as TaskLogger;
-    }
-    return this.#log;
-  }
-
-  get progress(): (percent: number, message?: string) => void {
-    const execution = this.#execution;
-    this.#progress ??= (percent, message) => attemptAccess.progress(execution, percent, message);
-    return this.#progress;
-  }
-
-  get status(): (text: string) => void {
-    const execution = this.#execution;
-    this.#status ??= (text) => attemptAccess.status(execution, text);
-    return this.#status;
-  }
-
-  get fail(): (reason: string, options?: { readonly retryable?: boolean }) => void {
-    const execution = this.#execution;
-    this.#fail ??= (reason, options) => attemptAccess.fail(execution, reason, options);
-    return this.#fail;
-  }
-
-  // Built on use: most tasks never start children.
-  get spawn(): ReturnType<typeof spawnFunction> {
-    this.#spawn ??= attemptAccess.spawn(this.#execution);
-    return this.#spawn;
-  }
 }
 
 /**
@@ -351,7 +271,7 @@ export class TaskExecution {
 
   static {
     // The context reaches the attempt through these: one shared set of functions rather than closures per task.
-    attemptAccess = {
+    provideAttemptAccess({
       signal: (execution) => execution.#signalController().signal,
       log: (execution, level, message) => execution.#log(level, message),
       progress: (execution, percent, message) => execution.#progress(percent, message),
@@ -372,7 +292,7 @@ export class TaskExecution {
           retryable: options?.retryable !== false,
         };
       },
-    };
+    });
   }
 
   /** One line of text as it may be stored: secrets replaced, then cut to `max` characters. */
