@@ -4,27 +4,9 @@
 import { compare, emit, ensureBuilt, row, size, want } from './lib.mjs';
 
 ensureBuilt('core');
-const { ActionPlugin, Task, createHost, memoryStore, Type } = await import('@plugboard/core');
+const { createHost, memoryStore } = await import('@plugboard/core');
 
-const CONCURRENCY = 4;
-const IN_FLIGHT = 32;
-
-class NoopTask extends Task {
-  async run() {
-    return null;
-  }
-}
-
-class NoopPlugin extends ActionPlugin({
-  id: 'noop',
-  name: 'No-op',
-  args: Type.Object({ label: Type.String({ default: 'x', maxLength: 40 }) }),
-  tasks: [NoopTask],
-}) {
-  createTasks() {
-    return [new NoopTask({})];
-  }
-}
+const { CONCURRENCY, IN_FLIGHT, NoopPlugin } = await import('./noop-plugin.mjs');
 
 /** Executions per second through host.execute, as concurrent callers submit them. */
 async function throughHost(count, openTelemetry) {

@@ -7,30 +7,12 @@ import { compare, emit, ensureBuilt, root, row, size, want } from './lib.mjs';
 
 ensureBuilt('core');
 ensureBuilt('postgres');
-const { ActionPlugin, Task, createHost, memoryStore, Type } = await import('@plugboard/core');
+const { createHost, memoryStore } = await import('@plugboard/core');
 const { postgresStore } = await import('@plugboard/postgres');
 const jiti = createJiti(import.meta.url);
 const { startPostgresServer } = await jiti.import(`${root}test/postgres-server.ts`);
 
-const CONCURRENCY = 4;
-const IN_FLIGHT = 32;
-
-class NoopTask extends Task {
-  async run() {
-    return null;
-  }
-}
-
-class NoopPlugin extends ActionPlugin({
-  id: 'noop',
-  name: 'No-op',
-  args: Type.Object({ label: Type.String({ default: 'x', maxLength: 40 }) }),
-  tasks: [NoopTask],
-}) {
-  createTasks() {
-    return [new NoopTask({})];
-  }
-}
+const { CONCURRENCY, IN_FLIGHT, NoopPlugin } = await import('./noop-plugin.mjs');
 
 const perSecond = (count, ms) => (count / ms) * 1000;
 

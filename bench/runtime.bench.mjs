@@ -11,28 +11,10 @@ ensureBuilt('core');
 ensureBuilt('sqlite');
 const core = await import('@plugboard/core');
 const { sqliteStore } = await import('@plugboard/sqlite');
-const { ActionPlugin, Task, createHost, inProcessRuntime, memoryStore, Type } = core;
+const { createHost, inProcessRuntime, memoryStore } = core;
 const { createTaskId } = await import('@plugboard/core/spi');
 
-const CONCURRENCY = 4;
-const IN_FLIGHT = 32;
-
-class NoopTask extends Task {
-  async run() {
-    return null;
-  }
-}
-
-class NoopPlugin extends ActionPlugin({
-  id: 'noop',
-  name: 'No-op',
-  args: Type.Object({ label: Type.String({ default: 'x', maxLength: 40 }) }),
-  tasks: [NoopTask],
-}) {
-  createTasks() {
-    return [new NoopTask({})];
-  }
-}
+const { CONCURRENCY, IN_FLIGHT, NoopPlugin, NoopTask } = await import('./noop-plugin.mjs');
 
 const perSecond = (count, ms) => (count / ms) * 1000;
 
