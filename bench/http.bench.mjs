@@ -15,9 +15,20 @@ ensureBuilt('express');
 const serverScript = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
 const DURATION = size(5, 1);
 
-/** Starts a benchmark server and resolves with its port and a stop function. */
+/**
+ * Starts a benchmark server and resolves with its port and a stop function. `BENCH_SERVER_FLAGS` passes Node flags
+ * to the server process (for example `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it).
+ */
 export async function startServer(mode) {
-  const child = spawn(process.execPath, [serverScript, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_SERVER_FLAGS ? process.env.BENCH_SERVER_FLAGS.split(' ') : []),
+      serverScript,
+      mode,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let buffer = '';
   const port = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)));

@@ -39,6 +39,12 @@ export interface PlugboardRouterOptions<User extends PlugboardUser = PlugboardUs
    */
   readonly heartbeatMs?: number;
   /**
+   * How long an event stream gathers events before it writes them to its clients, in milliseconds: each client
+   * gets at most one write per window, however many events it holds. `0` writes once per turn of the event loop.
+   * @default 25
+   */
+  readonly eventBatchMs?: number;
+  /**
    * How many recent events are kept for clients resuming with `Last-Event-ID`.
    * @default 1000
    */

@@ -174,3 +174,34 @@ describe('the event stream of a host that coalesces progress', () => {
     await stream.close();
   });
 });
+
+describe('the event stream gathers the events of a window into one write', () => {
+  let batching: TestServer;
+  beforeAll(async () => {
+    // A window far longer than a greeting takes, so the whole task falls into one window even on a busy machine.
+    batching = await startServer({ heartbeatMs: 1000, eventBatchMs: 1500 });
+  });
+  afterAll(() => batching.close());
+
+  it("sends a task's events, from queued to finished, to each client in one write", async () => {
+    const streams = await Promise.all(
+      ['alice', 'root'].map((user) => EventStreamClient.open(`${batching.url}/events`, { 'x-user': user })),
+    );
+    await Promise.all(streams.map((stream) => stream.next((e) => e.event === 'ready')));
+    const response = await batching.request(
+      'alice',
+      '/plugins/greet/execute',
+      postJson({ args: { name: 'Ada', times: 3 } }),
+    );
+    const id = (await response.json()).tasks[0].id as string;
+    for (const stream of streams) {
+      await stream.next((e) => e.event === 'task:finished' && JSON.parse(e.data).id === id);
+      const mine = stream.received.filter((e) => e.event.startsWith('task:') && JSON.parse(e.data).id === id);
+      expect(mine[0]!.event).toBe('task:queued');
+      expect(mine.filter((e) => e.event === 'task:log')).toHaveLength(3);
+      expect(mine.at(-1)!.event).toBe('task:finished');
+      expect(new Set(mine.map((e) => e.chunk)).size).toBe(1);
+    }
+    await Promise.all(streams.map((stream) => stream.close()));
+  });
+});

@@ -53,6 +53,7 @@ describe('router options', () => {
       bodyLimit: 1,
       heartbeatMs: 1000,
       eventBufferSize: 1,
+      eventBatchMs: 0,
       cancelWaitMs: 0,
     });
     expect(typeof router).toBe('function');
@@ -62,6 +63,9 @@ describe('router options', () => {
   it('refuse values just past a limit, and name values of every kind', () => {
     expect(optionError(() => plugboardRouter(host, { getUser, heartbeatMs: 999 }))).toBe(
       'Expected `heartbeatMs` to be a number >= 1000, got `999` (number).',
+    );
+    expect(optionError(() => plugboardRouter(host, { getUser, eventBatchMs: -1 }))).toBe(
+      'Expected `eventBatchMs` to be a number >= 0, got `-1` (number).',
     );
     expect(optionError(() => plugboardRouter(host, { getUser, cancelWaitMs: -1 }))).toBe(
       'Expected `cancelWaitMs` to be a number >= 0, got `-1` (number).',

@@ -3,6 +3,8 @@ export interface ReceivedEvent {
   readonly id: string | undefined;
   readonly event: string;
   readonly data: string;
+  /** Which read of the response body brought the event (0 for the first chunk): events sent in one write share it. */
+  readonly chunk: number;
 }
 
 /** A minimal EventSource over fetch that keeps every frame, so tests can wait for one. */
@@ -12,6 +14,7 @@ export class EventStreamClient {
   readonly #abort: AbortController;
   readonly #done: Promise<void>;
   #waiters: Array<() => void> = [];
+  #chunks = 0;
 
   private constructor(response: Response, abort: AbortController) {
     this.response = response;
@@ -68,17 +71,18 @@ export class EventStreamClient {
         buffer += decoder.decode(chunk as Uint8Array, { stream: true });
         let end = buffer.indexOf('\n\n');
         while (end >= 0) {
-          this.#parse(buffer.slice(0, end));
+          this.#parse(buffer.slice(0, end), this.#chunks);
           buffer = buffer.slice(end + 2);
           end = buffer.indexOf('\n\n');
         }
+        this.#chunks++;
       }
     } catch {
       // Aborted by close().
     }
   }
 
-  #parse(block: string): void {
+  #parse(block: string, chunk: number): void {
     let id: string | undefined;
     let event = 'message';
     const data: string[] = [];
@@ -91,7 +95,7 @@ export class EventStreamClient {
     }
     if (comment && data.length === 0) event = 'comment';
     else if (data.length === 0) return;
-    this.received.push({ id, event, data: data.join('\n') });
+    this.received.push({ id, event, data: data.join('\n'), chunk });
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();

@@ -12,8 +12,8 @@ interface StreamClient<User extends PlugboardUser> {
   readonly controller: ReadableStreamDefaultController<Uint8Array>;
   readonly audience: Audience<User>;
   /**
-   * Which frames of this event-loop turn the client receives, as their indices (`0,2,`): one write per client
-   * per turn, however many events, and one encoded buffer for all clients that receive the same frames.
+   * Which frames of the current window the client receives, as their indices (`0,2,`): one write per client
+   * per window, however many events, and one encoded buffer for all clients that receive the same frames.
    */
   pending: string;
 }
@@ -96,17 +96,19 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
   readonly #host: Host<User>;
   readonly #log: EventLog;
   readonly #heartbeatMs: number;
+  readonly #batchMs: number;
   readonly #clients = new Set<StreamClient<User>>();
   readonly #unsubscribe: Array<() => void> = [];
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #flushing = false;
-  /** The frames of the current event-loop turn, in order. */
+  /** The frames of the current window, in order. */
   #turn: string[] = [];
 
-  constructor(host: Host<User>, log: EventLog, heartbeatMs: number) {
+  constructor(host: Host<User>, log: EventLog, heartbeatMs: number, batchMs = 0) {
     this.#host = host;
     this.#log = log;
     this.#heartbeatMs = heartbeatMs;
+    this.#batchMs = batchMs;
     for (const name of Object.keys(FORWARDED) as (keyof Forwarded)[]) this.#forward(name);
   }
 
@@ -205,12 +207,14 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
   #scheduleFlush(): void {
     if (!this.#flushing) {
       this.#flushing = true;
-      nextTurn(this.#flush);
+      if (this.#batchMs === 0) nextTurn(this.#flush);
+      else setTimeout(this.#flush, this.#batchMs);
     }
   }
 
-  // Frames of one event-loop turn (a task's queued and started events, a burst of log lines...) leave in one write;
-  // clients that receive the same frames share one encoded buffer.
+  // Frames of one window (a task's queued, started and finished events, a burst of log lines...) leave in one write
+  // per client: a write to a socket costs more than the frames it carries. Clients that receive the same frames
+  // share one encoded buffer.
   readonly #flush = (): void => {
     this.#flushing = false;
     const encoded = new Map<string, Uint8Array>();

@@ -54,6 +54,12 @@ export interface HttpHandlerOptions<User extends PlugboardUser = PlugboardUser, 
    */
   readonly heartbeatMs?: number;
   /**
+   * How long an event stream gathers events before it writes them to its clients, in milliseconds: each client
+   * gets at most one write per window, however many events it holds. `0` writes once per turn of the event loop.
+   * @default 25
+   */
+  readonly eventBatchMs?: number;
+  /**
    * How many recent events are kept for clients resuming with `Last-Event-ID`.
    * @default 1000
    */
@@ -79,6 +85,7 @@ export interface ResolvedRouterOptions<User extends PlugboardUser = PlugboardUse
   readonly ui: boolean;
   readonly bodyLimit: number;
   readonly heartbeatMs: number;
+  readonly eventBatchMs: number;
   readonly eventBufferSize: number;
   readonly cancelWaitMs: number;
   readonly onError: (error: unknown, req: Native) => void;
@@ -119,6 +126,7 @@ export function resolveRouterOptions<User extends PlugboardUser, Native>(
     ui: booleanOption('ui', options.ui, false),
     bodyLimit: integer(options, 'bodyLimit', 1, 102_400),
     heartbeatMs: integer(options, 'heartbeatMs', 1000, 15_000),
+    eventBatchMs: integer(options, 'eventBatchMs', 0, 25),
     eventBufferSize: integer(options, 'eventBufferSize', 1, 1000),
     cancelWaitMs: integer(options, 'cancelWaitMs', 0, 5000),
     onError: callback(options, 'onError', (error: unknown) => {

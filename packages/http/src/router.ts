@@ -100,7 +100,12 @@ export function createHttpHandler<User extends PlugboardUser = PlugboardUser, Na
     );
   }
   const settings = resolveRouterOptions(options, host.logger);
-  const hub = new EventStreamHub(host, new EventLog(settings.eventBufferSize), settings.heartbeatMs);
+  const hub = new EventStreamHub(
+    host,
+    new EventLog(settings.eventBufferSize),
+    settings.heartbeatMs,
+    settings.eventBatchMs,
+  );
   const page = settings.ui ? new MonitorPage() : undefined;
   const router = new RouteTable<Native>();
   const readJson = async (req: RouteRequest<Native>) => {
