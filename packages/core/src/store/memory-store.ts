@@ -48,20 +48,31 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return value;
 }
 
+/** What the memory store holds for one task: its current record, its log lines and its place among the finished. */
+interface HeldTask {
+  record: TaskRecord;
+  logs: TaskLogEntry[] | undefined;
+  /** The task's place in the eviction queue while it is finished (a number that grows with each finish); 0 otherwise. */
+  finishSeq: number;
+}
+
 /** The default store: everything in memory, with bounded retention so memory stays flat under load. */
 export class MemoryTaskStore implements TaskStore {
   readonly name = 'memory';
-  readonly #tasks = new Map<string, TaskRecord>();
-  readonly #logs = new Map<string, TaskLogEntry[]>();
+  /** One entry per task, so an update replaces the record without touching the map. */
+  readonly #tasks = new Map<string, HeldTask>();
   readonly #idempotencyKeys = new MemoryIdempotencyKeys();
-  /** Each finished task's place in the eviction queue (a number that grows with each finish). */
-  readonly #finished = new Map<string, number>();
+  /** How many held tasks are finished. */
+  #finishedCount = 0;
   /**
-   * Finished tasks in the order they finished, read from `#head`: the eviction order. An array queue, because
-   * reading the oldest key of a Map after many deletions scans every deleted slot. Entries whose task was dropped
-   * or is no longer finished (their `seq` is not the task's place in `#finished`) are stale and skipped.
+   * Finished tasks in the order they finished, read from `#head`: the eviction order, as three parallel arrays
+   * (the task, its `finishSeq` then, and when it finished). An array queue, because reading the oldest key of a
+   * Map after many deletions scans every deleted slot. Entries whose task was dropped or is no longer finished
+   * (their seq is not the task's `finishSeq`) are stale and skipped.
    */
-  #order: Array<{ readonly id: string; readonly seq: number; readonly at: number }> = [];
+  #order: HeldTask[] = [];
+  #orderSeq: number[] = [];
+  #orderAt: number[] = [];
   #head = 0;
   #finishSeq = 0;
   readonly #schedules = new Map<string, ScheduleRecord>();
@@ -82,24 +93,31 @@ export class MemoryTaskStore implements TaskStore {
   async close(): Promise<void> {}
 
   async insertTask(record: TaskRecord): Promise<void> {
-    this.#tasks.set(record.id, record);
-    if (isFinalState(record.state)) this.#markFinished(record.id);
+    let held = this.#tasks.get(record.id);
+    if (held === undefined) {
+      held = { record, logs: undefined, finishSeq: 0 };
+      this.#tasks.set(record.id, held);
+    } else held.record = record;
+    if (isFinalState(record.state)) this.#markFinished(held);
+    else this.#unmarkFinished(held);
   }
 
   async updateTask(id: string, patch: Partial<TaskRecord>): Promise<void> {
-    const current = this.#tasks.get(id);
-    if (!current) return;
+    const held = this.#tasks.get(id);
+    if (!held) return;
+    const current = held.record;
     // A new record each time (readers keep the snapshot they were given): a shallow copy, then the patch.
     const next = Object.assign({ ...current }, patch);
     if (patch.id !== undefined) next.id = id;
-    this.#tasks.set(id, next);
-    if (isFinalState(next.state) && !isFinalState(current.state)) this.#markFinished(id);
-    else if (!isFinalState(next.state)) this.#finished.delete(id);
+    held.record = next;
+    if (isFinalState(next.state)) {
+      if (!isFinalState(current.state)) this.#markFinished(held);
+    } else this.#unmarkFinished(held);
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
     this.#evictExpired();
-    return this.#tasks.get(id);
+    return this.#tasks.get(id)?.record;
   }
 
   async listTasks(query: TaskQuery): Promise<TaskPage> {
@@ -111,7 +129,7 @@ export class MemoryTaskStore implements TaskStore {
     // Records are inserted when created and ids sort by creation time: newest first is the map read backwards.
     const all = [...this.#tasks.values()];
     for (let i = all.length - 1; i >= 0; i--) {
-      const record = all[i]!;
+      const record = all[i]!.record;
       if (after !== undefined && record.id >= after) continue;
       if (query.user !== undefined && record.user.id !== query.user) continue;
       if (query.plugin !== undefined && record.pluginId !== query.plugin) continue;
@@ -128,7 +146,7 @@ export class MemoryTaskStore implements TaskStore {
   async countTasks(query: Pick<TaskQuery, 'user' | 'plugin'>): Promise<TaskCounts> {
     this.#evictExpired();
     const counts = emptyCounts();
-    for (const record of this.#tasks.values()) {
+    for (const { record } of this.#tasks.values()) {
       if (query.user !== undefined && record.user.id !== query.user) continue;
       if (query.plugin !== undefined && record.pluginId !== query.plugin) continue;
       counts[record.state]++;
@@ -137,22 +155,24 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async listUnfinishedTasks(): Promise<readonly TaskRecord[]> {
-    return [...this.#tasks.values()].filter((r) => r.state === 'queued' || r.state === 'running');
+    const unfinished: TaskRecord[] = [];
+    for (const { record } of this.#tasks.values()) {
+      if (record.state === 'queued' || record.state === 'running') unfinished.push(record);
+    }
+    return unfinished;
   }
 
   async appendLogs(taskId: string, entries: readonly TaskLogEntry[]): Promise<void> {
-    if (!this.#tasks.has(taskId)) return;
-    let log = this.#logs.get(taskId);
-    if (!log) {
-      log = [];
-      this.#logs.set(taskId, log);
-    }
+    const held = this.#tasks.get(taskId);
+    if (!held) return;
+    if (!held.logs) held.logs = [];
+    const log = held.logs;
     log.push(...entries);
     if (log.length > this.#maxLogs) log.splice(0, log.length - this.#maxLogs);
   }
 
   async getLogs(taskId: string, query: LogQuery = {}): Promise<readonly TaskLogEntry[]> {
-    const log = this.#logs.get(taskId) ?? [];
+    const log = this.#tasks.get(taskId)?.logs ?? [];
     const after = query.after ?? 0;
     const limit = query.limit ?? 1000;
     const out: TaskLogEntry[] = [];
@@ -204,38 +224,59 @@ export class MemoryTaskStore implements TaskStore {
     return this.#tasks.size;
   }
 
-  #markFinished(id: string): void {
-    const seq = ++this.#finishSeq;
-    this.#finished.set(id, seq);
-    this.#order.push({ id, seq, at: this.#now() });
-    while (this.#finished.size > this.#maxFinished && this.#head < this.#order.length) this.#evictOldest();
+  #markFinished(held: HeldTask): void {
+    if (held.finishSeq === 0) this.#finishedCount++;
+    held.finishSeq = ++this.#finishSeq;
+    this.#order.push(held);
+    this.#orderSeq.push(held.finishSeq);
+    this.#orderAt.push(this.#now());
+    while (this.#finishedCount > this.#maxFinished && this.#head < this.#order.length) this.#evictOldest();
     this.#compactOrder();
+  }
+
+  /** A task that is no longer finished (stored again as queued or running) leaves the eviction queue. */
+  #unmarkFinished(held: HeldTask): void {
+    if (held.finishSeq === 0) return;
+    held.finishSeq = 0;
+    this.#finishedCount--;
   }
 
   #evictExpired(): void {
     const horizon = this.#now() - this.#maxAge;
-    while (this.#head < this.#order.length && this.#order[this.#head]!.at <= horizon) this.#evictOldest();
+    while (this.#head < this.#order.length && this.#orderAt[this.#head]! <= horizon) this.#evictOldest();
     this.#compactOrder();
   }
 
   /** Takes the oldest entry off the queue and drops its task, unless the entry is stale. */
   #evictOldest(): void {
-    const { id, seq } = this.#order[this.#head++]!;
-    if (this.#finished.get(id) === seq) this.#drop(id);
+    const held = this.#order[this.#head]!;
+    const seq = this.#orderSeq[this.#head]!;
+    this.#head++;
+    if (held.finishSeq === seq) {
+      held.finishSeq = 0;
+      this.#finishedCount--;
+      this.#tasks.delete(held.record.id);
+    }
   }
 
   /** Frees the queue's consumed head once it is the larger part, and its stale entries once they outnumber the live ones. */
   #compactOrder(): void {
     const held = this.#order.length - this.#head;
-    if (this.#head <= held && held <= 2 * this.#finished.size + 1024) return;
-    this.#order = this.#order.slice(this.#head).filter(({ id, seq }) => this.#finished.get(id) === seq);
+    if (this.#head <= held && held <= 2 * this.#finishedCount + 1024) return;
+    const order: HeldTask[] = [];
+    const orderSeq: number[] = [];
+    const orderAt: number[] = [];
+    for (let i = this.#head; i < this.#order.length; i++) {
+      const task = this.#order[i]!;
+      if (task.finishSeq !== this.#orderSeq[i]) continue;
+      order.push(task);
+      orderSeq.push(this.#orderSeq[i]!);
+      orderAt.push(this.#orderAt[i]!);
+    }
+    this.#order = order;
+    this.#orderSeq = orderSeq;
+    this.#orderAt = orderAt;
     this.#head = 0;
-  }
-
-  #drop(id: string): void {
-    this.#finished.delete(id);
-    this.#tasks.delete(id);
-    this.#logs.delete(id);
   }
 }
 
