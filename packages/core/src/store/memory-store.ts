@@ -70,7 +70,7 @@ export class MemoryTaskStore implements TaskStore {
    * Map after many deletions scans every deleted slot. Entries whose task was dropped or is no longer finished
    * (their seq is not the task's `finishSeq`) are stale and skipped.
    */
-  #order: HeldTask[] = [];
+  #order: Array<HeldTask | undefined> = [];
   #orderSeq: number[] = [];
   #orderAt: number[] = [];
   #head = 0;
@@ -251,7 +251,8 @@ export class MemoryTaskStore implements TaskStore {
   #evictOldest(): void {
     const held = this.#order[this.#head]!;
     const seq = this.#orderSeq[this.#head]!;
-    this.#head++;
+    // The consumed slot no longer holds the task, so an evicted record is freed before the queue is compacted.
+    this.#order[this.#head++] = undefined;
     if (held.finishSeq === seq) {
       held.finishSeq = 0;
       this.#finishedCount--;
@@ -263,7 +264,7 @@ export class MemoryTaskStore implements TaskStore {
   #compactOrder(): void {
     const held = this.#order.length - this.#head;
     if (this.#head <= held && held <= 2 * this.#finishedCount + 1024) return;
-    const order: HeldTask[] = [];
+    const order: Array<HeldTask | undefined> = [];
     const orderSeq: number[] = [];
     const orderAt: number[] = [];
     for (let i = this.#head; i < this.#order.length; i++) {
