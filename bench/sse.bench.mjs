@@ -19,6 +19,12 @@ const LAG_LIMIT_MS = 100;
 const server = await startServer('handler');
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS + 10 });
 
+/** Callbacks waiting for one task's `task:finished` to reach a client, by task id (the latency figure). */
+const finishedSeen = new Map();
+/** When the last few `task:finished` frames arrived, by task id. */
+const lastFinished = new Map();
+const LATENCY_RUNS = size(200, 20);
+
 /** What the clients saw during the current step. */
 let step = { lags: [], delivered: 0, finished: 0 };
 
@@ -56,6 +62,10 @@ function follow() {
               const data = JSON.parse(frame.slice(frame.indexOf('data: ') + 6));
               step.lags.push(Date.now() - data.finishedAt);
               step.finished++;
+              const at = performance.now();
+              lastFinished.set(data.id, at);
+              if (lastFinished.size > 100) lastFinished.delete(lastFinished.keys().next().value);
+              finishedSeen.get(data.id)?.(at);
             }
           }
         });
@@ -141,7 +151,30 @@ for (const rate of RATES) {
   steps.push(result);
   if (!result.complete || result.p99 >= LAG_LIMIT_MS) break;
 }
-for (const req of requests) req.destroy();
+// Latency: one execution at a time, from sending `POST /execute` to its task's `task:finished` reaching a client,
+// with one client connected (the others leave first, so the figure is the path rather than the fan-out).
+for (const req of requests.slice(1)) req.destroy();
+const latencies = [];
+for (let i = 0; i < LATENCY_RUNS; i++) {
+  const t0 = performance.now();
+  let seen;
+  const arrived = new Promise((resolve) => {
+    seen = resolve;
+  });
+  const { status, text } = await request(
+    '/plugboard/plugins/noop/execute',
+    'POST',
+    '{"args":{"label":"latency"}}',
+  );
+  if (status !== 202) throw new Error(`execute: ${status}`);
+  const id = JSON.parse(text).tasks[0].id;
+  finishedSeen.set(id, seen);
+  // The frame may have arrived before the answer was read: the clients keep the last frames' ids.
+  if (lastFinished.has(id)) seen(lastFinished.get(id));
+  latencies.push((await arrived) - t0);
+  finishedSeen.delete(id);
+}
+requests[0].destroy();
 agent.destroy();
 await server.stop();
 
@@ -156,6 +189,18 @@ emit([
     unit: 'events/s',
     notes: `executions/s tried, ${STEP_SECONDS} s each after a warm-up step: ${tried}`,
     met: sustained === undefined ? false : null,
+  }),
+  row({
+    figure: 'HTTP execute to task:finished on the event stream, p50',
+    value: percentile(latencies, 50),
+    unit: 'ms',
+    notes: `${LATENCY_RUNS} executions one at a time, one client; includes the stream's eventBatchMs window (25 ms)`,
+  }),
+  row({
+    figure: 'HTTP execute to task:finished on the event stream, p99',
+    value: percentile(latencies, 99),
+    unit: 'ms',
+    notes: `${LATENCY_RUNS} executions one at a time, one client`,
   }),
   row({
     figure: 'SSE: server CPU per frame delivered',
