@@ -79,6 +79,27 @@ describe('the event stream', () => {
     await Promise.all([alice.close(), root.close()]);
   });
 
+  it('a plugin that cannot run is explained to viewers in words, and to administrators in full', async () => {
+    const alice = await open('alice');
+    const root = await open('root');
+    await Promise.all([alice.next((e) => e.event === 'ready'), root.next((e) => e.event === 'ready')]);
+    await server.request('root', '/plugins/offline/disable', { method: 'POST' });
+    await server.request('root', '/plugins/offline/enable', { method: 'POST' });
+    const notReady = (e: { event: string; data: string }) =>
+      e.event === 'plugin:status' &&
+      JSON.parse(e.data).id === 'offline' &&
+      JSON.parse(e.data).status === 'not-ready';
+    await Promise.all([alice.next(notReady), root.next(notReady)]);
+    const reasons = (stream: EventStreamClient) =>
+      stream.received.filter(notReady).map((e) => JSON.parse(e.data).reason);
+    expect(reasons(root)).toEqual(['The translation service is unreachable; check TRANSLATE_URL.']);
+    expect(reasons(alice)).toEqual([
+      'This plugin is not ready yet; an administrator has been told what it needs.',
+    ]);
+    expect(JSON.stringify(alice.received)).not.toContain('TRANSLATE_URL');
+    await Promise.all([alice.close(), root.close()]);
+  });
+
   it('a client reconnecting with Last-Event-ID receives exactly the events it missed', async () => {
     const first = await open('alice');
     await first.next((e) => e.event === 'ready');

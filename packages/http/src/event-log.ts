@@ -8,6 +8,8 @@ export interface EventScope {
   readonly userId: string | null;
   /** Only administrators receive it (schedule events). */
   readonly adminOnly: boolean;
+  /** Only users who are not administrators receive it (the viewer's wording of a frame administrators get in full). */
+  readonly viewersOnly?: boolean;
 }
 
 /** One event as written to streams: its id, name, serialised data and scope. */

@@ -1,7 +1,7 @@
 import type { Host, HostEvents, PlugboardUser } from '@plugboard/core';
 import type { Audience } from './audience.js';
 import type { EventLog, EventScope, LoggedEvent } from './event-log.js';
-import { taskView } from './public-views.js';
+import { taskView, viewerReason } from './public-views.js';
 
 /** A stream whose unsent output grows past this is dropped; the browser reconnects and resumes. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -46,10 +46,21 @@ function pluginChange(id: string, change: 'reloaded' | 'added', at: number): For
 
 // The host's events, as clients receive them: task records without stacks, each event scoped to its owner.
 const FORWARDED: Forwarded = {
-  'plugin:status': (event) => ({
-    payload: event,
-    scope: { pluginId: event.id, userId: null, adminOnly: false },
-  }),
+  // Administrators read why a plugin cannot run; everyone else who may see the plugin reads it in words for a
+  // viewer, as in the plugin list, without set-up details.
+  'plugin:status': (event) => {
+    const forViewers = { ...event, reason: viewerReason(event.status, event.reason) };
+    if (forViewers.reason === event.reason) {
+      return { payload: event, scope: { pluginId: event.id, userId: null, adminOnly: false } };
+    }
+    return [
+      { payload: event, scope: { pluginId: event.id, userId: null, adminOnly: true } },
+      {
+        payload: forViewers,
+        scope: { pluginId: event.id, userId: null, adminOnly: false, viewersOnly: true },
+      },
+    ];
+  },
   'task:queued': (record) => ({
     payload: taskView(record),
     scope: taskScope(record.pluginId, record.user.id),
@@ -191,6 +202,7 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
   #visible(event: LoggedEvent, audience: Audience<User>): boolean {
     const { scope } = event;
     if (scope.adminOnly) return audience.isAdmin;
+    if (scope.viewersOnly && audience.isAdmin) return false;
     if (scope.userId !== null) return audience.seesTasksOf(scope.userId);
     return audience.seesPlugin(this.#host.plugins.get(scope.pluginId));
   }

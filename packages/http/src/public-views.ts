@@ -49,6 +49,11 @@ const VIEWER_REASONS: Partial<Record<PluginInfo['status'], string>> = {
   checking: 'This plugin is being checked; try again in a moment.',
 };
 
+/** A plugin's reason as a viewer reads it: set-up details (environment variables, paths) stay with administrators. */
+export function viewerReason(status: PluginInfo['status'], reason: string | null): string | null {
+  return reason === null ? null : (VIEWER_REASONS[status] ?? reason);
+}
+
 // Plugin sources (file paths on the server), timings and property schemas stay on the server.
 /**
  * The client view of a plugin. With `admin: false` the reason it is not operational is said in words for a
@@ -69,7 +74,7 @@ export function pluginView(info: PluginInfo, admin = true): PluginView {
     context: info.context,
     schedule: info.schedule,
     status: info.status,
-    reason: admin || info.reason === null ? info.reason : (VIEWER_REASONS[info.status] ?? info.reason),
+    reason: admin ? info.reason : viewerReason(info.status, info.reason),
     code: info.code,
     schemas: { args: info.schemas.args },
   };
