@@ -11,6 +11,7 @@ ensureBuilt('bullmq');
 const { createHost } = await import('@plugboard/core');
 const { bullmqRuntime } = await import('@plugboard/bullmq');
 const { Queue, QueueEvents } = await import('bullmq');
+const { Redis } = await import('ioredis');
 const { NoopPlugin, WaitPlugin } = await import('./bullmq-plugins.mjs');
 
 const CONCURRENCY = 8;
@@ -80,11 +81,34 @@ async function startWorkers(mode, count, options) {
   };
 }
 
+/**
+ * Redis's own counters: commands it ran (every command, from every client) and bytes it received and sent. Read
+ * before and after a round's tasks, they give the commands and bytes per task.
+ */
+async function redisCounters(port) {
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+  await client.connect();
+  const commandstats = await client.info('commandstats');
+  const stats = await client.info('stats');
+  client.disconnect();
+  let commands = 0;
+  for (const match of commandstats.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) commands += Number(match[1]);
+  const field = (name) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(stats)[1]);
+  // The two INFO calls and the connection that read them count too: about three commands, a few kilobytes.
+  return { commands, bytes: field('total_net_input_bytes') + field('total_net_output_bytes') };
+}
+
+/** The change in Redis's counters per task between two readings. */
+const perTask = (before, after, count) => ({
+  commands: (after.commands - before.commands) / count,
+  bytes: (after.bytes - before.bytes) / count,
+});
+
 let round = 0;
 const debug = (...args) => process.env.BENCH_DEBUG && console.error('[bullmq bench]', ...args);
 
 /** Tasks per second through an API host with the BullMQ runtime and `workers` worker processes. */
-async function throughPlugboard(port, { workers, count, plugin, args }) {
+async function throughPlugboard(port, { workers, count, plugin, args, traffic }) {
   const queue = `pb-${round++}`;
   debug('plugboard round', queue, workers);
   const stopWorkers = await startWorkers('plugboard', workers, { port, queue, concurrency: CONCURRENCY });
@@ -104,6 +128,7 @@ async function throughPlugboard(port, { workers, count, plugin, args }) {
       if (++finished === count) resolve();
     }),
   );
+  const counted = traffic ? await redisCounters(port) : undefined;
   const t0 = performance.now();
   let next = 0;
   const caller = async () => {
@@ -114,6 +139,7 @@ async function throughPlugboard(port, { workers, count, plugin, args }) {
   await done;
   debug('done');
   const rate = (count / (performance.now() - t0)) * 1000;
+  if (traffic) Object.assign(traffic, perTask(counted, await redisCounters(port), count));
   await host.stop({ timeoutMs: 2000 });
   await stopWorkers();
   if (failed > 0) throw new Error(`${failed} of ${count} tasks did not succeed`);
@@ -121,7 +147,7 @@ async function throughPlugboard(port, { workers, count, plugin, args }) {
 }
 
 /** Jobs per second through a bare BullMQ Queue and Worker process with a no-op processor. */
-async function throughBullmq(port, count) {
+async function throughBullmq(port, count, traffic) {
   const queue = `bare-${round++}`;
   const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
   debug('bare round', queue);
@@ -160,6 +186,7 @@ async function throughBullmq(port, count) {
       const opts = { jobId: `${queue}-${sequence++}`, removeOnComplete: KEEP, removeOnFail: KEEP };
       batch.push({ job: { name: 'noop', data: {}, opts }, resolve, reject });
     });
+  const counted = traffic ? await redisCounters(port) : undefined;
   const t0 = performance.now();
   let next = 0;
   const caller = async () => {
@@ -170,6 +197,7 @@ async function throughBullmq(port, count) {
   await done;
   debug('bare done');
   const rate = (count / (performance.now() - t0)) * 1000;
+  if (traffic) Object.assign(traffic, perTask(counted, await redisCounters(port), count));
   await events.close();
   await q.obliterate({ force: true });
   await q.close();
@@ -197,6 +225,41 @@ try {
       ratio: r.candidate / r.baseline,
       target: { min: 0.6 },
       notes: `${count} tasks a round, worker concurrency ${CONCURRENCY}, local Redis; the baseline adds its jobs as the runtime does (one addBulk per turn, own ids, same retention)`,
+    }),
+  );
+
+  // Redis traffic per task, from one more round of each (the counters do not depend on the machine's load).
+  const candidateTraffic = {};
+  const baselineTraffic = {};
+  await throughPlugboard(redis.port, {
+    workers: 1,
+    count,
+    plugin: 'noop',
+    args: {},
+    traffic: candidateTraffic,
+  });
+  await throughBullmq(redis.port, count, baselineTraffic);
+  rows.push(
+    row({
+      figure: 'BullMQ runtime: Redis commands per task',
+      value: candidateTraffic.commands,
+      unit: 'commands',
+      baseline: 'bare BullMQ',
+      baselineValue: baselineTraffic.commands,
+      ratio: candidateTraffic.commands / baselineTraffic.commands,
+      target: { text: '<= 40 commands' },
+      met: candidateTraffic.commands <= 40,
+      notes: 'every command Redis ran during the round (API, worker and event readers), over the tasks',
+    }),
+    row({
+      figure: 'BullMQ runtime: Redis bytes per task',
+      value: candidateTraffic.bytes,
+      unit: 'B',
+      baseline: 'bare BullMQ',
+      baselineValue: baselineTraffic.bytes,
+      ratio: candidateTraffic.bytes / baselineTraffic.bytes,
+      target: { max: 2 },
+      notes: 'bytes Redis received and sent during the round, over the tasks',
     }),
   );
 

@@ -74,7 +74,12 @@ export async function compareMany(contenders, { rounds = size(7, 2), warmup = si
  */
 export function row({ figure, value, unit, baseline, baselineValue, ratio, target, notes, met: given }) {
   let met = given ?? null;
-  if (target && typeof ratio === 'number' && Number.isFinite(ratio)) {
+  if (
+    target &&
+    (target.min !== undefined || target.max !== undefined) &&
+    typeof ratio === 'number' &&
+    Number.isFinite(ratio)
+  ) {
     met =
       (target.min === undefined || ratio >= target.min) && (target.max === undefined || ratio <= target.max);
   }
