@@ -171,8 +171,8 @@ function withoutUnsafeKeys(value: unknown, depth: number): unknown {
   return copy ?? value;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+/** Whether a value (never null or undefined) was made by `{}` or has a null prototype: not a list, class or primitive. */
+function isPlainObject(value: NonNullable<unknown>): value is Record<string, unknown> {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }

@@ -33,8 +33,11 @@ describe('compileObjectValidator: values handed in from code', () => {
     list: Type.Optional(Type.Array(Type.String())),
     nested: Type.Optional(Type.Object({ deep: Type.Object({ n: Type.Optional(Type.Number()) }) })),
     choice: Type.Optional(Type.Union([Type.Literal('a'), Type.Object({ k: Type.String() })])),
-    both: Type.Optional(Type.Intersect([Type.Object({ a: Type.String() }), Type.Object({ b: Type.String() })])),
+    both: Type.Optional(
+      Type.Intersect([Type.Object({ a: Type.String() }), Type.Object({ b: Type.String() })]),
+    ),
     tuple: Type.Optional(Type.Tuple([Type.String(), Type.Number()])),
+    none: Type.Optional(Type.Unsafe<null>({ const: null })),
     count: Type.Integer({ default: 1 }),
   });
 
@@ -57,6 +60,28 @@ describe('compileObjectValidator: values handed in from code', () => {
     expect(value.nested).toBe(nested);
     expect(value.count).toBe(1);
     expect(parsed(Args, { when: tags }).when).toBe(tags);
+  });
+
+  it('keeps null values, at the top and deeper down', () => {
+    const input = { when: null, none: null, nested: { deep: { n: 1, extra: null } } };
+    expect(parsed(Args, input)).toEqual({ ...input, count: 1 });
+    const withInnerDefault = Type.Object({
+      when: Type.Any(),
+      options: Type.Object({ depth: Type.Integer({ default: 2 }) }, { default: {} }),
+    });
+    expect(parsed(withInnerDefault, { when: { a: null, b: 'text', c: 1 } })).toEqual({
+      when: { a: null, b: 'text', c: 1 },
+      options: { depth: 2 },
+    });
+  });
+
+  it('refuses a list or a string at the top like any value that is not an object', () => {
+    for (const input of [['a'], 'text', 7]) {
+      expect(compileObjectValidator(Type.Object({ a: Type.Optional(Type.String()) })).parse(input)).toEqual({
+        ok: false,
+        errors: [{ path: '/', message: 'must be object' }],
+      });
+    }
   });
 
   it('treats an object with a null prototype, as query-string parsers make, like a plain one', () => {
@@ -116,6 +141,13 @@ describe('compileObjectValidator: defaults', () => {
     const items = Type.Object({ rows: Type.Array(Type.Object({ on: Type.Boolean({ default: true }) })) });
     expect(parsed(items, { rows: [{}, { on: false }] })).toEqual({ rows: [{ on: true }, { on: false }] });
   });
+
+  it('fills a list item or a map value left undefined from code with the default its schema declares', () => {
+    const list = Type.Object({ l: Type.Array(Type.String({ default: 'x' })) });
+    expect(parsed(list, { l: ['a', undefined] })).toEqual({ l: ['a', 'x'] });
+    const map = Type.Object({ m: Type.Record(Type.String(), Type.Integer({ default: 1 })) });
+    expect(parsed(map, { m: { a: undefined, b: 2 } })).toEqual({ m: { a: 1, b: 2 } });
+  });
 });
 
 describe('compileObjectValidator: failing fields', () => {
@@ -131,7 +163,9 @@ describe('compileObjectValidator: failing fields', () => {
     const schema = Type.Object({
       u: Type.Unsafe<string | number>({ oneOf: [{ type: 'string' }, { type: 'number' }] }),
     });
-    expect(errorsOf(schema, { u: true })).toEqual([{ path: '/u', message: 'must be one of the allowed values' }]);
+    expect(errorsOf(schema, { u: true })).toEqual([
+      { path: '/u', message: 'must be one of the allowed values' },
+    ]);
     expect(errorsOf(Type.Object(schema.properties, { minProperties: 1 }), { u: true })).toEqual([
       { path: '/u', message: 'must be one of the allowed values' },
     ]);
@@ -160,7 +194,10 @@ describe('compileObjectValidator: failing fields', () => {
 
   it('names every refused key once, inside nested objects too', () => {
     const inner = Type.Object({ x: Type.String() }, { additionalProperties: false });
-    for (const options of [{ additionalProperties: false }, { additionalProperties: false, minProperties: 1 }]) {
+    for (const options of [
+      { additionalProperties: false },
+      { additionalProperties: false, minProperties: 1 },
+    ]) {
       const schema = Type.Object({ o: inner }, options);
       expect(errorsOf(schema, { o: { x: 'ok', y: 1, z: 2 }, extra: true })).toEqual([
         { path: '/extra', message: 'is not an accepted argument' },
