@@ -100,7 +100,9 @@ export function checkObjectSchema(schema: unknown): string[] {
     ) {
       problems.push(`${path}/required must be an array of names`);
     }
-    if (s.properties && typeof s.properties === 'object') {
+    if (s.properties !== undefined && (s.properties === null || typeof s.properties !== 'object')) {
+      problems.push(`${path}/properties must be an object of schemas`);
+    } else if (s.properties !== undefined) {
       for (const [name, child] of Object.entries(s.properties)) walk(child, `${path}/${name}`);
     }
     if (s.items !== undefined) walk(s.items, `${path}/items`);

@@ -95,6 +95,18 @@ describe('unusable schemas', () => {
           ].join('; '),
         ),
       ],
+      'nested-props': [
+        {
+          args: {
+            type: 'object',
+            properties: { o: { type: 'object', properties: null }, p: { type: 'object', properties: 'ab' } },
+          },
+        },
+        unusable(
+          'nested-props',
+          '/o/properties must be an object of schemas; /p/properties must be an object of schemas',
+        ),
+      ],
       props: [
         { properties: { type: 'object', properties: { p: { type: 'number', minimum: '0' } } } },
         unusable('props', '/p/minimum must be a number', 'properties'),

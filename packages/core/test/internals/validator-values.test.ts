@@ -38,6 +38,7 @@ describe('compileObjectValidator: values handed in from code', () => {
     ),
     tuple: Type.Optional(Type.Tuple([Type.String(), Type.Number()])),
     none: Type.Optional(Type.Unsafe<null>({ const: null })),
+    level: Type.Optional(Type.Unsafe<'low' | null>({ enum: ['low', null] })),
     count: Type.Integer({ default: 1 }),
   });
 
@@ -63,7 +64,7 @@ describe('compileObjectValidator: values handed in from code', () => {
   });
 
   it('keeps null values, at the top and deeper down', () => {
-    const input = { when: null, none: null, nested: { deep: { n: 1, extra: null } } };
+    const input = { when: null, none: null, level: null, nested: { deep: { n: 1, extra: null } } };
     expect(parsed(Args, input)).toEqual({ ...input, count: 1 });
     const withInnerDefault = Type.Object({
       when: Type.Any(),
@@ -140,6 +141,12 @@ describe('compileObjectValidator: defaults', () => {
     expect(parsed(allOf, { u: {} })).toEqual({ u: { x: 1, y: 2 } });
     const items = Type.Object({ rows: Type.Array(Type.Object({ on: Type.Boolean({ default: true }) })) });
     expect(parsed(items, { rows: [{}, { on: false }] })).toEqual({ rows: [{ on: true }, { on: false }] });
+  });
+
+  it('fills a missing argument with the default of the alternative that declares one', () => {
+    const schema = Type.Object({ u: Type.Union([Type.String({ default: 'x' }), Type.Number()]) });
+    expect(parsed(schema, {})).toEqual({ u: 'x' });
+    expect(parsed(schema, { u: 2 })).toEqual({ u: 2 });
   });
 
   it('fills a list item or a map value left undefined from code with the default its schema declares', () => {
