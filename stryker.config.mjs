@@ -31,6 +31,9 @@ export const targets = [
     tests: [
       'packages/core/test/argument-validation.test.ts',
       'packages/core/test/internals/validator.test.ts',
+      // Values handed in from code, defaults, failing fields; schemas a host publishes and refuses.
+      'packages/core/test/internals/validator-values.test.ts',
+      'packages/core/test/plugin-schemas.test.ts',
       'packages/core/test/execute.test.ts',
       // Schemas a plugin declares that cannot be used, refused at start.
       'packages/core/test/hostile-plugins.test.ts',

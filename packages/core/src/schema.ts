@@ -100,7 +100,9 @@ export function checkObjectSchema(schema: unknown): string[] {
     ) {
       problems.push(`${path}/required must be an array of names`);
     }
-    if (s.properties && typeof s.properties === 'object') {
+    if (s.properties !== undefined && (s.properties === null || typeof s.properties !== 'object')) {
+      problems.push(`${path}/properties must be an object of schemas`);
+    } else if (s.properties !== undefined) {
       for (const [name, child] of Object.entries(s.properties)) walk(child, `${path}/${name}`);
     }
     if (s.items !== undefined) walk(s.items, `${path}/items`);
@@ -126,27 +128,19 @@ function toFieldErrors(errors: Iterable<SchemaError>) {
       continue;
     }
     if (error.keyword === 'required') {
-      const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? [];
-      for (const name of missing) {
+      for (const name of (error.params as { requiredProperties: string[] }).requiredProperties) {
         const p = `${error.instancePath}/${name}`;
         if (!byPath.has(p)) byPath.set(p, { path: p, message: 'is required' });
       }
       continue;
     }
-    if (error.keyword === 'additionalProperties') {
-      const extra = (error.params as { additionalProperties?: string[] }).additionalProperties ?? [];
-      for (const name of extra) {
-        const p = `${error.instancePath}/${name}`;
-        if (!byPath.has(p)) byPath.set(p, { path: p, message: 'is not an accepted argument' });
-      }
-      continue;
-    }
+    // TypeBox names each refused key with a `false` schema error (above) before this summary of them all.
+    if (error.keyword === 'additionalProperties') continue;
     if (error.keyword === 'anyOf' || error.keyword === 'oneOf') {
       message = 'must be one of the allowed values';
       byPath.set(path, { path, message });
       continue;
     }
-    if (error.keyword === 'const' && byPath.has(path)) continue;
     if (!byPath.has(path)) byPath.set(path, { path, message });
   }
   return [...byPath.values()];
@@ -154,7 +148,8 @@ function toFieldErrors(errors: Iterable<SchemaError>) {
 
 /**
  * Copies only what must change: a value without unsafe keys is returned as is, so clean input (nearly all of it)
- * costs a walk and no allocation. Throws past 64 levels of nesting, like {@link sanitizeInput}.
+ * costs a walk and no allocation; an object that loses a key becomes a plain copy. Throws past 64 levels of
+ * nesting, like {@link sanitizeInput}.
  */
 function withoutUnsafeKeys(value: unknown, depth: number): unknown {
   if (depth > 64)
@@ -175,19 +170,17 @@ function withoutUnsafeKeys(value: unknown, depth: number): unknown {
       copy[key] = child;
     }
   }
-  if (copy && Object.getPrototypeOf(record) !== Object.prototype) return sanitizeInput(record, depth);
   return copy ?? value;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+/** Whether a value (never null or undefined) was made by `{}` or has a null prototype: not a list, class or primitive. */
+function isPlainObject(value: NonNullable<unknown>): value is Record<string, unknown> {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
 /** Whether a schema declares a default anywhere inside it (its own `default` not counted). */
-function hasInnerDefaults(node: unknown): boolean {
-  if (node === null || typeof node !== 'object') return false;
+function hasInnerDefaults(node: object): boolean {
   for (const [key, child] of Object.entries(node)) {
     if (key === 'default') continue;
     if (child !== null && typeof child === 'object') {
