@@ -1,5 +1,7 @@
 // One attempt of a task as a runtime runs it through `TaskExecution` (the service-provider interface): the record
 // it writes, the events it emits, the outcome it returns to the runtime.
+
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import {
   type HostEvents,
   MemoryTaskStore,
@@ -9,7 +11,7 @@ import {
   TaskError,
   type TaskRecord,
 } from '@plugboard/core';
-import { endPatch, type RuntimeEnvironment, TaskExecution } from '@plugboard/core/spi';
+import { type AttemptTelemetry, endPatch, type RuntimeEnvironment, TaskExecution } from '@plugboard/core/spi';
 import { taskRecord } from '@plugboard/testing/contracts';
 import { EventEmitter } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
@@ -797,5 +799,192 @@ describe('progress and status', () => {
     const outcome = await parts.execution.run();
     expect(outcome.result).toEqual([1, 2, 2]);
     expect(parts.progress.map((p) => p.progress)).toEqual([10, 20, 30]);
+  });
+});
+
+describe('what the attempt reports around it', () => {
+  /** A tracer that records what the attempt tells its span. */
+  function recordingTelemetry() {
+    const calls: unknown[][] = [];
+    const telemetry: AttemptTelemetry = {
+      startAttempt: (record) => {
+        calls.push(['start', record.state, record.attempt]);
+        return {
+          context: ROOT_CONTEXT,
+          event: (event, message) => calls.push(['event', event, message]),
+          end: (record, retryable, policy) => calls.push(['end', record.state, retryable, policy]),
+        };
+      },
+    };
+    return { calls, telemetry };
+  }
+
+  it('a traced attempt opens its span running, and closes it with the end, retryability and policy', async () => {
+    const { calls, telemetry } = recordingTelemetry();
+    const policy = { attempts: 3 };
+    await runAttempt(
+      () => {
+        throw new Error('flaky');
+      },
+      { env: { telemetry, retryPolicy: () => policy }, record: { maxAttempts: 3 } },
+    );
+    expect(calls).toEqual([
+      ['start', 'running', 1],
+      ['end', 'failed', true, policy],
+    ]);
+  });
+
+  it('a cancel or an abort is an event on the span', async () => {
+    const { calls, telemetry } = recordingTelemetry();
+    const requested = await attemptOf(
+      (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve)),
+      {
+        env: { telemetry },
+      },
+    );
+    const first = requested.execution.run();
+    await sleep(1);
+    requested.execution.requestCancel('stop, please');
+    await first;
+    const aborted = await attemptOf(() => new Promise(() => {}), { env: { telemetry } });
+    const second = aborted.execution.run();
+    await sleep(1);
+    aborted.execution.abort('timed-out', 'too slow');
+    await second;
+    expect(calls).toEqual([
+      ['start', 'running', 1],
+      ['event', 'cancelled', 'stop, please'],
+      ['end', 'cancelled', false, undefined],
+      ['start', 'running', 1],
+      ['event', 'timed-out', 'too slow'],
+      ['end', 'timed-out', false, undefined],
+    ]);
+  });
+
+  it('a listener that throws is reported and does not fail the task', async () => {
+    const parts = await attemptOf((ctx) => {
+      ctx.log.info('line');
+      ctx.progress(50);
+      return 'fine';
+    });
+    const boom = new Error('listener broke');
+    for (const event of ['task:started', 'task:log', 'task:progress'] as const) {
+      parts.events.on(event, () => {
+        throw boom;
+      });
+    }
+    const outcome = await parts.execution.run();
+    expect(outcome).toMatchObject({ state: 'succeeded', result: 'fine' });
+    // Started, one line, one progress change: each listener throws once.
+    expect(parts.errors).toEqual([boom, boom, boom]);
+  });
+
+  it('a store that refuses the running mark or a progress write is reported, and the task runs on', async () => {
+    const refusing = new (class extends MemoryTaskStore {
+      override async updateTask(): Promise<void> {
+        throw new Error('locked');
+      }
+    })();
+    const { outcome, errors } = await runAttempt(
+      (ctx) => {
+        ctx.progress(10);
+        return 'ran';
+      },
+      { env: { store: refusing } },
+    );
+    expect(outcome.state).toBe('succeeded');
+    expect(errors.map((e) => (e as Error).message)).toEqual(['locked', 'locked']);
+  });
+
+  it('ctx.spawn starts a child of the running task, and refuses once the task has finished', async () => {
+    const spawned: [TaskRecord, unknown][] = [];
+    let late: TaskContext | undefined;
+    const child = new FunctionTask(() => 'child');
+    const { outcome } = await runAttempt(
+      async (ctx) => {
+        late = ctx;
+        const started = await ctx.spawn(child);
+        return { id: started.id, waited: await started.wait() };
+      },
+      {
+        env: {
+          spawnChild: async (parent, request) => {
+            spawned.push([parent, request]);
+            return taskRecord({ id: 'child-1' });
+          },
+          waitForTask: async (id) => taskRecord({ id, state: 'succeeded', result: 'child' }),
+        },
+      },
+    );
+    expect(outcome.result).toMatchObject({ id: 'child-1', waited: { id: 'child-1', state: 'succeeded' } });
+    expect(spawned).toHaveLength(1);
+    expect(spawned[0]![0]).toMatchObject({ state: 'running', pluginId: 'sums' });
+    expect(spawned[0]![1]).toBe(child);
+    await expect(late!.spawn(child)).rejects.toMatchObject({ code: 'PLUGBOARD_TASK_FINISHED' });
+  });
+
+  it('ctx.spawn refuses on a runtime that cannot start children', async () => {
+    const { outcome } = await runAttempt(async (ctx) => {
+      await ctx.spawn(new FunctionTask(() => 'child'));
+    });
+    expect(outcome.error).toMatchObject({ code: 'PLUGBOARD_SPAWN_UNAVAILABLE' });
+  });
+});
+
+describe('secrets of the plugin', () => {
+  const secrets = ['hunter2-secret'];
+
+  it('are replaced in log lines, status, progress text, error and result before anything is stored or sent', async () => {
+    const { storedLogs, logs, progress, execution, outcome } = await runAttempt(
+      (ctx) => {
+        ctx.log.info('logging in with hunter2-secret');
+        ctx.status('as hunter2-secret');
+        ctx.progress(5, 'hunter2-secret at 5%');
+        ctx.fail('rejected hunter2-secret');
+        return { token: 'hunter2-secret' };
+      },
+      { secrets },
+    );
+    expect(storedLogs.map((l) => l.message)).toEqual(['logging in with [secret]']);
+    expect(logs[0]!.entry.message).toBe('logging in with [secret]');
+    expect(progress.at(-1)).toMatchObject({ statusText: 'as [secret]', message: '[secret] at 5%' });
+    expect(outcome.error).toEqual({ code: 'PLUGBOARD_TASK_FAILED', message: 'rejected [secret]' });
+    expect(execution.record).toMatchObject({ statusText: 'as [secret]', progressMessage: '[secret] at 5%' });
+    const succeeded = await runAttempt(() => ({ token: 'hunter2-secret', list: ['a hunter2-secret'] }), {
+      secrets,
+    });
+    expect(succeeded.outcome.result).toEqual({ token: '[secret]', list: ['a [secret]'] });
+    expect(succeeded.stored.result).toEqual({ token: '[secret]', list: ['a [secret]'] });
+  });
+
+  it('are replaced in a thrown error and its stack, and the error is cut like a log line', async () => {
+    const { outcome } = await runAttempt(
+      () => {
+        throw new Error(`token hunter2-secret refused ${'.'.repeat(60)}`);
+      },
+      { secrets, env: { maxLogLineLength: 30 } },
+    );
+    expect(outcome.error!.message).toBe(`token [secret] refused ${'.'.repeat(7)}… [53 characters cut]`);
+    expect(outcome.error!.stack).not.toContain('hunter2-secret');
+    expect(outcome.error!.stack!.startsWith('Error: token [secret] refused')).toBe(true);
+    expect(outcome.error!.stack).toMatch(/^.{120}… \[\d+ characters cut\]$/s);
+  });
+
+  it('a long error is cut even without secrets, its stack to four lines worth', async () => {
+    const error = new Error('e'.repeat(50));
+    error.stack = `Error: ${'s'.repeat(200)}`;
+    const { outcome } = await runAttempt(
+      () => {
+        throw error;
+      },
+      { env: { maxLogLineLength: 20 } },
+    );
+    expect(outcome.error!.message).toBe(`${'e'.repeat(20)}… [30 characters cut]`);
+    expect(outcome.error!.stack).toBe(`Error: ${'s'.repeat(73)}… [127 characters cut]`);
+  });
+
+  it('a success without secrets is stored as returned', async () => {
+    const { outcome } = await runAttempt(() => ({ text: 'x'.repeat(50) }), { env: { maxLogLineLength: 10 } });
+    expect(outcome.result).toEqual({ text: 'x'.repeat(50) });
   });
 });
