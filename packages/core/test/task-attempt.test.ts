@@ -266,6 +266,14 @@ describe('what a thrown value is recorded as', () => {
     });
   });
 
+  it('a subclass of TaskError keeps its code under a name of its own', async () => {
+    class QuotaError extends TaskError {
+      override readonly name = 'QuotaError';
+    }
+    const outcome = await thrownBy(new QuotaError('over quota', { code: 'QUOTA', retryable: false }));
+    expect(outcome).toMatchObject({ retryable: false, error: { code: 'QUOTA', message: 'over quota' } });
+  });
+
   it('a code that does not look like one is recorded as a plain failure', async () => {
     const codeOf = async (code: string) => (await thrownBy(new TaskError('x', { code }))).error!.code;
     expect(await codeOf('a.b:c-d_E9')).toBe('a.b:c-d_E9');
@@ -276,6 +284,8 @@ describe('what a thrown value is recorded as', () => {
     expect(await codeOf('line\nbreak')).toBe('PLUGBOARD_TASK_FAILED');
     expect(await codeOf('x\nCODE')).toBe('PLUGBOARD_TASK_FAILED');
     expect(await codeOf('CODE\nx')).toBe('PLUGBOARD_TASK_FAILED');
+    // From plain JavaScript, where nothing checks the type: a number is not a code.
+    expect(await codeOf(42 as unknown as string)).toBe('PLUGBOARD_TASK_FAILED');
   });
 
   it('a value that is not an error: described, no stack, retryable unless it says otherwise', async () => {
@@ -373,11 +383,27 @@ describe('cancel, timeout and shutdown', () => {
   });
 
   it('abort after the end changes nothing', async () => {
-    const { execution, outcome } = await runAttempt(() => 'done');
+    const events: string[] = [];
+    const telemetry: AttemptTelemetry = {
+      startAttempt: () => ({ context: ROOT_CONTEXT, event: (event) => events.push(event), end: () => {} }),
+    };
+    const { execution, outcome } = await runAttempt(() => 'done', { env: { telemetry } });
     execution.abort('cancelled', 'too late');
     execution.requestCancel('too late');
     expect(outcome.state).toBe('succeeded');
     expect(execution.record).toMatchObject({ state: 'succeeded', error: null });
+    expect(events).toEqual([]);
+  });
+
+  it('abort before the attempt runs does not throw, and the task starts with its signal aborted', async () => {
+    let aborted: boolean | undefined;
+    const { execution } = await attemptOf((ctx) => {
+      aborted = ctx.signal.aborted;
+      return 'ran';
+    });
+    expect(() => execution.abort('interrupted', 'stopping')).not.toThrow();
+    await execution.run();
+    expect(aborted).toBe(true);
   });
 
   it('a cancel request aborts the signal and records cancelled once the code stops, however it ends', async () => {
@@ -743,12 +769,12 @@ describe('progress and status', () => {
         ctx.progress(30, 'third');
         const atOnce = parts.progress.map((p) => p.progress);
         await sleep(120);
-        return atOnce;
+        return { atOnce, beforeTheEnd: parts.progress.map((p) => p.progress) };
       },
       { env: { progressIntervalMs: 40, now: () => Date.now() } },
     );
     const outcome = await parts.execution.run();
-    expect(outcome.result).toEqual([10]);
+    expect(outcome.result).toEqual({ atOnce: [10], beforeTheEnd: [10, 30] });
     expect(parts.progress.map((p) => [p.progress, p.message])).toEqual([
       [10, null],
       [30, 'third'],
@@ -778,6 +804,48 @@ describe('progress and status', () => {
     );
     expect(progress.map((p) => p.progress)).toEqual([10, 70]);
     expect(stored).toMatchObject({ state: 'failed', progress: 70, progressMessage: 'nearly' });
+  });
+
+  it('a task that reports no progress emits no progress event', async () => {
+    const { progress } = await runAttempt(() => 'quiet');
+    expect(progress).toEqual([]);
+  });
+
+  it('progress events are at least the interval apart, however changes fall around the trailing emit', async () => {
+    const times: number[] = [];
+    const parts = await attemptOf(
+      async (ctx) => {
+        ctx.progress(10);
+        ctx.progress(20);
+        const later = sleep(40);
+        ctx.progress(30);
+        await later;
+        ctx.progress(50);
+        await sleep(150);
+        return 'done';
+      },
+      // A clock that stands still: every wait is the whole interval.
+      { env: { progressIntervalMs: 40 } },
+    );
+    parts.events.on('task:progress', () => times.push(performance.now()));
+    await parts.execution.run();
+    expect(parts.progress.map((p) => p.progress)).toEqual([10, 30, 50]);
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(30);
+  });
+
+  it('a finished attempt leaves no timer behind: neither its timeout nor a pending progress emit', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    const { outcome } = await runAttempt(
+      (ctx) => {
+        ctx.progress(10);
+        ctx.progress(20);
+        return 'done';
+      },
+      { record: { timeoutMs: 600_000 }, env: { progressIntervalMs: 600_000 } },
+    );
+    expect(outcome.state).toBe('succeeded');
+    expect(timers()).toBe(before);
   });
 
   it('paces by the host clock: a change once the interval has passed is announced at once', async () => {
