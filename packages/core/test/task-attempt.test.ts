@@ -15,6 +15,7 @@ import { type AttemptTelemetry, endPatch, type RuntimeEnvironment, TaskExecution
 import { taskRecord } from '@plugboard/testing/contracts';
 import { EventEmitter } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
+import { hostsStartedPerTest, single } from './helpers.js';
 
 type Run = (ctx: TaskContext) => unknown;
 
@@ -845,7 +846,8 @@ describe('progress and status', () => {
       { record: { timeoutMs: 600_000 }, env: { progressIntervalMs: 600_000 } },
     );
     expect(outcome.state).toBe('succeeded');
-    expect(timers()).toBe(before);
+    // Other tests' timers may end meanwhile; none of this attempt's may be left.
+    expect(timers()).toBeLessThanOrEqual(before);
   });
 
   it('paces by the host clock: a change once the interval has passed is announced at once', async () => {
@@ -1054,5 +1056,51 @@ describe('secrets of the plugin', () => {
   it('a success without secrets is stored as returned', async () => {
     const { outcome } = await runAttempt(() => ({ text: 'x'.repeat(50) }), { env: { maxLogLineLength: 10 } });
     expect(outcome.result).toEqual({ text: 'x'.repeat(50) });
+  });
+});
+
+describe('process.exit from a task, on a host that guards it', () => {
+  const started = hostsStartedPerTest();
+
+  class Quitter extends Task<{ code: 'long' | 'none' | 'object' | 'after-the-end' }, unknown> {
+    async run() {
+      const { code } = this.input;
+      if (code === 'long') process.exit('x'.repeat(30) as never);
+      if (code === 'none') process.exit();
+      if (code === 'object') process.exit({ code: 1 } as never);
+      // After run returned, from work it left running: the attempt is over and keeps its result.
+      setTimeout(() => {
+        try {
+          process.exit(9);
+        } catch (error) {
+          lateRefusals.push(error);
+        }
+      }, 5);
+      return 'returned first';
+    }
+  }
+  const lateRefusals: unknown[] = [];
+
+  it('fails the attempt, naming the exit code it was given (cut to 20 characters)', async () => {
+    const host = await started([single('quitter', Quitter)], { guardProcessExit: true });
+    const messageOf = async (code: string) => {
+      const { tasks } = await host.execute('quitter', { code });
+      const record = await host.tasks.wait(tasks[0]!.id);
+      expect(record).toMatchObject({ state: 'failed', error: { code: 'PLUGBOARD_PROCESS_EXIT_REFUSED' } });
+      return record.error!.message;
+    };
+    const tail = '; the host refused to end its process. Return or throw from run() instead.';
+    expect(await messageOf('long')).toBe(`The task called process.exit(${'x'.repeat(20)})${tail}`);
+    expect(await messageOf('none')).toBe(`The task called process.exit(undefined)${tail}`);
+    expect(await messageOf('object')).toBe(`The task called process.exit(undefined)${tail}`);
+  });
+
+  it('after the task has ended the call is still refused, and the task keeps its end', async () => {
+    const host = await started([single('quitter', Quitter)], { guardProcessExit: true });
+    const { tasks } = await host.execute('quitter', { code: 'after-the-end' });
+    const record = await host.tasks.wait(tasks[0]!.id);
+    await sleep(30);
+    expect(lateRefusals).toEqual([expect.objectContaining({ code: 'PLUGBOARD_PROCESS_EXIT_REFUSED' })]);
+    expect(await host.tasks.get(record.id)).toMatchObject({ state: 'succeeded', result: 'returned first' });
   });
 });
