@@ -1096,6 +1096,23 @@ describe('process.exit from a task, on a host that guards it', () => {
     expect(await messageOf('object')).toBe(`The task called process.exit(undefined)${tail}`);
   });
 
+  it('is not retried, whatever the retry policy', async () => {
+    class RetriedQuitter extends Task<Record<string, never>, unknown> {
+      static override retry = { attempts: 3, backoff: { type: 'fixed', delayMs: 1 } } as const;
+      async run() {
+        process.exit(2);
+      }
+    }
+    const host = await started([single('retried-quitter', RetriedQuitter)], { guardProcessExit: true });
+    const { tasks } = await host.execute('retried-quitter', {});
+    const record = await host.tasks.wait(tasks[0]!.id);
+    expect(record).toMatchObject({
+      state: 'failed',
+      attempt: 1,
+      error: { code: 'PLUGBOARD_PROCESS_EXIT_REFUSED' },
+    });
+  });
+
   it('after the task has ended the call is still refused, and the task keeps its end', async () => {
     const host = await started([single('quitter', Quitter)], { guardProcessExit: true });
     const { tasks } = await host.execute('quitter', { code: 'after-the-end' });
