@@ -23,6 +23,9 @@ export const targets = [
       // Options, stop and shutdown timeouts, stats, ends a failing store refused.
       'packages/core/test/lifecycle.test.ts',
       'packages/core/test/execute.test.ts',
+      // One attempt through TaskExecution, and the rules of a task's life (SPI).
+      'packages/core/test/task-attempt.test.ts',
+      'packages/core/test/internals/task-life.test.ts',
     ],
   },
   {
