@@ -23,6 +23,12 @@ export const targets = [
       // Options, stop and shutdown timeouts, stats, ends a failing store refused.
       'packages/core/test/lifecycle.test.ts',
       'packages/core/test/execute.test.ts',
+      // The in-process queue: concurrency, counts, cancel while waiting, stop, ends a store refused, ctx parts.
+      'packages/core/test/in-process-queue.test.ts',
+      'packages/core/test/task-end-store-faults.test.ts',
+      'packages/core/test/task-context.test.ts',
+      'packages/core/test/task-context-parts.test.ts',
+      'packages/core/test/plugin-limits.test.ts',
     ],
   },
   {

@@ -1,4 +1,5 @@
 import {
+  ActionPlugin,
   createHost,
   inProcessRuntime,
   memoryStore,
@@ -6,6 +7,7 @@ import {
   Task,
   type TaskContext,
   type TaskRecord,
+  Type,
 } from '@plugboard/core';
 import { describe, expect, it } from 'vitest';
 import { hostsStartedPerTest, single, sleep, WaitPlugin } from './helpers.js';
@@ -260,5 +262,149 @@ describe('stopping', () => {
     } finally {
       await second.stop({ timeoutMs: 100 });
     }
+  });
+});
+
+describe('tasks that never wait for I/O', () => {
+  it('a task cancelled while the runtime gives the event loop a turn is not run', async () => {
+    let cancelWaiting: (limit: number) => Promise<void> = async () => {};
+    /**
+     * Keeps the thread busy for half a millisecond, so a long run of these starves the event loop and the runtime
+     * makes them wait for it to take a turn. The 81st cancels, on the turn after next, every task still waiting.
+     */
+    class Busy extends Task<{ i: number }, number> {
+      run() {
+        if (this.input.i === 80) setImmediate(() => cancelWaiting(Infinity));
+        const end = performance.now() + 0.5;
+        while (performance.now() < end);
+        return this.input.i;
+      }
+    }
+    /** Holds its slot a while: what starts once the turn has come does not free a slot at once. */
+    class Slow extends Task<{ i: number }, number> {
+      async run() {
+        await sleep(30);
+        return this.input.i;
+      }
+    }
+    class Burst extends ActionPlugin({ id: 'burst', name: 'Burst', args: Type.Object({}), tasks: [Busy, Slow] }) {
+      createTasks() {
+        return [
+          ...Array.from({ length: 160 }, (_, i) => new Busy({ i })),
+          ...Array.from({ length: 10 }, (_, i) => new Slow({ i: 160 + i })),
+        ];
+      }
+    }
+    const host = await started([Burst], { concurrency: 4 });
+    const queued: string[] = [];
+    const startedIds = new Set<string>();
+    host.events.on('task:queued', (record) => queued.push(record.id));
+    host.events.on('task:started', (record) => startedIds.add(record.id));
+    const cancels: Promise<TaskRecord | undefined>[] = [];
+    const asked = new Set<string>();
+    // Cancels, one after the other, up to `limit` tasks queued and not started, oldest first.
+    cancelWaiting = async (limit) => {
+      for (let n = 0; n < limit; n++) {
+        const id = queued.find((id) => !startedIds.has(id) && !asked.has(id));
+        if (id === undefined) return;
+        asked.add(id);
+        const cancel = host.tasks.cancel(id).catch(() => undefined);
+        cancels.push(cancel);
+        await cancel;
+      }
+    };
+    const executed = host.execute('burst', {});
+    // The first turn the event loop takes comes while the tasks wait for it: two of them are cancelled then.
+    setImmediate(() => cancelWaiting(2));
+    const { tasks } = await executed;
+    const ends = await Promise.all(tasks.map((t) => host.tasks.wait(t.id)));
+    await sleep(50);
+    const cancelled = (await Promise.all(cancels)).filter(
+      (r): r is TaskRecord => r?.error?.message === 'The task was cancelled before it ran.',
+    );
+    expect(cancelled.length).toBeGreaterThan(0);
+    for (const record of cancelled) {
+      expect(startedIds.has(record.id), `task ${record.input.i} started`).toBe(false);
+      expect(await host.tasks.get(record.id)).toMatchObject({ state: 'cancelled', startedAt: null });
+    }
+    for (const end of ends) expect(['succeeded', 'cancelled']).toContain(end.state);
+    expect(host.runtime.stats()).toEqual({ queued: 0, running: 0 });
+  });
+
+  it('runs a small batch of tasks that never await back to back, without waiting for the event loop', async () => {
+    class Instant extends Task<{ i: number }, number> {
+      run() {
+        return this.input.i;
+      }
+    }
+    class Batch extends ActionPlugin({ id: 'batch', name: 'Batch', args: Type.Object({}), tasks: [Instant] }) {
+      createTasks() {
+        return Array.from({ length: 40 }, (_, i) => new Instant({ i }));
+      }
+    }
+    const host = await started([Batch], { concurrency: 4 });
+    let finished = 0;
+    host.events.on('task:finished', () => finished++);
+    let finishedAtFirstTurn: number | undefined;
+    setImmediate(() => {
+      finishedAtFirstTurn = finished;
+    });
+    const { tasks } = await host.execute('batch', {});
+    await Promise.all(tasks.map((t) => host.tasks.wait(t.id)));
+    // Either no turn came before the last task finished, or it came after.
+    expect(finishedAtFirstTurn ?? finished).toBe(40);
+  });
+
+  it('a task waiting for the event loop to take a turn when the host stops stays queued and never starts', async () => {
+    let stopping: Promise<void> | undefined;
+    class Busy extends Task<{ i: number }, number> {
+      run() {
+        const end = performance.now() + 0.5;
+        while (performance.now() < end);
+        return this.input.i;
+      }
+    }
+    class Burst extends ActionPlugin({ id: 'burst', name: 'Burst', args: Type.Object({}), tasks: [Busy] }) {
+      createTasks() {
+        return Array.from({ length: 200 }, (_, i) => new Busy({ i }));
+      }
+    }
+    const store = memoryStore();
+    const host = await started([Burst], { store, concurrency: 4 });
+    const startedIds = new Set<string>();
+    host.events.on('task:started', (record) => startedIds.add(record.id));
+    const executed = host.execute('burst', {});
+    // The first turn the event loop takes comes while tasks wait for it: the host stops then.
+    let startedAtStop = 0;
+    setImmediate(() => {
+      startedAtStop = startedIds.size;
+      stopping = host.stop({ timeoutMs: 1000 });
+    });
+    const { tasks } = await executed;
+    await until(() => stopping !== undefined);
+    await stopping;
+    await sleep(50);
+    expect(startedIds.size).toBe(startedAtStop);
+    expect(startedAtStop).toBeLessThan(200);
+    const records = await Promise.all(tasks.map(async (t) => (await store.getTask(t.id))!));
+    for (const record of records) {
+      if (startedIds.has(record.id)) expect(record.state).toBe('succeeded');
+      else expect(record).toMatchObject({ state: 'queued', startedAt: null });
+    }
+  });
+});
+
+describe('what stop leaves behind', () => {
+  it('no timer of the runtime is left once the running tasks ended within the shutdown timeout', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const host = createHost({ env: false, argv: [], plugins: { classes: [WaitPlugin] } });
+    await host.start();
+    const { tasks } = await host.execute('wait', { ms: 40 });
+    await until(() => host.runtime.stats().running === 1);
+    // The shutdown timeout is long: a timer for it left behind would keep the process alive a minute.
+    await host.stop({ timeoutMs: 60_000 });
+    expect((await host.tasks.get(tasks[0]!.id).catch(() => undefined))?.state ?? 'succeeded').toBe('succeeded');
+    expect(timers()).toBeLessThanOrEqual(before);
   });
 });
