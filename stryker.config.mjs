@@ -29,6 +29,8 @@ export const targets = [
       'packages/core/test/task-context.test.ts',
       'packages/core/test/task-context-parts.test.ts',
       'packages/core/test/plugin-limits.test.ts',
+      'packages/core/test/in-process-runtime-spi.test.ts',
+      'packages/core/test/retry-traces.test.ts',
     ],
   },
   {

@@ -287,7 +287,12 @@ describe('tasks that never wait for I/O', () => {
         return this.input.i;
       }
     }
-    class Burst extends ActionPlugin({ id: 'burst', name: 'Burst', args: Type.Object({}), tasks: [Busy, Slow] }) {
+    class Burst extends ActionPlugin({
+      id: 'burst',
+      name: 'Burst',
+      args: Type.Object({}),
+      tasks: [Busy, Slow],
+    }) {
       createTasks() {
         return [
           ...Array.from({ length: 160 }, (_, i) => new Busy({ i })),
@@ -337,7 +342,12 @@ describe('tasks that never wait for I/O', () => {
         return this.input.i;
       }
     }
-    class Batch extends ActionPlugin({ id: 'batch', name: 'Batch', args: Type.Object({}), tasks: [Instant] }) {
+    class Batch extends ActionPlugin({
+      id: 'batch',
+      name: 'Batch',
+      args: Type.Object({}),
+      tasks: [Instant],
+    }) {
       createTasks() {
         return Array.from({ length: 40 }, (_, i) => new Instant({ i }));
       }
@@ -404,7 +414,9 @@ describe('what stop leaves behind', () => {
     await until(() => host.runtime.stats().running === 1);
     // The shutdown timeout is long: a timer for it left behind would keep the process alive a minute.
     await host.stop({ timeoutMs: 60_000 });
-    expect((await host.tasks.get(tasks[0]!.id).catch(() => undefined))?.state ?? 'succeeded').toBe('succeeded');
+    expect((await host.tasks.get(tasks[0]!.id).catch(() => undefined))?.state ?? 'succeeded').toBe(
+      'succeeded',
+    );
     expect(timers()).toBeLessThanOrEqual(before);
   });
 });

@@ -51,7 +51,12 @@ describe('the parts of the task context', () => {
         return { same, result: end.result, parentId: end.parentId };
       }
     }
-    class Family extends ActionPlugin({ id: 'family', name: 'Family', args: Type.Object({}), tasks: [Parent, Child] }) {
+    class Family extends ActionPlugin({
+      id: 'family',
+      name: 'Family',
+      args: Type.Object({}),
+      tasks: [Parent, Child],
+    }) {
       createTasks() {
         return new Parent({});
       }
