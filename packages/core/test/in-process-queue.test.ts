@@ -329,7 +329,7 @@ describe('tasks that never wait for I/O', () => {
     );
     expect(cancelled.length).toBeGreaterThan(0);
     for (const record of cancelled) {
-      expect(startedIds.has(record.id), `task ${record.input.i} started`).toBe(false);
+      expect(startedIds.has(record.id), `task ${(record.input as { i: number }).i} started`).toBe(false);
       expect(await host.tasks.get(record.id)).toMatchObject({ state: 'cancelled', startedAt: null });
     }
     for (const end of ends) expect(['succeeded', 'cancelled']).toContain(end.state);
