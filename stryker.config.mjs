@@ -31,6 +31,7 @@ export const targets = [
       'packages/core/test/plugin-limits.test.ts',
       'packages/core/test/in-process-runtime-spi.test.ts',
       'packages/core/test/retry-traces.test.ts',
+      'packages/core/test/event-loop-turns.test.ts',
     ],
   },
   {
