@@ -26,6 +26,15 @@ export const targets = [
       // One attempt through TaskExecution, and the rules of a task's life (SPI).
       'packages/core/test/task-attempt.test.ts',
       'packages/core/test/internals/task-life.test.ts',
+      // The in-process queue: concurrency, counts, cancel while waiting, stop, ends a store refused, ctx parts.
+      'packages/core/test/in-process-queue.test.ts',
+      'packages/core/test/task-end-store-faults.test.ts',
+      'packages/core/test/task-context.test.ts',
+      'packages/core/test/task-context-parts.test.ts',
+      'packages/core/test/plugin-limits.test.ts',
+      'packages/core/test/in-process-runtime-spi.test.ts',
+      'packages/core/test/retry-traces.test.ts',
+      'packages/core/test/event-loop-turns.test.ts',
     ],
   },
   {
