@@ -190,6 +190,22 @@ describe.skipIf(!redisHere)('a task on a worker', () => {
 });
 
 describe.skipIf(!redisHere)('stopping a worker', () => {
+  it('called again while it stops, returns and leaves it stopping until the first stop has finished', async () => {
+    const queue = `stop-twice-${randomUUID()}`;
+    const host = await fleet.apiHost({ queue, plugins: [Jobs] });
+    const { worker, errors } = await startWorker(queue);
+    const started = watchStarts(host);
+    const task = await execute(host, { kind: 'sleepy', ms: 400 });
+    await started([task.id]);
+    const first = worker.stop({ timeoutMs: 5000 });
+    await worker.stop();
+    expect(worker.state).toBe('stopping');
+    await first;
+    expect(worker.state).toBe('stopped');
+    expect(await host.tasks.wait(task.id)).toMatchObject({ state: 'succeeded', result: { slept: 400 } });
+    expect(errors).toEqual([]);
+  });
+
   it('waits `shutdownTimeoutMs` by default, then records its running tasks interrupted', async () => {
     const queue = `shutdown-default-${randomUUID()}`;
     const host = await fleet.apiHost({ queue, plugins: [Jobs] });
