@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createWorker, type WorkerOptions } from '@plugboard/bullmq';
+import { createWorker } from '@plugboard/bullmq';
+import type { Telemetry } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRedis } from '../../../test/requirements.js';
 import { NapPlugin } from './fixtures/plugins.js';
@@ -18,7 +19,7 @@ afterAll(async () => {
 const fleet = bullmqFleet(() => redis.connection, 500);
 
 /** A Telemetry (the interface `bullmq-otel` implements) that keeps the names of the spans BullMQ starts. */
-function recordingTelemetry(): { telemetry: NonNullable<WorkerOptions['telemetry']>; spans: string[] } {
+function recordingTelemetry(): { telemetry: Telemetry; spans: string[] } {
   const spans: string[] = [];
   const span = {
     setSpanOnContext: (context: unknown) => context,
@@ -28,7 +29,7 @@ function recordingTelemetry(): { telemetry: NonNullable<WorkerOptions['telemetry
     recordException: () => {},
     end: () => {},
   };
-  const telemetry = {
+  const telemetry: Telemetry = {
     tracer: {
       startSpan(name: string) {
         spans.push(name);
@@ -36,7 +37,7 @@ function recordingTelemetry(): { telemetry: NonNullable<WorkerOptions['telemetry
       },
     },
     contextManager: {
-      with: <A extends (...args: never[]) => unknown>(_context: unknown, fn: A) => fn(),
+      with: (_context, fn) => fn(),
       active: () => ({}),
       getMetadata: () => '',
       fromMetadata: (context: unknown) => context,

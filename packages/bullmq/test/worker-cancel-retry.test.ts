@@ -226,7 +226,8 @@ describe.skipIf(!redisHere)('stopping a worker', () => {
       state: 'interrupted',
       error: {
         code: 'PLUGBOARD_TASK_INTERRUPTED',
-        message: 'The worker stopped while the task ran (it did not finish within the 300 ms shutdown timeout).',
+        message:
+          'The worker stopped while the task ran (it did not finish within the 300 ms shutdown timeout).',
       },
     });
   });
