@@ -100,6 +100,17 @@ export const targets = [
       'packages/bullmq/test/redis-keys.test.ts',
       'packages/bullmq/test/worker-shutdown.test.ts',
       'packages/bullmq/test/runtime-contract.test.ts',
+      // Workers lost mid-task (behind a proxy the test freezes) and taken over by another in this process.
+      'packages/bullmq/test/worker-takeover.test.ts',
+      'packages/bullmq/test/worker-cancel-retry.test.ts',
+      // Connections closed at stop, a start Redis refuses to record, BullMQ's own telemetry.
+      'packages/bullmq/test/worker-redis.test.ts',
+      'packages/bullmq/test/worker-bullmq-telemetry.test.ts',
+      // Per-plugin limits (held-back tasks) and child tasks on workers.
+      'packages/bullmq/test/flow-control.test.ts',
+      // Option checks, and a Redis that cannot be reached or goes away.
+      'packages/bullmq/test/options.test.ts',
+      'packages/bullmq/test/connection.test.ts',
     ],
   },
 ];

@@ -37,8 +37,15 @@ describe('an unreachable Redis', () => {
       connection: { host: '127.0.0.1', port },
       connectTimeoutMs: 300,
     });
-    worker.events.on('error', () => {});
-    await expect(worker.start()).rejects.toMatchObject({ code: 'PLUGBOARD_STORE_UNAVAILABLE' });
+    const errors: Error[] = [];
+    worker.events.on('error', (error: Error) => errors.push(error));
+    const failure = await worker.start().catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'PLUGBOARD_STORE_UNAVAILABLE' });
+    expect((failure as Error).message).toContain(
+      `no answer within 300 ms (\`connectTimeoutMs\`); last error: connect ECONNREFUSED 127.0.0.1:${port}.`,
+    );
+    // The connection errors reach the worker's bus as they happen.
+    expect(errors.map((e) => e.message)).toContain(`connect ECONNREFUSED 127.0.0.1:${port}`);
     expect(worker.state).toBe('stopped');
   });
 

@@ -32,6 +32,19 @@ describe('options are checked when the runtime and the worker are built', () => 
     );
   });
 
+  it('names each worker timing and the worker itself when refusing them', () => {
+    expect(() => createWorker(null as never)).toThrow('Expected createWorker options to be an object, got');
+    expect(() => createWorker({ connection, stalledIntervalMs: 50 })).toThrow(
+      'Expected `stalledIntervalMs` to be an integer >= 100, got `50` (number).',
+    );
+    expect(() => createWorker({ connection, shutdownTimeoutMs: -1 })).toThrow(
+      'Expected `shutdownTimeoutMs` to be an integer >= 0, got `-1` (number).',
+    );
+    expect(() => createWorker({ connection, connectTimeoutMs: 0 })).toThrow(
+      'Expected `connectTimeoutMs` to be an integer >= 1, got `0` (number).',
+    );
+  });
+
   it('builds without connecting, so nothing runs until start', () => {
     expect(bullmqRuntime({ connection }).name).toBe('bullmq');
     expect(createWorker({ connection }).state).toBe('created');
