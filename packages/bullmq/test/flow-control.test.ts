@@ -120,6 +120,30 @@ describe.skipIf(!redisHere)('per-plugin limits on BullMQ', () => {
   }, 60_000);
 });
 
+describe.skipIf(!redisHere)('a held-back task on BullMQ', () => {
+  it('no longer says it waits for a slot once it runs, and runs once a slot is free', async () => {
+    const queue = `limits-clear-${randomUUID()}`;
+    await fleet.worker({ queue, plugins, concurrency: 4 });
+    const api = await fleet.apiHost({ queue, plugins });
+    const tasks = (await api.execute('limited', { count: 3, ms: 600 })).tasks;
+    const third = tasks[2]!;
+    const held = await eventually(
+      () => api.tasks.get(third.id),
+      (r) => r?.waitingReason === 'waiting for a slot of plugin limited',
+    );
+    expect(held?.state).toBe('queued');
+    const running = await eventually(
+      () => api.tasks.get(third.id),
+      (r) => r?.state === 'running',
+    );
+    expect(running?.waitingReason ?? null).toBeNull();
+    const ends = await Promise.all(tasks.map((t) => api.tasks.wait(t.id)));
+    expect(ends.map((r) => r.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    // The third started only after one of the first two had ended.
+    expect(ends[2]!.startedAt!).toBeGreaterThanOrEqual(Math.min(ends[0]!.finishedAt!, ends[1]!.finishedAt!));
+  }, 60_000);
+});
+
 describe.skipIf(!redisHere)('child tasks on BullMQ', () => {
   it('a task on a worker starts children on the queue and waits for them; the API lists them', async () => {
     const queue = `children-${randomUUID()}`;
