@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ActionPlugin, Task, type TaskContext, type TaskRecord, Type } from '@plugboard/core';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRedis } from '../../../test/requirements.js';
 import { bullmqFleet, eventually } from './helpers.js';
@@ -141,6 +142,40 @@ describe.skipIf(!redisHere)('a held-back task on BullMQ', () => {
     expect(ends.map((r) => r.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     // The third started only after one of the first two had ended.
     expect(ends[2]!.startedAt!).toBeGreaterThanOrEqual(Math.min(ends[0]!.finishedAt!, ends[1]!.finishedAt!));
+  }, 60_000);
+});
+
+describe.skipIf(!redisHere)('a worker asking for a slot of a limited plugin', () => {
+  it('asks again after a wait that grows with each refusal, not in a busy loop', async () => {
+    const queue = `limits-backoff-${randomUUID()}`;
+    await fleet.worker({ queue, plugins, concurrency: 4 });
+    const api = await fleet.apiHost({ queue, plugins });
+    // Two tasks of 2 s hold both slots; the third is refused until one ends.
+    const tasks = (await api.execute('limited', { count: 3, ms: 2000 })).tasks;
+    const third = tasks[2]!;
+    // How often the worker has been refused a slot for the third task, as its BullMQ job records it.
+    const jobs = new Queue(queue, { connection: redis.connection });
+    const seen: number[] = [];
+    try {
+      for (;;) {
+        const record = await api.tasks.get(third.id);
+        if (record?.state !== 'queued') break;
+        const job = await jobs.getJob(third.id);
+        const refusals = (job?.data as { slotRefusals?: unknown } | undefined)?.slotRefusals;
+        if (typeof refusals === 'number') seen.push(refusals);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await jobs.close();
+    }
+    // Waits of 25, 50, 100, 200, 400 ms... (up to 1 s) over the ~2 s the slots are held: a handful of refusals,
+    // each counted, rather than one after another as fast as Redis answers.
+    const most = Math.max(0, ...seen);
+    expect(most).toBeGreaterThanOrEqual(3);
+    expect(most).toBeLessThanOrEqual(15);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    const ends = await Promise.all(tasks.map((t) => api.tasks.wait(t.id)));
+    expect(ends.map((r) => r.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
   }, 60_000);
 });
 

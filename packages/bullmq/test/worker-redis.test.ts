@@ -51,6 +51,33 @@ describe.skipIf(!redisHere)('a worker and its Redis', () => {
     expect(errors).toEqual([]);
   });
 
+  it('reports what Redis refuses to its BullMQ worker on its events, and keeps running', async () => {
+    const queue = `refused-fetch-${randomUUID()}`;
+    // Another program wrote a plain value where BullMQ keeps the marker its workers wait on for jobs.
+    await client.set(`bull:${queue}:marker`, 'not a sorted set');
+    const worker = createWorker({
+      env: false,
+      argv: [],
+      plugins: { classes: [NapPlugin] },
+      connection: redis.connection,
+      queue,
+    });
+    const errors: Error[] = [];
+    worker.events.on('error', (error: Error) => errors.push(error));
+    try {
+      await worker.start();
+      const reported = await eventually(
+        async () => errors,
+        (list) => list.some((e) => /WRONGTYPE/.test(e.message)),
+      );
+      expect(reported.some((e) => /WRONGTYPE/.test(e.message))).toBe(true);
+      expect(worker.state).toBe('started');
+    } finally {
+      await client.del(`bull:${queue}:marker`);
+      await worker.stop({ timeoutMs: 500 });
+    }
+  });
+
   it('fails a task whose start Redis refuses to record with Redis’s answer, without running it', async () => {
     const queue = `refused-start-${randomUUID()}`;
     // Another program wrote a plain value where workers keep the hash of started tasks.
