@@ -57,7 +57,7 @@ export class InProcessRuntime implements TaskRuntime {
   /** Cancelled tasks whose closures still wait in the queue (they return at once when reached). */
   #droppedWaiting = 0;
   /** Cancelled tasks that hold a slot while they wait for the event loop's turn (they return once it came). */
-  #droppedInSlot = 0;
+  readonly #droppedInSlot = new Set<Entry>();
   #sinceCheck = 0;
   /** When the event loop last took a turn (its check phase ran), as seen by the turn marker. */
   #lastTurn = 0;
@@ -79,8 +79,7 @@ export class InProcessRuntime implements TaskRuntime {
     this.#queue = new PQueue({ concurrency });
     this.#admission = new PluginAdmission({
       limits: (pluginId) => this.#env?.pluginLimits?.(pluginId),
-      hasCapacity: () =>
-        this.#queue.pending + this.#queue.size - this.#droppedWaiting - this.#droppedInSlot < concurrency,
+      hasCapacity: () => this.#queue.pending + this.#queue.size - this.#droppedWaiting < concurrency,
       now: () => Date.now(),
       markWaiting: (record, reason) => {
         const env = this.#env;
@@ -122,7 +121,7 @@ export class InProcessRuntime implements TaskRuntime {
             if (this.#starving()) {
               await new Promise<void>((resolve) => setImmediate(resolve));
               if (entry.dropped) {
-                this.#droppedInSlot--;
+                this.#droppedInSlot.delete(entry);
                 release();
                 return;
               }
@@ -156,7 +155,7 @@ export class InProcessRuntime implements TaskRuntime {
     }
     // Still waiting: for its plugin's turn, in the queue or for a retry.
     if (!entry.retryTimer && !this.#admission.withdraw(id)) {
-      if (entry.inSlot) this.#droppedInSlot++;
+      if (entry.inSlot) this.#droppedInSlot.add(entry);
       else this.#droppedWaiting++;
     }
     entry.dropped = true;
@@ -180,9 +179,6 @@ export class InProcessRuntime implements TaskRuntime {
     this.#queue.pause();
     for (const [id, entry] of this.#entries) {
       if (entry.execution) continue;
-      // A task holding a slot while it waits for the event loop's turn returns once the turn came, and counts
-      // itself out then.
-      if (entry.inSlot && !entry.dropped) this.#droppedInSlot++;
       entry.dropped = true;
       if (entry.retryTimer) clearTimeout(entry.retryTimer);
       this.#entries.delete(id);
@@ -239,7 +235,7 @@ export class InProcessRuntime implements TaskRuntime {
   } {
     return {
       queued: this.#queue.size - this.#droppedWaiting + this.#admission.waiting,
-      running: this.#queue.pending - this.#droppedInSlot,
+      running: this.#queue.pending - this.#droppedInSlot.size,
     };
   }
 
