@@ -57,7 +57,7 @@ export class InProcessRuntime implements TaskRuntime {
   /** Cancelled tasks whose closures still wait in the queue (they return at once when reached). */
   #droppedWaiting = 0;
   /** Cancelled tasks that hold a slot while they wait for the event loop's turn (they return once it came). */
-  readonly #droppedInSlot = new Set<Entry>();
+  #droppedInSlot = 0;
   #sinceCheck = 0;
   /** When the event loop last took a turn (its check phase ran), as seen by the turn marker. */
   #lastTurn = 0;
@@ -79,7 +79,8 @@ export class InProcessRuntime implements TaskRuntime {
     this.#queue = new PQueue({ concurrency });
     this.#admission = new PluginAdmission({
       limits: (pluginId) => this.#env?.pluginLimits?.(pluginId),
-      hasCapacity: () => this.#queue.pending + this.#queue.size - this.#droppedWaiting < concurrency,
+      hasCapacity: () =>
+        this.#queue.pending + this.#queue.size - this.#droppedWaiting - this.#droppedInSlot < concurrency,
       now: () => Date.now(),
       markWaiting: (record, reason) => {
         const env = this.#env;
@@ -121,7 +122,7 @@ export class InProcessRuntime implements TaskRuntime {
             if (this.#starving()) {
               await new Promise<void>((resolve) => setImmediate(resolve));
               if (entry.dropped) {
-                this.#droppedInSlot.delete(entry);
+                this.#droppedInSlot--;
                 release();
                 return;
               }
@@ -155,7 +156,7 @@ export class InProcessRuntime implements TaskRuntime {
     }
     // Still waiting: for its plugin's turn, in the queue or for a retry.
     if (!entry.retryTimer && !this.#admission.withdraw(id)) {
-      if (entry.inSlot) this.#droppedInSlot.add(entry);
+      if (entry.inSlot) this.#droppedInSlot++;
       else this.#droppedWaiting++;
     }
     entry.dropped = true;
@@ -179,6 +180,9 @@ export class InProcessRuntime implements TaskRuntime {
     this.#queue.pause();
     for (const [id, entry] of this.#entries) {
       if (entry.execution) continue;
+      // A task holding a slot while it waits for the event loop's turn returns once the turn came, and counts
+      // itself out then.
+      if (entry.inSlot && !entry.dropped) this.#droppedInSlot++;
       entry.dropped = true;
       if (entry.retryTimer) clearTimeout(entry.retryTimer);
       this.#entries.delete(id);
@@ -235,7 +239,7 @@ export class InProcessRuntime implements TaskRuntime {
   } {
     return {
       queued: this.#queue.size - this.#droppedWaiting + this.#admission.waiting,
-      running: this.#queue.pending - this.#droppedInSlot.size,
+      running: this.#queue.pending - this.#droppedInSlot,
     };
   }
 
