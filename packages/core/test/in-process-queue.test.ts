@@ -306,7 +306,6 @@ describe('tasks that never wait for I/O', () => {
     host.events.on('task:queued', (record) => queued.push(record.id));
     host.events.on('task:started', (record) => startedIds.add(record.id));
     const cancels: Promise<TaskRecord | undefined>[] = [];
-    const counts: Array<{ queued: number; running: number }> = [];
     const asked = new Set<string>();
     // Cancels, one after the other, up to `limit` tasks queued and not started, oldest first.
     cancelWaiting = async (limit) => {
@@ -317,7 +316,6 @@ describe('tasks that never wait for I/O', () => {
         const cancel = host.tasks.cancel(id).catch(() => undefined);
         cancels.push(cancel);
         await cancel;
-        counts.push(host.runtime.stats());
       }
     };
     const executed = host.execute('burst', {});
@@ -336,12 +334,6 @@ describe('tasks that never wait for I/O', () => {
     }
     for (const end of ends) expect(['succeeded', 'cancelled']).toContain(end.state);
     expect(host.runtime.stats()).toEqual({ queued: 0, running: 0 });
-    // A task cancelled while it held a slot waiting for the turn counts neither as running nor as queued.
-    for (const { queued: waiting, running } of counts) {
-      expect(waiting).toBeGreaterThanOrEqual(0);
-      expect(running).toBeGreaterThanOrEqual(0);
-      expect(running).toBeLessThanOrEqual(4);
-    }
   });
 
   it('runs a small batch of tasks that never await back to back, without waiting for the event loop', async () => {

@@ -29,8 +29,6 @@ const END_RETRY_MAX_MS = 30_000;
 interface Entry {
   /** Set when the task is cancelled or the runtime stops before the queue reaches it: it is then skipped. */
   dropped: boolean;
-  /** Set once the queue has given the task a slot (it may still wait for the event loop's turn before it runs). */
-  inSlot?: boolean;
   execution?: TaskExecution;
   retryTimer?: ReturnType<typeof setTimeout>;
   done?: Promise<void>;
@@ -56,8 +54,6 @@ export class InProcessRuntime implements TaskRuntime {
   #stopping = false;
   /** Cancelled tasks whose closures still wait in the queue (they return at once when reached). */
   #droppedWaiting = 0;
-  /** Cancelled tasks that hold a slot while they wait for the event loop's turn (they return once it came). */
-  #droppedInSlot = 0;
   #sinceCheck = 0;
   /** When the event loop last took a turn (its check phase ran), as seen by the turn marker. */
   #lastTurn = 0;
@@ -79,8 +75,7 @@ export class InProcessRuntime implements TaskRuntime {
     this.#queue = new PQueue({ concurrency });
     this.#admission = new PluginAdmission({
       limits: (pluginId) => this.#env?.pluginLimits?.(pluginId),
-      hasCapacity: () =>
-        this.#queue.pending + this.#queue.size - this.#droppedWaiting - this.#droppedInSlot < concurrency,
+      hasCapacity: () => this.#queue.pending + this.#queue.size - this.#droppedWaiting < concurrency,
       now: () => Date.now(),
       markWaiting: (record, reason) => {
         const env = this.#env;
@@ -114,7 +109,6 @@ export class InProcessRuntime implements TaskRuntime {
             release();
             return;
           }
-          entry.inSlot = true;
           // Tasks that finish without I/O would run back to back in microtasks and starve the event loop
           // (timers, sockets, log flushes): once they have kept it from a turn for a while, wait for one.
           if (++this.#sinceCheck >= CHECK_TURN_EVERY) {
@@ -122,7 +116,7 @@ export class InProcessRuntime implements TaskRuntime {
             if (this.#starving()) {
               await new Promise<void>((resolve) => setImmediate(resolve));
               if (entry.dropped) {
-                this.#droppedInSlot--;
+                this.#droppedWaiting--;
                 release();
                 return;
               }
@@ -155,10 +149,7 @@ export class InProcessRuntime implements TaskRuntime {
       return true;
     }
     // Still waiting: for its plugin's turn, in the queue or for a retry.
-    if (!entry.retryTimer && !this.#admission.withdraw(id)) {
-      if (entry.inSlot) this.#droppedInSlot++;
-      else this.#droppedWaiting++;
-    }
+    if (!entry.retryTimer && !this.#admission.withdraw(id)) this.#droppedWaiting++;
     entry.dropped = true;
     if (entry.retryTimer) clearTimeout(entry.retryTimer);
     this.#entries.delete(id);
@@ -180,9 +171,6 @@ export class InProcessRuntime implements TaskRuntime {
     this.#queue.pause();
     for (const [id, entry] of this.#entries) {
       if (entry.execution) continue;
-      // A task holding a slot while it waits for the event loop's turn returns once the turn came, and counts
-      // itself out then.
-      if (entry.inSlot && !entry.dropped) this.#droppedInSlot++;
       entry.dropped = true;
       if (entry.retryTimer) clearTimeout(entry.retryTimer);
       this.#entries.delete(id);
@@ -239,7 +227,7 @@ export class InProcessRuntime implements TaskRuntime {
   } {
     return {
       queued: this.#queue.size - this.#droppedWaiting + this.#admission.waiting,
-      running: this.#queue.pending - this.#droppedInSlot,
+      running: this.#queue.pending,
     };
   }
 
