@@ -102,3 +102,14 @@ export function bullmqFleet(connection: () => RedisConnection, stopTimeoutMs = 2
     },
   };
 }
+
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts (a task that honours cancel). */
+export function nap(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    });
+  });
+}

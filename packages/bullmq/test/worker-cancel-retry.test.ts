@@ -3,7 +3,7 @@ import { createWorker, type PlugboardWorker, type WorkerOptions } from '@plugboa
 import { ActionPlugin, Task, type TaskContext, TaskError, type TaskRecord, Type } from '@plugboard/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hasRedis } from '../../../test/requirements.js';
-import { bullmqFleet, watchStarts } from './helpers.js';
+import { bullmqFleet, nap, watchStarts } from './helpers.js';
 import { startRedisServer, type TestRedisServer } from './redis-server.js';
 
 // What a user sees of a task on a BullMQ worker (in this process) when it is cancelled, fails, or its worker stops.
@@ -23,16 +23,6 @@ const workers: PlugboardWorker[] = [];
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.stop({ timeoutMs: 200 })));
 });
-
-function nap(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    });
-  });
-}
 
 class Sleepy extends Task<{ ms: number }> {
   async run(ctx: TaskContext) {

@@ -3,7 +3,7 @@ import { createWorker, type PlugboardWorker, type WorkerOptions } from '@plugboa
 import { ActionPlugin, Task, type TaskContext, type TaskRecord, Type } from '@plugboard/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hasRedis } from '../../../test/requirements.js';
-import { bullmqFleet } from './helpers.js';
+import { bullmqFleet, nap } from './helpers.js';
 import { type RedisProxy, startRedisProxy } from './redis-proxy.js';
 import { startRedisServer, type TestRedisServer } from './redis-server.js';
 
@@ -29,16 +29,6 @@ afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.close()));
   await Promise.all(workers.splice(0).map((w) => w.stop({ timeoutMs: 200 })));
 });
-
-function nap(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    });
-  });
-}
 
 /** May run again from the start after its worker is lost. */
 class Resumable extends Task<{ ms: number }> {
