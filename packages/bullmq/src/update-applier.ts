@@ -15,6 +15,8 @@ export class UpdateApplier {
   readonly #origin: string;
   /** Ids of the tasks whose end this process emitted (shared stores only), oldest first. */
   readonly #finishedHere = new Set<string>();
+  /** Ends being recorded now, by task id. */
+  readonly #finishing = new Map<string, Promise<void>>();
 
   /** `origin` identifies this API process, whose own `queued` updates are already applied. */
   constructor(env: RuntimeEnvironment, origin: string) {
@@ -74,7 +76,21 @@ export class UpdateApplier {
    * Writes a task's final record and emits `task:finished`, unless the store already holds it finished: the same
    * outcome may arrive twice (from the update stream and from the job itself).
    */
-  async finish(record: TaskRecord): Promise<void> {
+  finish(record: TaskRecord): Promise<void> {
+    // Two ends of one task can arrive together (the update stream and a lost job's failure): the second waits for
+    // the first, then finds the task finished, so `task:finished` is emitted once.
+    const before = this.#finishing.get(record.id);
+    const finishing = (before ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => this.#finishOnce(record))
+      .finally(() => {
+        if (this.#finishing.get(record.id) === finishing) this.#finishing.delete(record.id);
+      });
+    this.#finishing.set(record.id, finishing);
+    return finishing;
+  }
+
+  async #finishOnce(record: TaskRecord): Promise<void> {
     const { store, events } = this.#env;
     // A store shared with other API processes may hold the end already, written by one of them: whether this
     // process emitted it is then remembered here.

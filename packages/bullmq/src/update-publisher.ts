@@ -36,17 +36,27 @@ export class UpdatePublisher {
     const batch = this.#buffer;
     this.#buffer = [];
     if (batch.length > 0) {
-      const multi = this.#redis
-        .multi()
+      // One pipeline (no MULTI/EXEC: two commands fewer a flush): Redis runs the commands of one connection in
+      // order, so the entry still lands before anything this worker sends after it, such as the job's completion.
+      const pipeline = this.#redis
+        .pipeline()
         .xadd(this.#keys.updates, 'MAXLEN', '~', STREAM_MAX_LENGTH, '*', UPDATE_FIELD, JSON.stringify(batch));
       for (const update of batch) {
-        if (update.type === 'logs') multi.hset(this.#keys.logSeq, update.id, update.entries.at(-1)?.seq ?? 0);
+        if (update.type === 'logs')
+          pipeline.hset(this.#keys.logSeq, update.id, update.entries.at(-1)?.seq ?? 0);
         if (update.type === 'finished') {
-          const id = update.record.id;
-          multi.hdel(this.#keys.logSeq, id).hdel(this.#keys.started, id).del(this.#keys.cancelFlag(id));
+          const { id, logCount, state } = update.record;
+          pipeline.hdel(this.#keys.started, id);
+          // Only what can have been written is cleared: a task that never logged has no log mark, and a cancel flag
+          // outlives its task only when the cancel came too late to stop it (the flag then expires on its own).
+          if (logCount > 0) pipeline.hdel(this.#keys.logSeq, id);
+          if (state === 'cancelled') pipeline.del(this.#keys.cancelFlag(id));
         }
       }
-      const sent = multi.exec().then(() => undefined);
+      const sent = pipeline.exec().then((replies) => {
+        const failed = replies?.find(([error]) => error)?.[0];
+        if (failed) throw failed;
+      });
       this.#last = this.#last.then(
         () => sent,
         () => sent,
