@@ -6,6 +6,7 @@ import { EventEmitter } from 'eventemitter3';
 import PQueue from 'p-queue';
 import { floorRate } from './floor.mjs';
 import { compare, compareMany, emit, ensureBuilt, percentile, row, scratch, size, want } from './lib.mjs';
+import { sqliteFloorRate } from './sqlite-floor.mjs';
 
 ensureBuilt('core');
 ensureBuilt('sqlite');
@@ -31,9 +32,14 @@ async function bareQueue(count) {
  * The runtime alone: records in the memory store, events on a bus, tasks rebuilt from their records. With
  * `limits`, every task's plugin has them, so each task goes through the plugin's admission.
  */
-async function throughRuntime(count, limits) {
+async function throughRuntime(count, limits, { keepNothing = false } = {}) {
   const store = memoryStore();
   await store.open();
+  if (keepNothing) {
+    // Diagnostic: every write is accepted and dropped, so the runtime's own cost shows without the store's.
+    store.insertTask = async () => {};
+    store.updateTask = async () => {};
+  }
   const events = new EventEmitter();
   const runtime = inProcessRuntime({ concurrency: CONCURRENCY });
   await runtime.start({
@@ -207,6 +213,7 @@ if (want('runtime')) {
     queue: () => bareQueue(count),
     floor: () => floorRate(count, CONCURRENCY),
     runtime: () => throughRuntime(count),
+    storeless: () => throughRuntime(count, undefined, { keepNothing: true }),
   });
   rows.push(
     row({
@@ -236,6 +243,16 @@ if (want('runtime')) {
       baselineValue: r.floor,
       ratio: r.runtime / r.floor,
       notes: 'the share of the floor the runtime reaches in the same run',
+    }),
+    row({
+      figure: 'in-process runtime on a store that keeps nothing',
+      value: r.storeless,
+      unit: 'tasks/s',
+      baseline: 'floor',
+      baselineValue: r.floor,
+      ratio: r.storeless / r.floor,
+      notes:
+        "diagnostic: the store's writes accepted and dropped, so the rest of the gap to the floor is the runtime's own",
     }),
   );
 }
@@ -293,19 +310,31 @@ if (want('sqlite')) {
     baseline: () => throughHost(count, memoryStore()),
   });
   const retained = size(10_000, 300);
-  const steady = await compare({
-    rounds: size(5, 1),
-    candidate: async () =>
-      throughHost(
-        count,
-        await retentionFull(
-          sqliteStore({ path: join(dir, `steady-${n++}.db`), maxFinishedTasks: retained }),
-          retained,
+  const steady = await compareMany(
+    {
+      candidate: async () =>
+        throughHost(
+          count,
+          await retentionFull(
+            sqliteStore({ path: join(dir, `steady-${n++}.db`), maxFinishedTasks: retained }),
+            retained,
+          ),
         ),
-      ),
-    baseline: async () =>
-      throughHost(count, await retentionFull(memoryStore({ maxFinishedTasks: retained }), retained)),
-  });
+      baseline: async () =>
+        throughHost(count, await retentionFull(memoryStore({ maxFinishedTasks: retained }), retained)),
+      floor: () =>
+        sqliteFloorRate({
+          dir,
+          makeStore: (path) => sqliteStore({ path, maxFinishedTasks: retained }),
+          count,
+          retained,
+          createTaskId,
+        }),
+    },
+    { rounds: size(5, 1) },
+  );
+  // The most the SQLite row can reach on this schema: the memory store's path plus the floor's statements.
+  const ceiling = 1 / (1 / steady.baseline + 1 / steady.floor);
   rmSync(dir, { recursive: true, force: true });
   rows.push(
     row({
@@ -326,6 +355,21 @@ if (want('sqlite')) {
       ratio: steady.candidate / steady.baseline,
       target: { min: 0.5 },
       notes: `as above, both stores holding ${retained} finished tasks first: every finish evicts the oldest`,
+    }),
+    row({
+      figure: 'SQLite floor: its statements alone (bench/sqlite-floor.mjs)',
+      value: steady.floor,
+      unit: 'tasks/s',
+      notes: `the INSERT, end UPDATE and eviction of each task on the store's schema, ${retained} retained, 30 tasks a commit: ${(1e6 / steady.floor).toFixed(1)} µs a task`,
+    }),
+    row({
+      figure: "SQLite ceiling: memory store's path plus the floor",
+      value: ceiling,
+      unit: 'tasks/s',
+      baseline: 'memory store, retention full',
+      baselineValue: steady.baseline,
+      ratio: ceiling / steady.baseline,
+      notes: 'the most the steady-state row can reach with these statements: compare its ratio with this one',
     }),
   );
 }
