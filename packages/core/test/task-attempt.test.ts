@@ -524,6 +524,23 @@ describe('cancel, timeout and shutdown', () => {
     });
   });
 
+  it('work that reads the signal for the first time after the task ended finds it aborted', async () => {
+    let ctxKept: TaskContext | undefined;
+    const { outcome } = await runAttempt((ctx) => {
+      ctxKept = ctx;
+      return 'returned before reading its signal';
+    });
+    expect(outcome.state).toBe('succeeded');
+    const late = ctxKept!.signal;
+    expect(late.aborted).toBe(true);
+    expect(late.reason).toMatchObject({
+      code: 'PLUGBOARD_TASK_CANCELLED',
+      message: 'The task has finished.',
+    });
+    // The same signal on every later read.
+    expect(ctxKept!.signal).toBe(late);
+  });
+
   it('a signal aborted by a timeout keeps its reason after the end', async () => {
     let signal: AbortSignal | undefined;
     await runAttempt(

@@ -53,6 +53,11 @@ function thrownFacts(thrown: unknown): { code: string; stack?: string; retryable
   }
 }
 
+/** The reason a task's signal gives once its attempt is over. */
+function taskFinished(): PlugboardError {
+  return new PlugboardError('PLUGBOARD_TASK_CANCELLED', 'The task has finished.');
+}
+
 /** A task's own error code is kept when it looks like one; anything else is recorded as a plain failure. */
 const ERROR_CODE_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
 
@@ -161,7 +166,11 @@ export class TaskExecution {
   }
 
   #signalController(): AbortController {
-    this.#controller ??= new AbortController();
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      // Work the task left running that reads its signal only after the attempt ended learns at once that it is over.
+      if (this.#finished) this.#controller.abort(taskFinished());
+    }
     return this.#controller;
   }
 
@@ -444,7 +453,7 @@ export class TaskExecution {
     this.#finished = true;
     if (this.#controller && !this.#controller.signal.aborted) {
       // Work a task started and did not await must learn that its task is over.
-      this.#controller.abort(new PlugboardError('PLUGBOARD_TASK_CANCELLED', 'The task has finished.'));
+      this.#controller.abort(taskFinished());
     }
     const patch: Partial<TaskRecord> = {
       state: outcome.state,
