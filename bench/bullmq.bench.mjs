@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { compare, emit, ensureBuilt, row, size, sleep } from './lib.mjs';
+import { compare, emit, ensureBuilt, percentile, row, size, sleep } from './lib.mjs';
 
 ensureBuilt('core');
 ensureBuilt('bullmq');
@@ -205,6 +205,52 @@ async function throughBullmq(port, count, traffic) {
   return rate;
 }
 
+/**
+ * Latency from `host.execute` to `task:started` and to `task:finished` on the API process, in ms, with one worker
+ * and as many callers as the worker has slots, each waiting for its task to finish before the next: no task waits
+ * for a slot, so the figures are the path itself (the job's add, the worker's take, the update stream back).
+ */
+async function plugboardLatencies(port, count) {
+  const queue = `lat-${round++}`;
+  const stopWorkers = await startWorkers('plugboard', 1, { port, queue, concurrency: CONCURRENCY });
+  const host = createHost({
+    plugins: { classes: [NoopPlugin, WaitPlugin] },
+    runtime: bullmqRuntime({ connection: { host: '127.0.0.1', port }, queue }),
+    argv: [],
+    env: false,
+  });
+  await host.start();
+  // A task may start, and even finish, before execute returns its id: times are kept by id and matched afterwards.
+  const started = new Map();
+  const ended = new Map();
+  const waiting = new Map();
+  host.events.on('task:started', (record) => started.set(record.id, performance.now()));
+  host.events.on('task:finished', (record) => {
+    ended.set(record.id, performance.now());
+    waiting.get(record.id)?.();
+  });
+  const toStart = [];
+  const toFinish = [];
+  let next = 0;
+  const caller = async () => {
+    while (next++ < count) {
+      const t0 = performance.now();
+      const { tasks } = await host.execute('noop', {});
+      const id = tasks[0].id;
+      if (!ended.has(id)) await new Promise((resolve) => waiting.set(id, resolve));
+      toStart.push(started.get(id) - t0);
+      toFinish.push(ended.get(id) - t0);
+      started.delete(id);
+      ended.delete(id);
+      waiting.delete(id);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, caller));
+  await host.stop({ timeoutMs: 2000 });
+  await stopWorkers();
+  return { toStart, toFinish };
+}
+
 const redis = await startRedis();
 const rows = [];
 try {
@@ -262,6 +308,24 @@ try {
       notes: 'bytes Redis received and sent during the round, over the tasks',
     }),
   );
+
+  const latencies = await plugboardLatencies(redis.port, size(2_000, 100));
+  const latencyNotes = `1 worker, ${CONCURRENCY} callers each waiting for its task to finish (no queueing), local Redis`;
+  for (const [name, values] of [
+    ['task:started', latencies.toStart],
+    ['task:finished', latencies.toFinish],
+  ]) {
+    for (const p of [50, 99]) {
+      rows.push(
+        row({
+          figure: `BullMQ runtime: host.execute to ${name}, p${p}`,
+          value: percentile(values, p),
+          unit: 'ms',
+          notes: p === 50 ? `${values.length} tasks, ${latencyNotes}` : undefined,
+        }),
+      );
+    }
+  }
 
   const ioCount = size(320, 64);
   const waitMs = 50;
