@@ -1,5 +1,6 @@
 import type { Host, HostEvents, PlugboardUser } from '@plugboard/core';
 import type { Audience } from './audience.js';
+import { offerDirectStream, type StreamSink } from './direct-stream.js';
 import type { EventLog, EventScope, LoggedEvent } from './event-log.js';
 import { taskView, viewerReason } from './public-views.js';
 
@@ -9,7 +10,10 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 const RETRY_MS = 3000;
 
 interface StreamClient<User extends PlugboardUser> {
-  readonly controller: ReadableStreamDefaultController<Uint8Array>;
+  /** The web stream's controller, or a Node response once an adapter took the stream over. */
+  sink: StreamSink;
+  /** Whether a window's frames were written to the client yet (a stream can be taken over only before). */
+  written: boolean;
   readonly audience: Audience<User>;
   /**
    * Which frames of the current window the client receives, as their indices (`0,2,`): one write per client
@@ -146,24 +150,27 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
       }
     }
     let client: StreamClient<User> | undefined;
+    let web: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const openingBytes = encoder.encode(opening);
     const drop = () => {
-      if (client) this.#drop(client);
+      if (client && client.sink === web) this.#drop(client);
     };
     const body = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
-          controller.enqueue(encoder.encode(opening));
+          web = controller;
+          controller.enqueue(openingBytes);
           if (signal.aborted) {
             controller.close();
             return;
           }
-          client = { controller, audience, pending: '' };
+          client = { sink: controller, written: false, audience, pending: '' };
           this.#clients.add(client);
           this.#startHeartbeat();
           signal.addEventListener('abort', () => {
             if (client && this.#clients.has(client)) {
               this.#drop(client);
-              controller.close();
+              client.sink.close();
             }
           });
         },
@@ -171,7 +178,17 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
       },
       new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
     );
-    return new Response(body, { status: 200, headers: STREAM_HEADERS });
+    const response = new Response(body, { status: 200, headers: STREAM_HEADERS });
+    // A Node adapter writes to the socket itself, provided nothing but the opening has gone into the web stream.
+    offerDirectStream(response, (sink) => {
+      const taken = client;
+      if (!taken || !this.#clients.has(taken) || taken.sink !== web || taken.written || body.locked)
+        return undefined;
+      sink.enqueue(openingBytes);
+      taken.sink = sink;
+      return () => this.#drop(taken);
+    });
+    return response;
   }
 
   /** Ends every stream and stops forwarding the host's events. */
@@ -181,7 +198,7 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
     for (const client of [...this.#clients]) {
       this.#flushClient(client, encoded);
       this.#drop(client);
-      client.controller.close();
+      client.sink.close();
     }
     this.#turn = [];
   }
@@ -245,11 +262,12 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
       bytes = encoder.encode(text);
       encoded.set(indices, bytes);
     }
-    client.controller.enqueue(bytes);
+    client.written = true;
+    client.sink.enqueue(bytes);
     // A client that reads slower than events come is dropped; the browser reconnects and resumes.
-    if ((client.controller.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) {
+    if ((client.sink.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) {
       this.#drop(client);
-      client.controller.error(new Error('The event stream client reads too slowly; it was disconnected.'));
+      client.sink.error(new Error('The event stream client reads too slowly; it was disconnected.'));
     }
   }
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { directStreamOf, type StreamSink } from './direct-stream.js';
 import { textOf } from './response-text.js';
 
 /** A `node:http` request listener. */
@@ -59,6 +60,27 @@ export function toWebRequest(req: IncomingMessage, res: ServerResponse): Request
   return new Request(url, init);
 }
 
+/** How much a direct stream may hold unsent before it counts as full, as the web stream's queue would. */
+const DIRECT_HIGH_WATER_MARK = 64 * 1024;
+
+/** A Node response as the sink of an event stream: what it has not sent yet is what the sink holds. */
+function nodeSink(res: ServerResponse): StreamSink {
+  return {
+    enqueue(chunk) {
+      if (!res.writableEnded && !res.destroyed) res.write(chunk);
+    },
+    get desiredSize() {
+      return DIRECT_HIGH_WATER_MARK - res.writableLength;
+    },
+    close() {
+      if (!res.writableEnded && !res.destroyed) res.end();
+    },
+    error() {
+      res.destroy();
+    },
+  };
+}
+
 /** Writes a web `Response` to a `node:http` response, streaming its body with back-pressure. */
 export async function sendWebResponse(response: Response, res: ServerResponse): Promise<void> {
   res.statusCode = response.status;
@@ -74,6 +96,14 @@ export async function sendWebResponse(response: Response, res: ServerResponse): 
     return;
   }
   res.flushHeaders();
+  // An event stream of this package is written to the socket directly, without its web stream in between.
+  const release = directStreamOf(response)?.(nodeSink(res));
+  if (release) {
+    // The client may have gone already, while the handler answered.
+    if (res.destroyed || (res as { closed?: boolean }).closed === true) release();
+    else res.once('close', release);
+    return;
+  }
   const reader = response.body.getReader();
   const stop = () => {
     reader.cancel().catch(() => {});
