@@ -21,6 +21,7 @@ import type { PlugboardKeys } from './redis-keys.js';
 import type { BullmqRuntimeOptions } from './runtime-options.js';
 import {
   bullmqPriority,
+  completedRecord,
   STREAM_MAX_LENGTH,
   type TaskJobData,
   type TaskUpdate,
@@ -128,7 +129,8 @@ export class BullmqRuntime implements TaskRuntime {
     });
     queue.on('error', onError);
     const commands = dedicatedConnection(this.#connection, onError);
-    const applier = new UpdateApplier(env, this.#origin);
+    // A task queued by an API process this one has not heard from: its job holds the record.
+    const applier = new UpdateApplier(env, this.#origin, async (id) => (await queue.getJob(id))?.data.record);
     const reader = new UpdateReader(
       dedicatedConnection(this.#connection, onError),
       this.#keys,
@@ -237,7 +239,8 @@ export class BullmqRuntime implements TaskRuntime {
     // Finished already: record the outcome now (its update may still be on its way, or may have been missed), so
     // the host's wait settles either way.
     if (state === 'completed') {
-      if (job.returnvalue) await live.applier.finish(job.returnvalue as TaskRecord);
+      const record = completedRecord(job);
+      if (record) await live.applier.finish(record);
       return true;
     }
     if (state === 'failed') {
@@ -376,7 +379,8 @@ export class BullmqRuntime implements TaskRuntime {
         continue;
       }
       const state = await job.getState();
-      if (state === 'completed' && job.returnvalue) await live.applier.finish(job.returnvalue as TaskRecord);
+      const completed = state === 'completed' ? completedRecord(job) : undefined;
+      if (completed) await live.applier.finish(completed);
       else if (state === 'failed') await this.#recordLost(record.id, job.failedReason);
     }
   }

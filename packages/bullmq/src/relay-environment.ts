@@ -3,6 +3,18 @@ import type { RuntimeEnvironment } from '@plugboard/core/spi';
 import type { ExecutionSettings } from './task-update.js';
 import type { UpdatePublisher } from './update-publisher.js';
 
+/** What starting an attempt changes in a task's record. */
+function startPatch(record: TaskRecord): Partial<TaskRecord> {
+  return {
+    state: record.state,
+    attempt: record.attempt,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    progress: record.progress,
+    progressMessage: record.progressMessage,
+  };
+}
+
 function relayOnly(): never {
   throw new Error('A worker relays task updates to Redis; it keeps no task store of its own.');
 }
@@ -23,6 +35,8 @@ export function relayEnvironment(
     open: async () => {},
     close: async () => {},
     updateTask: async (id: string, patch: Partial<TaskRecord>) => {
+      // The write that marks the attempt running is followed at once by `task:started`, whose update carries it.
+      if (patch.state === 'running') return;
       publisher.publish({ type: 'patch', id, patch });
     },
     appendLogs: async (id: string, entries: readonly TaskLogEntry[]) => {
@@ -43,8 +57,10 @@ export function relayEnvironment(
   };
   // TaskExecution only emits on its environment's bus: forward each event, never keep listeners here.
   const emit = (event: string, payload: unknown): boolean => {
-    if (event === 'task:started') publisher.publish({ type: 'started', record: payload as TaskRecord });
-    else if (event === 'task:progress')
+    if (event === 'task:started') {
+      const started = payload as TaskRecord;
+      publisher.publish({ type: 'started', id: started.id, patch: startPatch(started) });
+    } else if (event === 'task:progress')
       publisher.publish({ type: 'progress', event: payload as TaskProgressEvent });
     // Log lines travel in the store's batches; API processes emit `task:log` per line as they store them.
     return (local.emit as (event: string, payload: unknown) => boolean)(event, payload);

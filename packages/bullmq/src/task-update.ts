@@ -18,10 +18,20 @@ export type TaskUpdate =
       readonly userId: string;
       readonly entries: readonly TaskLogEntry[];
     }
-  | { readonly type: 'started'; readonly record: TaskRecord }
+  /**
+   * An attempt started. Workers send what changed (`id` and `patch`: state, attempt and times), since every API
+   * process holds the record from the task's `queued` update or its shared store; one that does not reads it from
+   * the task's job.
+   */
+  | { readonly type: 'started'; readonly id: string; readonly patch: Partial<TaskRecord> }
   | { readonly type: 'progress'; readonly event: TaskProgressEvent }
   /** The attempt failed and another is due after the backoff: the record is `queued` with the next attempt. */
   | { readonly type: 'retry'; readonly record: TaskRecord }
+  /**
+   * A task ended. A worker whose attempt ran sends the end as a patch (as `started`); a task that ended without
+   * running (cancelled in the queue, given up after a stall) goes out as its full record.
+   */
+  | { readonly type: 'finished'; readonly id: string; readonly patch: Partial<TaskRecord> }
   | { readonly type: 'finished'; readonly record: TaskRecord }
   /**
    * An API process ran a firing of a shared schedule (or skipped it while the last run was unfinished): other API
@@ -40,6 +50,12 @@ export interface ExecutionSettings {
   readonly maxLogLineLength: number;
   readonly progressIntervalMs: number;
 }
+
+/**
+ * What a worker completes a job with: the task's end as a patch of the job's record (`endPatch`), so the end is
+ * not carried twice over Redis: the job's record with this patch applied is the task's final record.
+ */
+export type TaskJobResult = Partial<TaskRecord>;
 
 /** What a BullMQ job carries: the task's record and the settings it runs under. */
 export interface TaskJobData {
@@ -64,4 +80,18 @@ export const STREAM_MAX_LENGTH = 10_000;
 export function bullmqPriority(priority: number): number {
   const centre = 1_000_000;
   return Math.min(2_097_152, Math.max(1, Math.round(centre - priority)));
+}
+
+/**
+ * The final record of a task whose job a worker completed (its record with the end the worker returned), or
+ * `undefined` while the job has not completed.
+ */
+export function completedRecord(job: {
+  readonly data: TaskJobData;
+  readonly returnvalue: TaskJobResult | null | undefined;
+  readonly finishedOn?: number;
+}): TaskRecord | undefined {
+  const end = job.returnvalue;
+  if (!job.finishedOn || !end || typeof end !== 'object') return undefined;
+  return { ...job.data.record, ...end } as TaskRecord;
 }

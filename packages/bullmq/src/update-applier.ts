@@ -18,10 +18,20 @@ export class UpdateApplier {
   /** Ends being recorded now, by task id. */
   readonly #finishing = new Map<string, Promise<void>>();
 
-  /** `origin` identifies this API process, whose own `queued` updates are already applied. */
-  constructor(env: RuntimeEnvironment, origin: string) {
+  readonly #readRecord: (id: string) => Promise<TaskRecord | undefined>;
+
+  /**
+   * `origin` identifies this API process, whose own `queued` updates are already applied. `readRecord` finds the
+   * record of a task this process's store does not hold (its job's record), for updates that carry only a patch.
+   */
+  constructor(
+    env: RuntimeEnvironment,
+    origin: string,
+    readRecord: (id: string) => Promise<TaskRecord | undefined> = async () => undefined,
+  ) {
     this.#env = env;
     this.#origin = origin;
+    this.#readRecord = readRecord;
   }
 
   async apply(update: TaskUpdate): Promise<void> {
@@ -48,10 +58,11 @@ export class UpdateApplier {
           );
         }
         return;
-      case 'started':
-        await this.#ensure(update.record);
-        this.#emit(() => events.emit('task:started', update.record));
+      case 'started': {
+        const record = await this.#start(update.id, update.patch);
+        if (record) this.#emit(() => events.emit('task:started', record));
         return;
+      }
       case 'progress':
         this.#emit(() => events.emit('task:progress', update.event));
         return;
@@ -63,7 +74,8 @@ export class UpdateApplier {
         return;
       }
       case 'finished':
-        await this.finish(update.record);
+        if ('record' in update) await this.finish(update.record);
+        else await this.#serialised(update.id, () => this.#finishOnce(update.id, undefined, update.patch));
         return;
       case 'schedule':
         if (update.origin === this.#origin) return;
@@ -77,38 +89,79 @@ export class UpdateApplier {
    * outcome may arrive twice (from the update stream and from the job itself).
    */
   finish(record: TaskRecord): Promise<void> {
+    return this.#serialised(record.id, () => this.#finishOnce(record.id, record, endPatch(record)));
+  }
+
+  /** Runs one task's end after any other end of it being recorded now. */
+  #serialised(id: string, end: () => Promise<void>): Promise<void> {
     // Two ends of one task can arrive together (the update stream and a lost job's failure): the second waits for
     // the first, then finds the task finished, so `task:finished` is emitted once.
-    const before = this.#finishing.get(record.id);
+    const before = this.#finishing.get(id);
     const finishing = (before ?? Promise.resolve())
       .catch(() => {})
-      .then(() => this.#finishOnce(record))
+      .then(end)
       .finally(() => {
-        if (this.#finishing.get(record.id) === finishing) this.#finishing.delete(record.id);
+        if (this.#finishing.get(id) === finishing) this.#finishing.delete(id);
       });
-    this.#finishing.set(record.id, finishing);
+    this.#finishing.set(id, finishing);
     return finishing;
   }
 
-  async #finishOnce(record: TaskRecord): Promise<void> {
+  /** Records a task's end, given as its final record or as a patch of the record the store (or its job) holds. */
+  async #finishOnce(id: string, record: TaskRecord | undefined, patch: Partial<TaskRecord>): Promise<void> {
     const { store, events } = this.#env;
     // A store shared with other API processes may hold the end already, written by one of them: whether this
     // process emitted it is then remembered here.
     const shared = store.shared !== undefined;
-    if (shared && this.#finishedHere.has(record.id)) return;
-    const stored = await store.getTask(record.id);
+    if (shared && this.#finishedHere.has(id)) return;
+    const stored = await store.getTask(id);
+    let inserted: TaskRecord | undefined;
     if (stored && isFinalState(stored.state)) {
       if (!shared) return;
-    } else if (!stored) await store.insertTask(record);
-    else await store.updateTask(record.id, endPatch(record));
+    } else if (stored) await store.updateTask(id, patch);
+    else {
+      const base = record ?? (await this.#recordOf(id));
+      if (!base) return;
+      inserted = record ?? { ...base, ...patch };
+      await store.insertTask(inserted);
+    }
     if (shared) {
-      this.#finishedHere.add(record.id);
+      this.#finishedHere.add(id);
       if (this.#finishedHere.size > FINISHED_REMEMBERED) {
         this.#finishedHere.delete(this.#finishedHere.values().next().value!);
       }
     }
-    const final = (await store.getTask(record.id)) ?? record;
+    // A store that keeps no finished task (a retention of none) no longer holds it: the record as this process knows it.
+    const final = (await store.getTask(id)) ?? inserted ?? record ?? { ...stored!, ...patch };
     this.#emit(() => events.emit('task:finished', final));
+  }
+
+  /** Applies the start of an attempt; the record as started, or `undefined` when no record of the task is found. */
+  async #start(id: string, patch: Partial<TaskRecord>): Promise<TaskRecord | undefined> {
+    const { store } = this.#env;
+    const stored = await store.getTask(id);
+    if (stored) {
+      await store.updateTask(id, patch);
+      return { ...stored, ...patch };
+    }
+    const base = await this.#recordOf(id);
+    if (!base) return undefined;
+    const record = { ...base, ...patch };
+    await store.insertTask(record);
+    return record;
+  }
+
+  /** The record of a task this process's store does not hold (queued by another API process it has not heard). */
+  async #recordOf(id: string): Promise<TaskRecord | undefined> {
+    const record = await this.#readRecord(id);
+    if (!record) {
+      this.#env.reportError(
+        new Error(
+          `An update of task ${id} arrived, but neither this API process's store nor Redis holds its record.`,
+        ),
+      );
+    }
+    return record;
   }
 
   /** Stores a shared schedule as the API process that ran its firing stored it, if this host has it too. */

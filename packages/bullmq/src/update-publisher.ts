@@ -45,12 +45,13 @@ export class UpdatePublisher {
         if (update.type === 'logs')
           pipeline.hset(this.#keys.logSeq, update.id, update.entries.at(-1)?.seq ?? 0);
         if (update.type === 'finished') {
-          const { id, logCount, state } = update.record;
+          const id = 'record' in update ? update.record.id : update.id;
+          const { logCount, state } = 'record' in update ? update.record : update.patch;
           pipeline.hdel(this.#keys.started, id);
           // Only what can have been written is cleared: a task that never logged has no log mark, and a cancel flag
           // outlives its task only when the cancel came too late to stop it (the flag then expires on its own).
-          if (logCount > 0) pipeline.hdel(this.#keys.logSeq, id);
-          if (state === 'cancelled') pipeline.del(this.#keys.cancelFlag(id));
+          if (logCount === undefined || logCount > 0) pipeline.hdel(this.#keys.logSeq, id);
+          if (state === undefined || state === 'cancelled') pipeline.del(this.#keys.cancelFlag(id));
         }
       }
       const sent = pipeline.exec().then((replies) => {

@@ -1,7 +1,7 @@
 import { isFinalState, PlugboardError, type TaskRecord } from '@plugboard/core';
 import type { RuntimeEnvironment } from '@plugboard/core/spi';
 import type { Queue } from 'bullmq';
-import { bullmqPriority, type ExecutionSettings, type TaskJobData } from './task-update.js';
+import { bullmqPriority, completedRecord, type ExecutionSettings, type TaskJobData } from './task-update.js';
 import type { UpdatePublisher } from './update-publisher.js';
 
 /** How often a parent waiting for a child asks Redis for the child's job, at first and at most. */
@@ -67,8 +67,8 @@ export class WorkerChildren {
           `The job of child task \`${id}\` is no longer in Redis; read its record from an API process.`,
         );
       }
-      const record = job.returnvalue as TaskRecord | null | undefined;
-      if (job.finishedOn && record && isFinalState(record.state)) return record;
+      const record = completedRecord(job);
+      if (record && isFinalState(record.state)) return record;
       await new Promise((resolve) => setTimeout(resolve, pause));
       pause = Math.min(POLL_MAX_MS, pause * 2);
     }

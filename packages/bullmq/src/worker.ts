@@ -9,6 +9,7 @@ import {
   type TaskRecord,
 } from '@plugboard/core';
 import {
+  endPatch,
   integerOption,
   nextAttempt,
   type RuntimeEnvironment,
@@ -25,7 +26,7 @@ import { PluginSlots } from './plugin-slots.js';
 import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
 import type { PlugboardKeys } from './redis-keys.js';
 import { relayEnvironment } from './relay-environment.js';
-import type { TaskJobData } from './task-update.js';
+import type { TaskJobData, TaskJobResult } from './task-update.js';
 import { UpdatePublisher } from './update-publisher.js';
 import { WorkerChildren } from './worker-children.js';
 import { WorkerHostRuntime } from './worker-host-runtime.js';
@@ -38,7 +39,7 @@ const MAX_STALLED_COUNT = 10;
 export type WorkerState = 'created' | 'starting' | 'started' | 'stopping' | 'stopped';
 
 interface Live {
-  readonly worker: Worker<TaskJobData, TaskRecord>;
+  readonly worker: Worker<TaskJobData, TaskJobResult>;
   readonly commands: Redis;
   readonly subscriber: Redis;
   readonly publisher: UpdatePublisher;
@@ -161,7 +162,7 @@ export class PlugboardWorker {
         if (starting) starting.cancelled = true;
       }
     });
-    const worker = new Worker<TaskJobData, TaskRecord>(
+    const worker = new Worker<TaskJobData, TaskJobResult>(
       this.#queueName,
       (job, token) => this.#process(job, token),
       {
@@ -249,7 +250,7 @@ export class PlugboardWorker {
     this.#state = 'stopped';
   }
 
-  async #process(job: Job<TaskJobData, TaskRecord>, token: string | undefined): Promise<TaskRecord> {
+  async #process(job: Job<TaskJobData, TaskJobResult>, token: string | undefined): Promise<TaskJobResult> {
     const id = job.data.record.id;
     // Registered before the cancel check goes out: a cancel published after Redis answered it reaches the
     // subscriber after this, and is kept until the task has started.
@@ -267,10 +268,10 @@ export class PlugboardWorker {
    * waits as a delayed job, so it holds none of this worker's slots and other plugins' tasks go first.
    */
   async #withSlot(
-    job: Job<TaskJobData, TaskRecord>,
+    job: Job<TaskJobData, TaskJobResult>,
     token: string | undefined,
-    run: () => Promise<TaskRecord>,
-  ): Promise<TaskRecord> {
+    run: () => Promise<TaskJobResult>,
+  ): Promise<TaskJobResult> {
     const live = this.#live!;
     const record = job.data.record;
     const limits = live.env.pluginLimits?.(record.pluginId);
@@ -297,10 +298,10 @@ export class PlugboardWorker {
   }
 
   async #attempt(
-    job: Job<TaskJobData, TaskRecord>,
+    job: Job<TaskJobData, TaskJobResult>,
     token: string | undefined,
     starting: { readonly cancelled: boolean },
-  ): Promise<TaskRecord> {
+  ): Promise<TaskJobResult> {
     const live = this.#live!;
     const { settings } = job.data;
     let record = job.data.record;
@@ -388,15 +389,17 @@ export class PlugboardWorker {
   }
 
   /**
-   * Sends the outcome (with updates still buffered, and the clearing of the task's cancel flag) and completes the
-   * job with the record without waiting for Redis to answer: the update is written to the connection before BullMQ
-   * completes the job, so Redis takes it first even if this process dies right after. Should it be lost all the
-   * same, the job's return value holds the record, which API processes read when they catch up.
+   * Sends the outcome (with updates still buffered, and the clearing of the task's marks) and completes the job with
+   * it without waiting for Redis to answer: the update is written to the connection before BullMQ completes the
+   * job, so Redis takes it first even if this process dies right after. Both carry the end as a patch of the job's
+   * record, which every API process holds; should the update be lost all the same, the job's record and its return
+   * value make the final record, which API processes read when they catch up.
    */
-  #finish(live: Live, record: TaskRecord): TaskRecord {
-    live.publisher.publish({ type: 'finished', record });
+  #finish(live: Live, record: TaskRecord): TaskJobResult {
+    const patch = endPatch(record);
+    live.publisher.publish({ type: 'finished', id: record.id, patch });
     live.publisher.flush().catch((error: unknown) => live.env.reportError(error));
-    return record;
+    return patch;
   }
 }
 

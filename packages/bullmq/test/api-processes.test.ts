@@ -41,6 +41,31 @@ describe.skipIf(!redisHere)('several API processes on one queue', () => {
     expect(finishedByTwo.get(task.id)).toBe(1);
   });
 
+  it('one that started after a task was queued (it missed its queued update) records the start and end from the job', async () => {
+    const queue = `apis-late-${randomUUID()}`;
+    const one = await apiHost(queue);
+    // No worker yet: the task waits in the queue while the second API process starts.
+    const task = (await one.execute('nap', { ms: 20 })).tasks[0]!;
+    const two = await apiHost(queue);
+    expect(await two.tasks.get(task.id)).toBeUndefined();
+    const startedByTwo: unknown[] = [];
+    two.events.on('task:started', (record) => startedByTwo.push(record));
+    const finishedByTwo = finishedCounts(two);
+
+    await fleet.worker({ queue, plugins: [NapPlugin] });
+    const done = await one.tasks.wait(task.id);
+    const mirrored = await eventually(
+      () => two.tasks.get(task.id),
+      (r) => r?.state === 'succeeded',
+    );
+    // The whole record, though the start and end arrived as patches: the rest came from the task's job.
+    expect(mirrored).toEqual(done);
+    expect(startedByTwo).toEqual([
+      expect.objectContaining({ id: task.id, pluginId: 'nap', input: { ms: 20 }, state: 'running' }),
+    ]);
+    expect(finishedByTwo.get(task.id)).toBe(1);
+  });
+
   it('a queued task cancelled by one is recorded cancelled by all, with one task:finished each', async () => {
     const queue = `apis-cancel-${randomUUID()}`;
     // No worker: the task stays queued.
