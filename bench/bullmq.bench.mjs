@@ -2,6 +2,7 @@
 // I/O-bound tasks. Starts its own redis-server on a free loopback port.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { compare, emit, ensureBuilt, percentile, row, size, sleep } from './lib.mjs';
@@ -50,6 +51,7 @@ async function startRedis() {
   child.removeAllListeners('exit');
   return {
     port,
+    pid: child.pid,
     stop: async () => {
       child.kill('SIGTERM');
       await once(child, 'exit');
@@ -75,11 +77,43 @@ async function startWorkers(mode, count, options) {
       return child;
     }),
   );
-  return async () => {
+  const stop = async () => {
     for (const child of workers) child.kill('SIGTERM');
     await Promise.all(workers.map((child) => (child.exitCode === null ? once(child, 'exit') : null)));
   };
+  stop.pids = workers.map((child) => child.pid);
+  return stop;
 }
+
+/** CPU time (user and system) a process has used, in µs, from /proc; undefined where there is no /proc. */
+function cpuOf(pid) {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat (after the command name), in clock ticks of 10 ms.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU used so far by the API process (this one), Redis and the workers, in µs. */
+function cpuReading(redisPid, workerPids) {
+  const own = process.cpuUsage();
+  const workers = workerPids.map(cpuOf);
+  return {
+    api: own.user + own.system,
+    redis: cpuOf(redisPid),
+    worker: workers.includes(undefined) ? undefined : workers.reduce((a, b) => a + b, 0),
+  };
+}
+
+const cpuPerTask = (before, after, count) =>
+  Object.fromEntries(
+    Object.keys(before).map((key) => [
+      key,
+      before[key] === undefined || after[key] === undefined ? undefined : (after[key] - before[key]) / count,
+    ]),
+  );
 
 /**
  * Redis's own counters: commands it ran (every command, from every client) and bytes it received and sent. Read
@@ -129,6 +163,7 @@ async function throughPlugboard(port, { workers, count, plugin, args, traffic })
     }),
   );
   const counted = traffic ? await redisCounters(port) : undefined;
+  const cpu = traffic ? cpuReading(traffic.redisPid, stopWorkers.pids) : undefined;
   const t0 = performance.now();
   let next = 0;
   const caller = async () => {
@@ -139,7 +174,10 @@ async function throughPlugboard(port, { workers, count, plugin, args, traffic })
   await done;
   debug('done');
   const rate = (count / (performance.now() - t0)) * 1000;
-  if (traffic) Object.assign(traffic, perTask(counted, await redisCounters(port), count));
+  if (traffic) {
+    traffic.cpu = cpuPerTask(cpu, cpuReading(traffic.redisPid, stopWorkers.pids), count);
+    Object.assign(traffic, perTask(counted, await redisCounters(port), count));
+  }
   await host.stop({ timeoutMs: 2000 });
   await stopWorkers();
   if (failed > 0) throw new Error(`${failed} of ${count} tasks did not succeed`);
@@ -187,6 +225,7 @@ async function throughBullmq(port, count, traffic) {
       batch.push({ job: { name: 'noop', data: {}, opts }, resolve, reject });
     });
   const counted = traffic ? await redisCounters(port) : undefined;
+  const cpu = traffic ? cpuReading(traffic.redisPid, stopWorkers.pids) : undefined;
   const t0 = performance.now();
   let next = 0;
   const caller = async () => {
@@ -197,7 +236,10 @@ async function throughBullmq(port, count, traffic) {
   await done;
   debug('bare done');
   const rate = (count / (performance.now() - t0)) * 1000;
-  if (traffic) Object.assign(traffic, perTask(counted, await redisCounters(port), count));
+  if (traffic) {
+    traffic.cpu = cpuPerTask(cpu, cpuReading(traffic.redisPid, stopWorkers.pids), count);
+    Object.assign(traffic, perTask(counted, await redisCounters(port), count));
+  }
   await events.close();
   await q.obliterate({ force: true });
   await q.close();
@@ -275,16 +317,18 @@ try {
   );
 
   // Redis traffic per task, from one more round of each (the counters do not depend on the machine's load).
-  const candidateTraffic = {};
-  const baselineTraffic = {};
+  const candidateTraffic = { redisPid: redis.pid };
+  const baselineTraffic = { redisPid: redis.pid };
+  // Larger than a throughput round, for the CPU readings' resolution (10 ms ticks).
+  const trafficCount = size(5_000, 200);
   await throughPlugboard(redis.port, {
     workers: 1,
-    count,
+    count: trafficCount,
     plugin: 'noop',
     args: {},
     traffic: candidateTraffic,
   });
-  await throughBullmq(redis.port, count, baselineTraffic);
+  await throughBullmq(redis.port, trafficCount, baselineTraffic);
   rows.push(
     row({
       figure: 'BullMQ runtime: Redis commands per task',
@@ -308,6 +352,30 @@ try {
       notes: 'bytes Redis received and sent during the round, over the tasks',
     }),
   );
+  // Where the CPU goes, from the same round: on a machine with fewer cores than processes, their sum bounds the rate.
+  for (const [key, name] of [
+    ['api', 'the API process'],
+    ['redis', 'Redis'],
+    ['worker', 'the worker'],
+  ]) {
+    const candidate = candidateTraffic.cpu[key];
+    const baseline = baselineTraffic.cpu[key];
+    if (candidate === undefined || baseline === undefined) continue;
+    rows.push(
+      row({
+        figure: `BullMQ runtime: CPU per task, ${name}`,
+        value: candidate,
+        unit: 'µs',
+        baseline: 'bare BullMQ',
+        baselineValue: baseline,
+        ratio: candidate / baseline,
+        notes:
+          key === 'api'
+            ? 'user and system CPU time over the tasks of the traffic round (from /proc; 10 ms ticks)'
+            : undefined,
+      }),
+    );
+  }
 
   const latencies = await plugboardLatencies(redis.port, size(2_000, 100));
   const latencyNotes = `1 worker, ${CONCURRENCY} callers each waiting for its task to finish (no queueing), local Redis`;
