@@ -594,6 +594,19 @@ describe('retention', () => {
     expect(logs.map((l) => l.seq)).toEqual([41, 42, 43, 44, 45, 46, 47, 48, 49, 50]);
   });
 
+  it('keeps the last log lines of a batch larger than the limit, and holds its own copy of each batch', async () => {
+    const store = memoryStore({ maxLogEntriesPerTask: 3 });
+    const record = taskRecord({ state: 'running' });
+    await store.insertTask(record);
+    const line = (seq: number) => ({ seq, time: seq, level: 'info' as const, message: `line ${seq}` });
+    const batch = [1, 2, 3, 4, 5].map(line);
+    await store.appendLogs(record.id, batch);
+    batch.push(line(6));
+    expect((await store.getLogs(record.id)).map((l) => l.seq)).toEqual([3, 4, 5]);
+    await store.appendLogs(record.id, [line(7)]);
+    expect((await store.getLogs(record.id)).map((l) => l.seq)).toEqual([4, 5, 7]);
+  });
+
   it('evicts finished tasks older than the age limit', async () => {
     let now = 1_000_000;
     const store = memoryStore({ maxFinishedAgeMs: 1000, now: () => now });

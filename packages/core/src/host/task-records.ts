@@ -4,6 +4,26 @@ import type { TaskList } from '../plugin.js';
 import type { RegisteredPlugin } from '../plugins/registry.js';
 import { isTask, type PlugboardUser, type TaskRecord, taskTypeName } from '../task.js';
 
+/**
+ * `pluginId/TaskName` of each registered task type, made once per plugin registration: one shared string for all the
+ * records of a type rather than a new joined string in each.
+ */
+const qualifiedNames = new WeakMap<object, Map<string, string>>();
+
+function qualifiedTaskType(taskTypes: object, pluginId: string, name: string): string {
+  let names = qualifiedNames.get(taskTypes);
+  if (!names) {
+    names = new Map();
+    qualifiedNames.set(taskTypes, names);
+  }
+  let qualified = names.get(name);
+  if (qualified === undefined) {
+    qualified = `${pluginId}/${name}`;
+    names.set(name, qualified);
+  }
+  return qualified;
+}
+
 /** Who queues the tasks of one execution, and how. */
 export interface QueueRequest {
   /** The executing user (the system user for a schedule). */
@@ -86,7 +106,7 @@ export function buildTaskRecords(
     records.push({
       id: createTaskId(now),
       pluginId: id,
-      taskType: `${id}/${name}`,
+      taskType: qualifiedTaskType(plugin.taskTypes, id, name),
       input,
       user: options.user,
       state: 'queued',

@@ -165,7 +165,11 @@ export class MemoryTaskStore implements TaskStore {
   async appendLogs(taskId: string, entries: readonly TaskLogEntry[]): Promise<void> {
     const held = this.#tasks.get(taskId);
     if (!held) return;
-    if (!held.logs) held.logs = [];
+    if (!held.logs) {
+      // A copy of exactly the batch's length: an array grown by push keeps room for more than one task logs.
+      held.logs = entries.slice(-this.#maxLogs);
+      return;
+    }
     const log = held.logs;
     log.push(...entries);
     if (log.length > this.#maxLogs) log.splice(0, log.length - this.#maxLogs);
