@@ -138,6 +138,18 @@ const perTask = (before, after, count) => ({
   bytes: (after.bytes - before.bytes) / count,
 });
 
+/** A started API host with the BullMQ runtime on `queue`, offering the bench plugins. */
+async function startApiHost(port, queue) {
+  const host = createHost({
+    plugins: { classes: [NoopPlugin, WaitPlugin] },
+    runtime: bullmqRuntime({ connection: { host: '127.0.0.1', port }, queue }),
+    argv: [],
+    env: false,
+  });
+  await host.start();
+  return host;
+}
+
 let round = 0;
 const debug = (...args) => process.env.BENCH_DEBUG && console.error('[bullmq bench]', ...args);
 
@@ -147,13 +159,7 @@ async function throughPlugboard(port, { workers, count, plugin, args, traffic })
   debug('plugboard round', queue, workers);
   const stopWorkers = await startWorkers('plugboard', workers, { port, queue, concurrency: CONCURRENCY });
   debug('workers ready');
-  const host = createHost({
-    plugins: { classes: [NoopPlugin, WaitPlugin] },
-    runtime: bullmqRuntime({ connection: { host: '127.0.0.1', port }, queue }),
-    argv: [],
-    env: false,
-  });
-  await host.start();
+  const host = await startApiHost(port, queue);
   let finished = 0;
   let failed = 0;
   const done = new Promise((resolve) =>
@@ -255,13 +261,7 @@ async function throughBullmq(port, count, traffic) {
 async function plugboardLatencies(port, count) {
   const queue = `lat-${round++}`;
   const stopWorkers = await startWorkers('plugboard', 1, { port, queue, concurrency: CONCURRENCY });
-  const host = createHost({
-    plugins: { classes: [NoopPlugin, WaitPlugin] },
-    runtime: bullmqRuntime({ connection: { host: '127.0.0.1', port }, queue }),
-    argv: [],
-    env: false,
-  });
-  await host.start();
+  const host = await startApiHost(port, queue);
   // A task may start, and even finish, before execute returns its id: times are kept by id and matched afterwards.
   const started = new Map();
   const ended = new Map();
