@@ -1,6 +1,8 @@
-// Heap after many finished tasks with the default retention: it must stay flat once retention is full.
+// Heap after many finished tasks with the default retention, in-process and in worker threads: it must stay flat
+// once retention is full.
 // Run with --expose-gc (the runner does); the heap is read after a full collection.
-import { emit, ensureBuilt, row, size } from './lib.mjs';
+import { join } from 'node:path';
+import { emit, ensureBuilt, root, row, size } from './lib.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   console.error('memory.bench.mjs needs node --expose-gc');
@@ -8,6 +10,7 @@ if (typeof globalThis.gc !== 'function') {
 }
 ensureBuilt('core');
 const { ActionPlugin, Task, Type, createHost } = await import('@plugboard/core');
+const { NoopPlugin } = await import('./isolation-plugins.mjs');
 
 class WorkTask extends Task {
   async run(ctx) {
@@ -42,20 +45,23 @@ async function heap() {
   return process.memoryUsage().heapUsed;
 }
 
-async function run(count, offset) {
+async function run(count, offset, plugin = 'work', on = host) {
   let finished = 0;
   const done = new Promise((resolve) => {
     const onFinished = () => {
       if (++finished === count) {
-        host.events.off('task:finished', onFinished);
+        on.events.off('task:finished', onFinished);
         resolve();
       }
     };
-    host.events.on('task:finished', onFinished);
+    on.events.on('task:finished', onFinished);
   });
   let next = 0;
   const caller = async () => {
-    while (next < count) await host.execute('work', { item: offset + next++ });
+    while (next < count) {
+      const item = offset + next++;
+      await on.execute(plugin, plugin === 'work' ? { item } : {});
+    }
   };
   await Promise.all(Array.from({ length: 32 }, caller));
   await done;
@@ -69,6 +75,23 @@ const after = await heap();
 const retained = Math.min(TOTAL, retention);
 await host.stop();
 
+// The same with every task in a worker thread: the host's side of the boundary (the stand-in task, its worker's
+// listeners) must not grow with the tasks a long-lived worker has run.
+const ISOLATED = size(40_000, 2_000);
+const isolated = createHost({
+  plugins: { classes: [NoopPlugin] },
+  argv: [],
+  env: false,
+  concurrency: 4,
+  isolation: { mode: 'thread', modules: { noop: join(root, 'bench', 'isolation-plugins.mjs') } },
+});
+await isolated.start();
+await run(ISOLATED / 2, 0, 'noop', isolated);
+const isolatedHalf = await heap();
+await run(ISOLATED / 2, 0, 'noop', isolated);
+const isolatedAfter = await heap();
+await isolated.stop();
+
 emit([
   row({
     figure: `memory: heap after ${TOTAL.toLocaleString('en-US')} finished tasks`,
@@ -79,6 +102,16 @@ emit([
     ratio: after / half,
     target: { max: 1.1, text: 'flat (<= 1.1x)' },
     notes: `heap before: ${(before / 2 ** 20).toFixed(1)} MiB`,
+  }),
+  row({
+    figure: `memory: heap after ${ISOLATED.toLocaleString('en-US')} isolated (thread) tasks`,
+    value: isolatedAfter / 2 ** 20,
+    unit: 'MiB',
+    baseline: `after ${(ISOLATED / 2).toLocaleString('en-US')}`,
+    baselineValue: isolatedHalf / 2 ** 20,
+    ratio: isolatedAfter / isolatedHalf,
+    target: { max: 1.1, text: 'flat (<= 1.1x)' },
+    notes: 'no-op tasks on warm worker threads, default retention',
   }),
   row({
     figure: 'memory: bytes per retained finished task',

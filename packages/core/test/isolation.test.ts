@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createHost, type Host, type HostOptions } from '@plugboard/core';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createHost, type Host, type HostOptions, memoryStore } from '@plugboard/core';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const pluginsDir = fileURLToPath(new URL('./fixtures/isolated/plugins', import.meta.url));
@@ -164,6 +166,27 @@ describe('isolated tasks in worker threads', () => {
     } finally {
       delete process.env.PLUGBOARD_WORKER_FROM_SOURCE;
     }
+  });
+
+  it('keeps nothing of a finished task on the worker that ran it (a worker runs thousands)', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const host = await started({ store: memoryStore({ maxFinishedTasks: 2 }), concurrency: 1 });
+    await run(host, 'quick', { text: 'warm-up' });
+    let first: WeakRef<object> | undefined;
+    host.events.once('task:finished', (record) => {
+      first = new WeakRef(record);
+    });
+    await run(host, 'quick', { text: 'first' });
+    // The store keeps two finished tasks and the host the last 256 ends: these push the first out of both, so
+    // only the runtime or the worker's bookkeeping could still hold it.
+    for (let i = 0; i < 300; i++) await run(host, 'quick', { text: `next ${i}` });
+    expect(first).toBeDefined();
+    await until(async () => {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+      return first!.deref() === undefined;
+    }, 3000);
   });
 
   it('ends every worker when the host stops, recording a spinning task interrupted', async () => {

@@ -78,6 +78,7 @@ export class IsolatedTask extends Task<unknown, unknown> {
         if (settled) return;
         settled = true;
         stopListening();
+        stopWatchingExit();
         signal.removeEventListener('abort', onAbort);
         if (graceTimer) clearTimeout(graceTimer);
         if (trusted && !worker.ended) plan.pool.release(worker, plan.spec);
@@ -157,7 +158,7 @@ export class IsolatedTask extends Task<unknown, unknown> {
             break;
         }
       });
-      worker.exited.then((exit) => finish(() => reject(exitError(exit, plan))));
+      const stopWatchingExit = worker.onExit((exit) => finish(() => reject(exitError(exit, plan))));
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       const run: RunTaskMessage = {

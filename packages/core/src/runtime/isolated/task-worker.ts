@@ -39,6 +39,8 @@ export class TaskWorker {
   readonly #thread: Worker | undefined;
   readonly #child: ChildProcess | undefined;
   readonly #listeners = new Set<(message: WorkerToHostMessage) => void>();
+  readonly #exitListeners = new Set<(exit: WorkerExit) => void>();
+  #exit: WorkerExit | undefined;
   #terminated = false;
   #ended = false;
 
@@ -48,7 +50,10 @@ export class TaskWorker {
     this.exited = new Promise((resolve) => {
       resolveExit = (exit) => {
         this.#ended = true;
+        this.#exit = exit;
         resolve(exit);
+        for (const listener of this.#exitListeners) listener(exit);
+        this.#exitListeners.clear();
       };
     });
     const deliver = (message: unknown) => {
@@ -131,6 +136,26 @@ export class TaskWorker {
   onMessage(listener: (message: WorkerToHostMessage) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` once the worker has ended (in a microtask when it has already); returns the function that
+   * stops listening. Unlike a `then` on {@link exited}, a listener removed is released at once: a task that
+   * watches its worker's end while it runs leaves nothing behind on a worker that runs thousands more.
+   */
+  onExit(listener: (exit: WorkerExit) => void): () => void {
+    const exit = this.#exit;
+    if (exit !== undefined) {
+      let active = true;
+      queueMicrotask(() => {
+        if (active) listener(exit);
+      });
+      return () => {
+        active = false;
+      };
+    }
+    this.#exitListeners.add(listener);
+    return () => this.#exitListeners.delete(listener);
   }
 
   /** Ends the worker at once, whatever it is doing, and resolves once it has ended. */
