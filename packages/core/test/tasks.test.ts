@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import {
   ActionPlugin,
   createHost,
@@ -264,6 +265,26 @@ describe('cancellation and timeouts', () => {
     const high = (await host.execute('echo', { text: 'high' }, { priority: 10 })).tasks[0]!;
     await Promise.all([blocker, low, high].map((t) => host.tasks.wait(t.id)));
     expect(order).toEqual(['blocker', 'high', 'low']);
+  });
+});
+
+describe('waiting', () => {
+  it('stops waiting when its signal aborts, and keeps no listener on a signal shared by many waits', async () => {
+    const host = await started([EchoPlugin, WaitPlugin]);
+    const shared = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      const { tasks } = await host.execute('echo', { text: `t${i}` });
+      await host.tasks.wait(tasks[0]!.id, { signal: shared.signal });
+    }
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+
+    const slow = (await host.execute('wait', { ms: 5_000 })).tasks[0]!;
+    const stop = new AbortController();
+    const waiting = host.tasks.wait(slow.id, { signal: stop.signal });
+    stop.abort(new Error('no longer needed'));
+    await expect(waiting).rejects.toThrow('no longer needed');
+    await expect(host.tasks.wait(slow.id, { signal: stop.signal })).rejects.toThrow('no longer needed');
+    expect((await host.tasks.get(slow.id))?.state).toBe('running');
   });
 });
 

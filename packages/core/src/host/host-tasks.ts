@@ -177,14 +177,23 @@ export class HostTasks {
     return this.wait(id);
   }
 
-  /** Resolves with the record once the task reaches a final state. */
+  /**
+   * Resolves with the record once the task reaches a final state. `signal` stops the wait: the promise rejects
+   * with its reason (at once when it is aborted already), and the task runs on.
+   */
   async wait(id: string, options: { signal?: AbortSignal } = {}): Promise<TaskRecord> {
+    const signal = options.signal;
+    signal?.throwIfAborted();
     const release = this.#options.keepAlive.hold();
+    let onAbort: (() => void) | undefined;
     const pending = new Promise<TaskRecord>((resolve, reject) => {
       const list = this.#waiters.get(id) ?? [];
       list.push(resolve);
       this.#waiters.set(id, list);
-      options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true });
+      if (signal) {
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
     });
     try {
       const record = await this.#known(id);
@@ -195,6 +204,8 @@ export class HostTasks {
       return await pending;
     } finally {
       release();
+      // A long-lived signal given to many waits keeps no listener of a wait that is over.
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 
