@@ -1,4 +1,4 @@
-import { describeThrown, PlugboardError } from '../errors.js';
+import { describeThrown, PlugboardError, taskFinishedReason } from '../errors.js';
 import type { AttemptSpan } from '../observability/task-tracing.js';
 import { runInTraceContext } from '../observability/trace-context.js';
 import { type SecretRedactor, secretRedactor } from '../secrets.js';
@@ -51,11 +51,6 @@ function thrownFacts(thrown: unknown): { code: string; stack?: string; retryable
   } catch {
     return { code: 'PLUGBOARD_TASK_FAILED', retryable: true };
   }
-}
-
-/** The reason a task's signal gives once its attempt is over. */
-function taskFinished(): PlugboardError {
-  return new PlugboardError('PLUGBOARD_TASK_CANCELLED', 'The task has finished.');
 }
 
 /** A task's own error code is kept when it looks like one; anything else is recorded as a plain failure. */
@@ -169,7 +164,7 @@ export class TaskExecution {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
       // Work the task left running that reads its signal only after the attempt ended learns at once that it is over.
-      if (this.#finished) this.#controller.abort(taskFinished());
+      if (this.#finished) this.#controller.abort(taskFinishedReason());
     }
     return this.#controller;
   }
@@ -453,7 +448,7 @@ export class TaskExecution {
     this.#finished = true;
     if (this.#controller && !this.#controller.signal.aborted) {
       // Work a task started and did not await must learn that its task is over.
-      this.#controller.abort(taskFinished());
+      this.#controller.abort(taskFinishedReason());
     }
     const patch: Partial<TaskRecord> = {
       state: outcome.state,

@@ -141,6 +141,8 @@ export class TaskIsolation {
   /** Module files of plugins whose source does not name one (installed packages), by plugin id. */
   readonly #modules = new Map<string, string>();
   readonly #plans = new WeakMap<object, Plan>();
+  /** The worker spec of each plan, made with its first task. */
+  readonly #specs = new WeakMap<Plan, TaskWorkerSpec>();
   /** The definition each plugin id was last planned from: a new one means the plugin was reloaded. */
   readonly #planned = new Map<string, object>();
   #registrations = 0;
@@ -228,12 +230,17 @@ export class TaskIsolation {
     if (plan.mode === 'none' || plan.module === null) {
       return { ...context, task: new taskClass(record.input) };
     }
-    const spec: TaskWorkerSpec = {
-      mode: plan.mode,
-      entry: this.#entry,
-      memoryLimitMb: this.options.memoryLimitMb,
-      execArgv: plan.mode === 'process' ? permissionArgs(plan.granted, plan.module, this.#entry) : [],
-    };
+    // One spec per plan: the pool keys its idle workers by it, and a process's permission flags are worked out once.
+    let spec = this.#specs.get(plan);
+    if (spec === undefined) {
+      spec = {
+        mode: plan.mode,
+        entry: this.#entry,
+        memoryLimitMb: this.options.memoryLimitMb,
+        execArgv: plan.mode === 'process' ? permissionArgs(plan.granted, plan.module, this.#entry) : [],
+      };
+      this.#specs.set(plan, spec);
+    }
     const task: Task<unknown, unknown> = new IsolatedTask(record.input, {
       pool: this.#pool,
       spec,

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { describeThrown, PlugboardError, type PlugboardErrorCode } from '../../errors.js';
+import { describeThrown, PlugboardError, type PlugboardErrorCode, taskFinishedReason } from '../../errors.js';
 import { isPluginClass } from '../../plugin.js';
 import { importModule, pluginClassesOf } from '../../plugins/discovery.js';
 import { type LogLevel, type TaskContext, type TaskLogger, taskTypeName } from '../../task.js';
@@ -221,7 +221,7 @@ async function runTask(message: RunTaskMessage): Promise<void> {
     current = undefined;
     if (!controller.signal.aborted) {
       // Work the task started and did not await must learn that its task is over.
-      controller.abort(new PlugboardError('PLUGBOARD_TASK_CANCELLED', 'The task has finished.'));
+      controller.abort(taskFinishedReason());
     }
   }
 }

@@ -17,8 +17,16 @@ export interface WorkerPoolStats {
   readonly meanStartMs: number;
 }
 
+/** Keys already made, by spec: a plugin's spec is one object, asked for on every acquire and release. */
+const specKeys = new WeakMap<TaskWorkerSpec, string>();
+
 function specKey(spec: TaskWorkerSpec): string {
-  return JSON.stringify([spec.mode, spec.entry, spec.memoryLimitMb, spec.execArgv]);
+  let key = specKeys.get(spec);
+  if (key === undefined) {
+    key = JSON.stringify([spec.mode, spec.entry, spec.memoryLimitMb, spec.execArgv]);
+    specKeys.set(spec, key);
+  }
+  return key;
 }
 
 /**
