@@ -1,7 +1,9 @@
 // Plugins of the isolation benchmark: workers import them from this module (`isolation.modules`).
 import { ActionPlugin, Task } from '@plugboard/core';
 
-const now = () => performance.timeOrigin + performance.now();
+// The system's monotonic clock, in ms: the same in every thread and process of the machine, where each process's
+// `performance.timeOrigin` is read from the wall clock at its start and may be off by a fraction of a millisecond.
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 class NoopTask extends Task {
   async run() {
