@@ -235,6 +235,45 @@ describe('background-task plugins', () => {
   });
 });
 
+describe('a host stopping while a schedule fires', () => {
+  it('records the firing under way in its schedule before it stops, and skips firings due after', async () => {
+    const clock = new FakeClock(0);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let creating = 0;
+    class SlowToCreate extends BackgroundTaskPlugin({
+      id: 'reindex',
+      name: 'Nightly re-index',
+      tasks: [ReindexTask],
+      delaySeconds: 10,
+      repeatSeconds: 60,
+    }) {
+      async createTasks() {
+        creating++;
+        await gate;
+        return new ReindexTask({ at: clock.now() });
+      }
+    }
+    const store = memoryStore();
+    const host = await started([SlowToCreate], clock, store);
+    await clock.advance(10_000);
+    expect(creating).toBe(1);
+    const stopping = host.stop({ timeoutMs: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    await stopping;
+    const schedule = await store.getSchedule('reindex');
+    expect(schedule).toMatchObject({ runs: 1, lastRunAt: 10_000, nextRunAt: 70_000 });
+    expect(schedule?.lastState).not.toBe('failed');
+    expect(schedule?.lastTaskIds).toHaveLength(1);
+    expect(await store.getTask(schedule!.lastTaskIds[0]!)).toMatchObject({ scheduleId: 'reindex' });
+    await clock.advance(60_000);
+    expect(creating).toBe(1);
+  });
+});
+
 describe('background-task plugins that cannot run when due', () => {
   it('after a crash, adopt the requeued tasks of the last run as the run in progress: no firing overlaps them', async () => {
     class SafeReindex extends ReindexTask {

@@ -346,6 +346,9 @@ export class Host<User extends PlugboardUser = PlugboardUser> {
     // A reload under way finishes first, so it cannot arm a schedule once the timers are stopped.
     await this.#reloading.reloader?.close();
     this.#schedules.stop();
+    // A firing under way (its tasks being created and queued) is recorded in its schedule before the runtime
+    // stops and the store closes; otherwise a task could be queued by a run its schedule never counts.
+    await this.#schedules.settle(timeoutMs);
     try {
       await this.#runtime.stop({ timeoutMs });
     } finally {

@@ -29,11 +29,15 @@ export class ScheduleManager {
   readonly #wheel: TimerWheel;
   /** Unfinished task ids of each schedule's current run. */
   readonly #active = new Map<string, Set<string>>();
+  /** Firings and triggers under way: `settle` waits for them, so each is recorded before the store closes. */
+  readonly #running = new Set<Promise<unknown>>();
+  /** Set by `stop`: firings that come due from then on are skipped. */
+  #stopped = false;
 
   constructor(host: ScheduleHost) {
     this.#host = host;
     this.#wheel = new TimerWheel(host.clock, (id, dueAt) => {
-      this.#fire(id, dueAt).catch((error) => host.reportError(error));
+      this.#track(this.#fire(id, dueAt)).catch((error) => host.reportError(error));
     });
   }
 
@@ -127,12 +131,12 @@ export class ScheduleManager {
       );
     }
     const plugin = this.#operationalPlugin(schedule);
-    return this.#start(schedule, plugin, false, undefined, user);
+    return this.#track(this.#start(schedule, plugin, false, undefined, user));
   }
 
   /**
    * Runs a due firing of a schedule the runtime keeps, as the timer would (skipped while the previous run is
-   * unfinished), and returns the schedule as stored afterwards.
+   * unfinished, or once the host is stopping), and returns the schedule as stored afterwards.
    */
   async fire(id: string, dueAt: number): Promise<ScheduleRecord> {
     const { store } = this.#host;
@@ -142,7 +146,7 @@ export class ScheduleManager {
         `No schedule has id \`${id}\` on this host: is its background-task plugin installed and operational here?`,
       );
     }
-    await this.#fire(id, dueAt);
+    if (!this.#stopped) await this.#track(this.#fire(id, dueAt));
     return (await store.getSchedule(id))!;
   }
 
@@ -166,8 +170,38 @@ export class ScheduleManager {
     }
   }
 
+  /** Stops the timer; firings that come due from now on are skipped. Those under way go on (see `settle`). */
   stop(): void {
+    this.#stopped = true;
     this.#wheel.stop();
+  }
+
+  /**
+   * Waits, for up to `timeoutMs`, for the firings and triggers under way to be recorded: a run whose tasks were
+   * queued is then counted in its schedule before the host stops its runtime and closes its store.
+   */
+  async settle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#running.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#running]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, left);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+  }
+
+  /** Keeps `work` among the runs under way until it settles. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#running.add(work);
+    const done = () => this.#running.delete(work);
+    work.then(done, done);
+    return work;
   }
 
   #operationalPlugin(schedule: ScheduleRecord): RegisteredPlugin {
@@ -218,13 +252,16 @@ export class ScheduleManager {
     // Marked running before anything is awaited, so `taskFinished` sees every task that finishes from here on.
     const active = new Set(records.map((r) => r.id));
     if (active.size > 0) this.#active.set(schedule.id, active);
+    // Counted on the record as it is now, not as it was when the firing began: another process sharing the store
+    // may have recorded a firing of its own while this one's tasks were created.
+    const current = (await store.getSchedule(schedule.id)) ?? schedule;
     let next: ScheduleRecord = {
-      ...schedule,
+      ...current,
       lastRunAt: now,
       lastTaskIds: records.map((r) => r.id),
       lastState: failure ? 'failed' : records.length === 0 ? 'succeeded' : 'queued',
-      runs: schedule.runs + 1,
-      nextRunAt: onCadence ? this.#nextRun(schedule, dueAt ?? now) : schedule.nextRunAt,
+      runs: current.runs + 1,
+      nextRunAt: onCadence ? this.#nextRun(current, dueAt ?? now) : current.nextRunAt,
       updatedAt: now,
     };
     await store.saveSchedule(next);
