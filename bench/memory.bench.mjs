@@ -45,7 +45,8 @@ async function heap() {
   return process.memoryUsage().heapUsed;
 }
 
-async function run(count, offset, plugin = 'work', on = host) {
+/** Executes `count` times through 32 callers, `argsOf(n)` giving the n-th execution's arguments. */
+async function run(on, plugin, count, argsOf) {
   let finished = 0;
   const done = new Promise((resolve) => {
     const onFinished = () => {
@@ -58,19 +59,16 @@ async function run(count, offset, plugin = 'work', on = host) {
   });
   let next = 0;
   const caller = async () => {
-    while (next < count) {
-      const item = offset + next++;
-      await on.execute(plugin, plugin === 'work' ? { item } : {});
-    }
+    while (next < count) await on.execute(plugin, argsOf(next++));
   };
   await Promise.all(Array.from({ length: 32 }, caller));
   await done;
 }
 
 const before = await heap();
-await run(TOTAL / 2, 0);
+await run(host, 'work', TOTAL / 2, (n) => ({ item: n }));
 const half = await heap();
-await run(TOTAL / 2, TOTAL / 2);
+await run(host, 'work', TOTAL / 2, (n) => ({ item: TOTAL / 2 + n }));
 const after = await heap();
 const retained = Math.min(TOTAL, retention);
 await host.stop();
@@ -86,33 +84,35 @@ const isolated = createHost({
   isolation: { mode: 'thread', modules: { noop: join(root, 'bench', 'isolation-plugins.mjs') } },
 });
 await isolated.start();
-await run(ISOLATED / 2, 0, 'noop', isolated);
+await run(isolated, 'noop', ISOLATED / 2, () => ({}));
 const isolatedHalf = await heap();
-await run(ISOLATED / 2, 0, 'noop', isolated);
+await run(isolated, 'noop', ISOLATED / 2, () => ({}));
 const isolatedAfter = await heap();
 await isolated.stop();
 
-emit([
-  row({
-    figure: `memory: heap after ${TOTAL.toLocaleString('en-US')} finished tasks`,
+/** The row saying whether the heap stayed flat from `total / 2` tasks to `total`. */
+function flatHeapRow(total, what, half, after, notes) {
+  return row({
+    figure: `memory: heap after ${total.toLocaleString('en-US')} ${what}`,
     value: after / 2 ** 20,
     unit: 'MiB',
-    baseline: `after ${(TOTAL / 2).toLocaleString('en-US')}`,
+    baseline: `after ${(total / 2).toLocaleString('en-US')}`,
     baselineValue: half / 2 ** 20,
     ratio: after / half,
     target: { max: 1.1, text: 'flat (<= 1.1x)' },
-    notes: `heap before: ${(before / 2 ** 20).toFixed(1)} MiB`,
-  }),
-  row({
-    figure: `memory: heap after ${ISOLATED.toLocaleString('en-US')} isolated (thread) tasks`,
-    value: isolatedAfter / 2 ** 20,
-    unit: 'MiB',
-    baseline: `after ${(ISOLATED / 2).toLocaleString('en-US')}`,
-    baselineValue: isolatedHalf / 2 ** 20,
-    ratio: isolatedAfter / isolatedHalf,
-    target: { max: 1.1, text: 'flat (<= 1.1x)' },
-    notes: 'no-op tasks on warm worker threads, default retention',
-  }),
+    notes,
+  });
+}
+
+emit([
+  flatHeapRow(TOTAL, 'finished tasks', half, after, `heap before: ${(before / 2 ** 20).toFixed(1)} MiB`),
+  flatHeapRow(
+    ISOLATED,
+    'isolated (thread) tasks',
+    isolatedHalf,
+    isolatedAfter,
+    'no-op tasks on warm worker threads, default retention',
+  ),
   row({
     figure: 'memory: bytes per retained finished task',
     value: (after - before) / retained,
