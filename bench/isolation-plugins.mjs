@@ -3,7 +3,7 @@ import { ActionPlugin, Task } from '@plugboard/core';
 
 // The system's monotonic clock, in ms: the same in every thread and process of the machine, where each process's
 // `performance.timeOrigin` is read from the wall clock at its start and may be off by a fraction of a millisecond.
-const now = () => Number(process.hrtime.bigint()) / 1e6;
+export const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 class NoopTask extends Task {
   async run() {

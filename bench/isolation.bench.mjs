@@ -7,13 +7,12 @@ import { compare, emit, ensureBuilt, percentile, root, row, size } from './lib.m
 
 ensureBuilt('core');
 const { createHost } = await import('@plugboard/core');
-const { CpuPlugin, NoopPlugin } = await import('./isolation-plugins.mjs');
+// `now` is the clock the plugins report with: one clock for every thread and process.
+const { CpuPlugin, NoopPlugin, now } = await import('./isolation-plugins.mjs');
 
 const CONCURRENCY = 4;
 const MODULE = join(root, 'bench', 'isolation-plugins.mjs');
 const ENTRY = join(root, 'packages', 'core', 'dist', 'isolated-worker.js');
-// The clock the plugins report with (isolation-plugins.mjs): one clock for every thread and process.
-const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 async function startedHost(mode, concurrency = CONCURRENCY) {
   const host = createHost({
