@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import PQueue from 'p-queue';
-import { floorRate } from './floor.mjs';
+import { floorOnStoreRate, floorRate } from './floor.mjs';
 import { compare, compareMany, emit, ensureBuilt, percentile, row, scratch, size, want } from './lib.mjs';
 import { sqliteFloorRate } from './sqlite-floor.mjs';
 
@@ -212,6 +212,7 @@ if (want('runtime')) {
   const r = await compareMany({
     queue: () => bareQueue(count),
     floor: () => floorRate(count, CONCURRENCY),
+    floorOnStore: () => floorOnStoreRate(count, CONCURRENCY, { store: memoryStore(), createTaskId }),
     runtime: () => throughRuntime(count),
     storeless: () => throughRuntime(count, undefined, { keepNothing: true }),
   });
@@ -243,6 +244,25 @@ if (want('runtime')) {
       baselineValue: r.floor,
       ratio: r.runtime / r.floor,
       notes: 'the share of the floor the runtime reaches in the same run',
+    }),
+    row({
+      figure: 'floor on the memory store (bench/floor.mjs)',
+      value: r.floorOnStore,
+      unit: 'tasks/s',
+      baseline: 'bare p-queue',
+      baselineValue: r.queue,
+      ratio: r.floorOnStore / r.queue,
+      notes:
+        "the floor with the runtime's 21-field records in the memory store: an insert, the running and end writes",
+    }),
+    row({
+      figure: 'in-process runtime against the floor on the memory store',
+      value: r.runtime,
+      unit: 'tasks/s',
+      baseline: 'floor on the memory store',
+      baselineValue: r.floorOnStore,
+      ratio: r.runtime / r.floorOnStore,
+      notes: "the same store under both: what is left is the runtime's own contract",
     }),
     row({
       figure: 'in-process runtime on a store that keeps nothing',
