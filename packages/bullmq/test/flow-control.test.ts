@@ -161,8 +161,13 @@ describe.skipIf(!redisHere)('a worker asking for a slot of a limited plugin', ()
         const record = await api.tasks.get(third.id);
         if (record?.state !== 'queued') break;
         const job = await jobs.getJob(third.id);
-        const refusals = (job?.data as { slotRefusals?: unknown } | undefined)?.slotRefusals;
-        if (typeof refusals === 'number') seen.push(refusals);
+        const data = job?.data as
+          | { slotRefusals?: unknown; record?: { waitingReason?: unknown } }
+          | undefined;
+        // Counted while the job says it waits: once granted, the worker resets the count with the reason, and the
+        // API may still say `queued` for a moment until the task's start reaches it.
+        if (typeof data?.slotRefusals === 'number' && data.record?.waitingReason)
+          seen.push(data.slotRefusals);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     } finally {
