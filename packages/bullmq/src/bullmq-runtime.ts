@@ -194,8 +194,9 @@ export class BullmqRuntime implements TaskRuntime {
       const { env, live } = this.#require();
       // The update and the jobs go out on the queue's own connection, so Redis takes the update first (a worker's
       // `started` can never overtake it) without waiting a round trip in between.
-      // The queue connection is the ioredis client this runtime created from `connection`.
-      const client = (await live.queue.client) as unknown as Redis;
+      // The queue connection is the ioredis client this runtime created from `connection` (BullMQ's Redis backend
+      // hands it out behind a proxy that passes plain commands such as XADD straight to it).
+      const client = (await live.queue.getBackend().client) as unknown as Redis;
       const published = this.#addUpdates(
         client,
         batch.map(({ record }) => ({ type: 'queued', origin: this.#origin, record })),
@@ -288,7 +289,12 @@ export class BullmqRuntime implements TaskRuntime {
     if (!live) return;
     const closing = Promise.allSettled([live.reader.stop(), live.queueEvents.close(), live.queue.close()]);
     if (!(await settlesWithin(closing, this.#connectTimeoutMs))) {
-      await Promise.allSettled([live.queueEvents.disconnect(), live.queue.disconnect()]);
+      // BullMQ's disconnect waits for the connection's end, which a connection that is retrying a lost server may
+      // never report: the sockets are dropped either way.
+      await settlesWithin(
+        Promise.allSettled([live.queueEvents.disconnect(), live.queue.disconnect()]),
+        this.#connectTimeoutMs,
+      );
     }
     live.commands.disconnect();
   }

@@ -105,7 +105,8 @@ export class JobSchedules {
    */
   async close(ms: number): Promise<void> {
     if (await settlesWithin(Promise.allSettled([this.#worker.close(), this.#queue.close()]), ms)) return;
-    await Promise.allSettled([this.#worker.close(true), this.#queue.disconnect()]);
+    // Dropping waits for the connections' end, which one retrying a lost server may never report: bounded too.
+    await settlesWithin(Promise.allSettled([this.#worker.close(true), this.#queue.disconnect()]), ms);
   }
 
   async #state(held: JobSchedulerJson<ScheduleJobData>): Promise<RuntimeScheduleState> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { bullmqRuntime, createWorker } from '@plugboard/bullmq';
 import { createHost } from '@plugboard/core';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { hasRedis } from '../../../test/requirements.js';
 import { NapPlugin } from './fixtures/plugins.js';
@@ -80,6 +81,53 @@ describe('an unreachable Redis', () => {
       await worker.stop({ timeoutMs: 200 });
       expect(Date.now() - begun).toBeLessThan(4000);
       expect(worker.state).toBe('stopped');
+    },
+  );
+});
+
+describe('a Redis that stops answering on open connections (a silent partition)', () => {
+  it.skipIf(!redisHere)(
+    'while a task runs: the API host and the worker still stop within their timeouts, and the worker does not spin',
+    async () => {
+      const redis = await startRedisServer();
+      const probe = new Redis(redis.connection);
+      const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))?.[1]);
+      probe.disconnect();
+      expect(pid).toBeGreaterThan(0);
+      const queue = `silent-${randomUUID()}`;
+      const options = { connection: redis.connection, queue, connectTimeoutMs: 300 };
+      const worker = createWorker({ env: false, argv: [], plugins: { classes: [NapPlugin] }, ...options });
+      const host = createHost({
+        env: false,
+        argv: [],
+        plugins: { classes: [NapPlugin] },
+        runtime: bullmqRuntime(options),
+      });
+      worker.events.on('error', () => {});
+      host.events.on('error', () => {});
+      try {
+        await worker.start();
+        await host.start();
+        const started = new Promise<void>((resolve) => host.events.once('task:started', () => resolve()));
+        await host.execute('nap', { ms: 5000 });
+        await started;
+        // The server keeps its connections open and answers nothing: its process is stopped, not ended.
+        process.kill(pid, 'SIGSTOP');
+        let begun = Date.now();
+        await host.stop();
+        expect(Date.now() - begun).toBeLessThan(2000);
+        begun = Date.now();
+        await worker.stop({ timeoutMs: 200 });
+        expect(Date.now() - begun).toBeLessThan(4000);
+        expect(worker.state).toBe('stopped');
+        // Nothing retries in a tight loop after the stop: the process's own timers still fire on time.
+        begun = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(Date.now() - begun).toBeLessThan(1000);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+        await redis.stop();
+      }
     },
   );
 });
