@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { hasRedis } from '../../../test/requirements.js';
 import { NapPlugin } from './fixtures/plugins.js';
-import { freePort, startRedisServer } from './redis-server.js';
+import { freePort, startRedisServer, type TestRedisServer } from './redis-server.js';
 
 const redisHere = hasRedis('packages/bullmq/test/connection.test.ts');
 
@@ -54,33 +54,13 @@ describe('an unreachable Redis', () => {
     'lost while a task runs: the API host and the worker still stop, within their timeouts',
     async () => {
       const redis = await startRedisServer();
-      const queue = `gone-${randomUUID()}`;
-      const options = { connection: redis.connection, queue, connectTimeoutMs: 300 };
-      const worker = createWorker({ env: false, argv: [], plugins: { classes: [NapPlugin] }, ...options });
-      const host = createHost({
-        env: false,
-        argv: [],
-        plugins: { classes: [NapPlugin] },
-        runtime: bullmqRuntime(options),
-      });
-      worker.events.on('error', () => {});
-      host.events.on('error', () => {});
+      let pair: Awaited<ReturnType<typeof startNapping>>;
       try {
-        await worker.start();
-        await host.start();
-        const started = new Promise<void>((resolve) => host.events.once('task:started', () => resolve()));
-        await host.execute('nap', { ms: 5000 });
-        await started;
+        pair = await startNapping(redis);
       } finally {
         await redis.stop();
       }
-      let begun = Date.now();
-      await host.stop();
-      expect(Date.now() - begun).toBeLessThan(2000);
-      begun = Date.now();
-      await worker.stop({ timeoutMs: 200 });
-      expect(Date.now() - begun).toBeLessThan(4000);
-      expect(worker.state).toBe('stopped');
+      await expectBoundedStops(pair);
     },
   );
 });
@@ -94,34 +74,13 @@ describe('a Redis that stops answering on open connections (a silent partition)'
       const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))?.[1]);
       probe.disconnect();
       expect(pid).toBeGreaterThan(0);
-      const queue = `silent-${randomUUID()}`;
-      const options = { connection: redis.connection, queue, connectTimeoutMs: 300 };
-      const worker = createWorker({ env: false, argv: [], plugins: { classes: [NapPlugin] }, ...options });
-      const host = createHost({
-        env: false,
-        argv: [],
-        plugins: { classes: [NapPlugin] },
-        runtime: bullmqRuntime(options),
-      });
-      worker.events.on('error', () => {});
-      host.events.on('error', () => {});
       try {
-        await worker.start();
-        await host.start();
-        const started = new Promise<void>((resolve) => host.events.once('task:started', () => resolve()));
-        await host.execute('nap', { ms: 5000 });
-        await started;
+        const pair = await startNapping(redis);
         // The server keeps its connections open and answers nothing: its process is stopped, not ended.
         process.kill(pid, 'SIGSTOP');
-        let begun = Date.now();
-        await host.stop();
-        expect(Date.now() - begun).toBeLessThan(2000);
-        begun = Date.now();
-        await worker.stop({ timeoutMs: 200 });
-        expect(Date.now() - begun).toBeLessThan(4000);
-        expect(worker.state).toBe('stopped');
+        await expectBoundedStops(pair);
         // Nothing retries in a tight loop after the stop: the process's own timers still fire on time.
-        begun = Date.now();
+        const begun = Date.now();
         await new Promise((resolve) => setTimeout(resolve, 100));
         expect(Date.now() - begun).toBeLessThan(1000);
       } finally {
@@ -131,3 +90,34 @@ describe('a Redis that stops answering on open connections (a silent partition)'
     },
   );
 });
+
+/** An API host and a worker on `redis` (300 ms connect timeout), with a 5 s nap task running on the worker. */
+async function startNapping(redis: TestRedisServer) {
+  const options = { connection: redis.connection, queue: `lost-${randomUUID()}`, connectTimeoutMs: 300 };
+  const worker = createWorker({ env: false, argv: [], plugins: { classes: [NapPlugin] }, ...options });
+  const host = createHost({
+    env: false,
+    argv: [],
+    plugins: { classes: [NapPlugin] },
+    runtime: bullmqRuntime(options),
+  });
+  worker.events.on('error', () => {});
+  host.events.on('error', () => {});
+  await worker.start();
+  await host.start();
+  const started = new Promise<void>((resolve) => host.events.once('task:started', () => resolve()));
+  await host.execute('nap', { ms: 5000 });
+  await started;
+  return { host, worker };
+}
+
+/** Stops both with Redis gone: each within its bounds (the worker gives its task 200 ms). */
+async function expectBoundedStops({ host, worker }: Awaited<ReturnType<typeof startNapping>>) {
+  let begun = Date.now();
+  await host.stop();
+  expect(Date.now() - begun).toBeLessThan(2000);
+  begun = Date.now();
+  await worker.stop({ timeoutMs: 200 });
+  expect(Date.now() - begun).toBeLessThan(4000);
+  expect(worker.state).toBe('stopped');
+}
