@@ -16,7 +16,13 @@ import { type KeepJobs, Queue, QueueEvents, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobSchedules } from './job-schedules.js';
 import { queueTargetOptions, telemetryOption } from './option-checks.js';
-import { dedicatedConnection, type RedisConnection, reachRedis, settlesWithin } from './redis-connection.js';
+import {
+  closeOrDrop,
+  dedicatedConnection,
+  type RedisConnection,
+  reachRedis,
+  settlesWithin,
+} from './redis-connection.js';
 import type { PlugboardKeys } from './redis-keys.js';
 import type { BullmqRuntimeOptions } from './runtime-options.js';
 import {
@@ -287,15 +293,11 @@ export class BullmqRuntime implements TaskRuntime {
     const live = this.#live;
     this.#live = undefined;
     if (!live) return;
-    const closing = Promise.allSettled([live.reader.stop(), live.queueEvents.close(), live.queue.close()]);
-    if (!(await settlesWithin(closing, this.#connectTimeoutMs))) {
-      // BullMQ's disconnect waits for the connection's end, which a connection that is retrying a lost server may
-      // never report: the sockets are dropped either way.
-      await settlesWithin(
-        Promise.allSettled([live.queueEvents.disconnect(), live.queue.disconnect()]),
-        this.#connectTimeoutMs,
-      );
-    }
+    await closeOrDrop(
+      [live.reader.stop(), live.queueEvents.close(), live.queue.close()],
+      () => [live.queueEvents.disconnect(), live.queue.disconnect()],
+      this.#connectTimeoutMs,
+    );
     live.commands.disconnect();
   }
 

@@ -1,7 +1,7 @@
 import type { ScheduleRecord } from '@plugboard/core';
 import type { RuntimeEnvironment, RuntimeScheduleRequest, RuntimeScheduleState } from '@plugboard/core/spi';
 import { type Job, type JobSchedulerJson, Queue, Worker } from 'bullmq';
-import { type RedisConnection, settlesWithin } from './redis-connection.js';
+import { closeOrDrop, type RedisConnection } from './redis-connection.js';
 
 /** What each firing job of a schedule's job scheduler carries. */
 export interface ScheduleJobData {
@@ -104,9 +104,11 @@ export class JobSchedules {
    * answering, drops them.
    */
   async close(ms: number): Promise<void> {
-    if (await settlesWithin(Promise.allSettled([this.#worker.close(), this.#queue.close()]), ms)) return;
-    // Dropping waits for the connections' end, which one retrying a lost server may never report: bounded too.
-    await settlesWithin(Promise.allSettled([this.#worker.close(true), this.#queue.disconnect()]), ms);
+    await closeOrDrop(
+      [this.#worker.close(), this.#queue.close()],
+      () => [this.#worker.close(true), this.#queue.disconnect()],
+      ms,
+    );
   }
 
   async #state(held: JobSchedulerJson<ScheduleJobData>): Promise<RuntimeScheduleState> {

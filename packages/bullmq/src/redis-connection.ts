@@ -76,3 +76,17 @@ export async function settlesWithin(work: Promise<unknown>, ms: number): Promise
   clearTimeout(timer);
   return settled;
 }
+
+/**
+ * Closes BullMQ clients gracefully (`closing`, already under way) for at most `ms`; when Redis does not answer by
+ * then, drops their connections (`drop`), waiting at most `ms` again: BullMQ's disconnect waits for a connection's
+ * end, which one retrying a lost server may never report, and the sockets are dropped either way.
+ */
+export async function closeOrDrop(
+  closing: readonly Promise<unknown>[],
+  drop: () => readonly Promise<unknown>[],
+  ms: number,
+): Promise<void> {
+  if (await settlesWithin(Promise.allSettled(closing), ms)) return;
+  await settlesWithin(Promise.allSettled(drop()), ms);
+}
