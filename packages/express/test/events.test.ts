@@ -114,6 +114,19 @@ describe('the event stream', () => {
     expect(replayed.every((e) => JSON.parse(e.data).id === missed)).toBe(true);
     expect(replayed.map((e) => e.event)[0]).toBe('task:queued');
     expect(replayed.at(-1)!.event).toBe('task:finished');
+    // Events logged while no stream was open are serialised when replayed, each as the task was at that event.
+    const states = Object.fromEntries(
+      replayed
+        .filter((e) => e.event !== 'task:log' && e.event !== 'task:progress')
+        .map((e) => [e.event, JSON.parse(e.data)]),
+    );
+    expect(states['task:queued']).toMatchObject({ state: 'queued', startedAt: null, user: { id: 'alice' } });
+    expect(states['task:started']).toMatchObject({ state: 'running', finishedAt: null });
+    expect(states['task:finished']).toMatchObject({
+      state: 'succeeded',
+      result: 'Hello, While away! Hello, While away!',
+    });
+    expect(Object.keys(states['task:finished'].user).sort()).toEqual(['id', 'name']);
     expect(JSON.parse(resumed.received.find((e) => e.event === 'ready')!.data)).toEqual({ resumed: true });
     await resumed.close();
   });

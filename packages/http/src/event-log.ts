@@ -18,8 +18,50 @@ export interface LoggedEvent {
   readonly id: string;
   readonly seq: number;
   readonly name: string;
+  /** The event's data as JSON, made when a stream first needs it. */
   readonly data: string;
   readonly scope: EventScope;
+}
+
+/**
+ * A logged event whose data is serialised when first read: a host with no stream open pays nothing per event
+ * beyond keeping it for clients that resume. `view` turns the payload into what clients receive.
+ */
+class Logged implements LoggedEvent {
+  readonly id: string;
+  readonly seq: number;
+  readonly name: string;
+  readonly scope: EventScope;
+  #payload: unknown;
+  #view: ((payload: never) => unknown) | undefined;
+  #data: string | undefined;
+
+  constructor(
+    id: string,
+    seq: number,
+    name: string,
+    payload: unknown,
+    view: ((payload: never) => unknown) | undefined,
+    scope: EventScope,
+  ) {
+    this.id = id;
+    this.seq = seq;
+    this.name = name;
+    this.scope = scope;
+    this.#payload = payload;
+    this.#view = view;
+  }
+
+  get data(): string {
+    if (this.#data === undefined) {
+      const view = this.#view;
+      this.#data =
+        JSON.stringify(view === undefined ? this.#payload : view(this.#payload as never)) ?? 'null';
+      this.#payload = undefined;
+      this.#view = undefined;
+    }
+    return this.#data;
+  }
 }
 
 /**
@@ -40,16 +82,13 @@ export class EventLog {
     return `${this.#epoch}-${this.#seq}`;
   }
 
-  /** Appends an event and returns it with its id. */
-  append(name: string, payload: unknown, scope: EventScope): LoggedEvent {
+  /**
+   * Appends an event and returns it with its id. The payload must not change afterwards: it is serialised (through
+   * `view`, when given) only when a stream first needs it.
+   */
+  append(name: string, payload: unknown, scope: EventScope, view?: (payload: never) => unknown): LoggedEvent {
     const seq = ++this.#seq;
-    const event: LoggedEvent = {
-      id: `${this.#epoch}-${seq}`,
-      seq,
-      name,
-      data: JSON.stringify(payload),
-      scope,
-    };
+    const event = new Logged(`${this.#epoch}-${seq}`, seq, name, payload, view, scope);
     this.#ring[(seq - 1) % this.#ring.length] = event;
     return event;
   }

@@ -36,8 +36,11 @@ const STREAM_HEADERS = {
   'X-Accel-Buffering': 'no',
 };
 
-/** One frame a host event becomes. */
-type Forward = { payload: unknown; scope: EventScope };
+/**
+ * One frame a host event becomes. With `view`, the frame's data is `view(payload)`, made when a stream first needs
+ * it (the payload is a task record, which is never changed once emitted).
+ */
+type Forward = { payload: unknown; scope: EventScope; view?: (payload: never) => unknown };
 
 type Forwarded = {
   [K in keyof HostEvents]?: (...args: HostEvents[K]) => Forward | Forward[];
@@ -66,17 +69,20 @@ const FORWARDED: Forwarded = {
     ];
   },
   'task:queued': (record) => ({
-    payload: taskView(record),
+    payload: record,
+    view: taskView,
     scope: taskScope(record.pluginId, record.user.id),
   }),
   'task:started': (record) => ({
-    payload: taskView(record),
+    payload: record,
+    view: taskView,
     scope: taskScope(record.pluginId, record.user.id),
   }),
   'task:progress': (event) => ({ payload: event, scope: taskScope(event.pluginId, event.userId) }),
   'task:log': (event) => ({ payload: event, scope: taskScope(event.pluginId, event.userId) }),
   'task:finished': (record) => ({
-    payload: taskView(record),
+    payload: record,
+    view: taskView,
     scope: taskScope(record.pluginId, record.user.id),
   }),
   // One frame per plugin, without the module's path or the reload's problems (administrators read those in the
@@ -207,8 +213,8 @@ export class EventStreamHub<User extends PlugboardUser = PlugboardUser> {
     const toClient = FORWARDED[name]!;
     const listener = (...args: HostEvents[K]) => {
       const frames = toClient(...args);
-      for (const { payload, scope } of Array.isArray(frames) ? frames : [frames]) {
-        this.#broadcast(this.#log.append(name, payload, scope));
+      for (const { payload, scope, view } of Array.isArray(frames) ? frames : [frames]) {
+        this.#broadcast(this.#log.append(name, payload, scope, view));
       }
     };
     // eventemitter3's typed `on` cannot relate a generic K to its listener type; the map above is typed per event.
