@@ -1,9 +1,11 @@
 // The server side of the HTTP and SSE benchmarks, in its own process: `plugboard` mounts the Express router on a
 // host with one plugin, `bare` answers the same route with Express and the same argument validation only;
-// `handler` serves @plugboard/http's handler on node:http, `bare-node` the same route on node:http alone.
+// `handler` serves @plugboard/http's handler on node:http, `bare-node` the same route on node:http alone, and
+// `bare-web` the same route through the web platform's Request and Response on node:http (the HTTP floor).
 // `GET /cpu` answers the process's CPU time so far, in microseconds.
 // Prints `PORT <n>` when listening; stops on SIGTERM.
 import http from 'node:http';
+import { Readable } from 'node:stream';
 import express from 'express';
 
 const mode = process.argv[2];
@@ -88,6 +90,47 @@ if (mode === 'plugboard') {
       const answer = bareAnswer(decodeURIComponent(match[1]), body);
       res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify(answer.body));
+    });
+  };
+} else if (mode === 'bare-web') {
+  // The bare route as any handler on web-standard Request and Response is served on node:http, with nothing else: a
+  // Request with the headers and the body as a stream, the JSON read from it, a Response built from the answer's
+  // text, and its status, headers and text written back.
+  const route = /^\/plugboard\/plugins\/([^/]+)\/execute$/;
+  const texts = new WeakMap();
+  listener = (req, res) => {
+    const headers = new Headers();
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+      method: req.method,
+      headers,
+      body: req.method === 'GET' || req.method === 'HEAD' ? undefined : Readable.toWeb(req),
+      duplex: 'half',
+    });
+    const answer = async () => {
+      const match = route.exec(new URL(request.url).pathname);
+      if (request.method !== 'POST' || !match) return new Response(null, { status: 404 });
+      let body;
+      try {
+        body = await request.json();
+      } catch {
+        return new Response(null, { status: 400 });
+      }
+      const { status, body: out } = bareAnswer(decodeURIComponent(match[1]), body);
+      const text = JSON.stringify(out);
+      const response = new Response(text, {
+        status,
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+      });
+      texts.set(response, text);
+      return response;
+    };
+    answer().then(async (response) => {
+      res.statusCode = response.status;
+      for (const [name, value] of response.headers) res.setHeader(name, value);
+      // The text the Response was built from is written as it is, not read back through the body's stream.
+      res.end(texts.get(response) ?? (await response.text()));
     });
   };
 } else {

@@ -1,12 +1,13 @@
 // Requests per second of POST /plugins/:id/execute through the Express router (validation, authorisation, task
 // creation, the runtime and the store) against a bare Express route doing the same validation, and through
-// @plugboard/http's handler on node:http against a bare node:http route. The servers run in their own
-// processes; autocannon drives them over loopback.
+// @plugboard/http's handler on node:http against a bare node:http route and against the same bare route through
+// web-standard Request and Response (the floor of any handler on them). The servers run in their own processes;
+// autocannon drives them over loopback.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { compare, emit, ensureBuilt, row, size } from './lib.mjs';
+import { compare, compareMany, emit, ensureBuilt, row, size } from './lib.mjs';
 
 ensureBuilt('core');
 ensureBuilt('http');
@@ -75,12 +76,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     candidate: () => requestsPerSecond('plugboard'),
     baseline: () => requestsPerSecond('bare'),
   });
-  const handler = await compare({
-    rounds: size(3, 1),
-    warmup: size(1, 0),
-    candidate: () => requestsPerSecond('handler'),
-    baseline: () => requestsPerSecond('bare-node'),
-  });
+  const handler = await compareMany(
+    {
+      candidate: () => requestsPerSecond('handler'),
+      baseline: () => requestsPerSecond('bare-node'),
+      web: () => requestsPerSecond('bare-web'),
+    },
+    { rounds: size(3, 1), warmup: size(1, 0) },
+  );
   const notes = `autocannon, 32 connections, ${DURATION} s a round; each request queues and runs a task`;
   emit([
     row({
@@ -101,6 +104,24 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       baselineValue: handler.baseline,
       ratio: handler.candidate / handler.baseline,
       target: { min: 0.5 },
+      notes,
+    }),
+    row({
+      figure: 'HTTP floor: bare node:http route through web Request and Response',
+      value: handler.web,
+      unit: 'req/s',
+      baseline: 'bare node:http route, same validation',
+      baselineValue: handler.baseline,
+      ratio: handler.web / handler.baseline,
+      notes: `${notes}; the bare route with a web Request and Response around it`,
+    }),
+    row({
+      figure: 'HTTP: handler on node:http against the web floor',
+      value: handler.candidate,
+      unit: 'req/s',
+      baseline: 'bare route through web Request and Response',
+      baselineValue: handler.web,
+      ratio: handler.candidate / handler.web,
       notes,
     }),
   ]);
