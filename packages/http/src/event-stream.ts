@@ -1,4 +1,4 @@
-import type { Host, HostEvents, PlugboardUser } from '@plugboard/core';
+import type { Host, HostEvents, PlugboardUser, TaskRecord } from '@plugboard/core';
 import type { Audience } from './audience.js';
 import { offerDirectStream, type StreamSink } from './direct-stream.js';
 import type { EventLog, EventScope, LoggedEvent } from './event-log.js';
@@ -68,23 +68,11 @@ const FORWARDED: Forwarded = {
       },
     ];
   },
-  'task:queued': (record) => ({
-    payload: record,
-    view: taskView,
-    scope: taskScope(record.pluginId, record.user.id),
-  }),
-  'task:started': (record) => ({
-    payload: record,
-    view: taskView,
-    scope: taskScope(record.pluginId, record.user.id),
-  }),
+  'task:queued': taskRecordFrame,
+  'task:started': taskRecordFrame,
   'task:progress': (event) => ({ payload: event, scope: taskScope(event.pluginId, event.userId) }),
   'task:log': (event) => ({ payload: event, scope: taskScope(event.pluginId, event.userId) }),
-  'task:finished': (record) => ({
-    payload: record,
-    view: taskView,
-    scope: taskScope(record.pluginId, record.user.id),
-  }),
+  'task:finished': taskRecordFrame,
   // One frame per plugin, without the module's path or the reload's problems (administrators read those in the
   // boot report). A removed plugin can no longer be looked up to decide who sees it: only administrators learn of it.
   'plugin:reloaded': (reload) => [
@@ -103,6 +91,11 @@ const FORWARDED: Forwarded = {
 
 function taskScope(pluginId: string, userId: string): EventScope {
   return { pluginId, userId, adminOnly: false };
+}
+
+/** A task record's frame: its client view, made when a stream first needs it. */
+function taskRecordFrame(record: TaskRecord): Forward {
+  return { payload: record, view: taskView, scope: taskScope(record.pluginId, record.user.id) };
 }
 
 function frame(event: LoggedEvent): string {
