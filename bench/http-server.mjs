@@ -97,7 +97,6 @@ if (mode === 'plugboard') {
   // Request with the headers and the body as a stream, the JSON read from it, a Response built from the answer's
   // text, and its status, headers and text written back.
   const route = /^\/plugboard\/plugins\/([^/]+)\/execute$/;
-  const texts = new WeakMap();
   listener = (req, res) => {
     const headers = new Headers();
     const raw = req.rawHeaders;
@@ -108,29 +107,27 @@ if (mode === 'plugboard') {
       body: req.method === 'GET' || req.method === 'HEAD' ? undefined : Readable.toWeb(req),
       duplex: 'half',
     });
+    // Resolves with the Response and the text it was built from, which is written as it is rather than read back
+    // through the body's stream.
     const answer = async () => {
       const match = route.exec(new URL(request.url).pathname);
-      if (request.method !== 'POST' || !match) return new Response(null, { status: 404 });
+      if (request.method !== 'POST' || !match)
+        return { response: new Response(null, { status: 404 }), text: '' };
       let body;
       try {
         body = await request.json();
       } catch {
-        return new Response(null, { status: 400 });
+        return { response: new Response(null, { status: 400 }), text: '' };
       }
       const { status, body: out } = bareAnswer(decodeURIComponent(match[1]), body);
       const text = JSON.stringify(out);
-      const response = new Response(text, {
-        status,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-      });
-      texts.set(response, text);
-      return response;
+      const jsonHeaders = { 'content-type': 'application/json; charset=utf-8' };
+      return { response: new Response(text, { status, headers: jsonHeaders }), text };
     };
-    answer().then(async (response) => {
+    answer().then(({ response, text }) => {
       res.statusCode = response.status;
       for (const [name, value] of response.headers) res.setHeader(name, value);
-      // The text the Response was built from is written as it is, not read back through the body's stream.
-      res.end(texts.get(response) ?? (await response.text()));
+      res.end(text);
     });
   };
 } else {
